@@ -1,0 +1,137 @@
+"""`python -m bot [run|migrate|seed|check]`: the bot's command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Callable, Sequence
+
+from telegram import Update
+
+from bot.config import Settings, SettingsError, load_settings
+from bot.i18n import CatalogMissing, load_translations
+from bot.logs import configure_logging
+
+EXIT_CONFIG = 2
+EXIT_LOCKED = 3
+log = logging.getLogger("bot")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line and run a subcommand; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    command: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return command(args)
+    except (SettingsError, CatalogMissing) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Tashakkol, the associations bot.")
+    parser.set_defaults(func=_run)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    commands.add_parser(
+        "run", help="apply migrations, then poll the Bot API (the default)", description="Start the bot."
+    ).set_defaults(func=_run)
+    commands.add_parser(
+        "migrate", help="bring the database up to date", description="Apply pending migrations."
+    ).set_defaults(func=_migrate)
+    commands.add_parser(
+        "seed", help="load the chamber's starting data", description="Load the seed data (idempotent)."
+    ).set_defaults(func=_seed)
+    commands.add_parser(
+        "check", help="validate settings, catalog and database", description="Print a short health report."
+    ).set_defaults(func=_check)
+    return parser
+
+
+def _prepare(*, require_token: bool) -> Settings:
+    settings = load_settings(require_token=require_token)
+    configure_logging(settings.log_level, settings.telegram_bot_token)
+    return settings
+
+
+def _migrate(_args: argparse.Namespace) -> int:
+    from db.migrate import upgrade
+
+    settings = _prepare(require_token=False)
+    upgrade(settings.database_url)
+    print("database is up to date")
+    return 0
+
+
+def _seed(_args: argparse.Namespace) -> int:
+    from bot.seed import seed
+    from db.migrate import upgrade
+
+    settings = _prepare(require_token=False)
+    upgrade(settings.database_url)
+    report = asyncio.run(seed(settings.database_url))
+    print(report or "nothing new to seed")
+    return 0
+
+
+def _check(_args: argparse.Namespace) -> int:
+    from bot.health import check
+
+    settings = _prepare(require_token=True)
+    ok, lines = asyncio.run(check(settings))
+    print("\n".join(lines))
+    return 0 if ok else 1
+
+
+def _run(_args: argparse.Namespace) -> int:
+    from db.migrate import upgrade
+
+    settings = _prepare(require_token=True)
+    load_translations()
+    upgrade(settings.database_url)
+    return asyncio.run(serve(settings))
+
+
+async def serve(settings: Settings) -> int:
+    """Take the poller lock, then poll until SIGINT/SIGTERM; returns the exit code."""
+    from bot.app import build_application, publish_commands
+    from bot.seed import seed_if_empty
+    from db.lock import LockHeld, PollerLock
+
+    application = build_application(settings)
+    lock = PollerLock(application.bot_data.engine)
+    try:
+        await lock.acquire()
+    except LockHeld as exc:
+        print(
+            f"error: another instance of the bot is already running on this database ({exc})", file=sys.stderr
+        )
+        await application.bot_data.engine.dispose()
+        return EXIT_LOCKED
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with application:
+            await seed_if_empty(application.bot_data.sessionmaker)
+            await publish_commands(application)
+            assert application.updater is not None
+            await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            await application.start()
+            log.info("polling %s", settings.telegram_api_base_url)
+            await stop.wait()
+            log.info("stopping")
+            await application.updater.stop()
+            await application.stop()
+    finally:
+        await application.bot_data.engine.dispose()
+        await lock.release()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

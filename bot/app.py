@@ -1,0 +1,71 @@
+"""Assemble the PTB Application: settings, database, persistence, handlers, commands."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram.constants import ParseMode
+from telegram.ext import Application, ApplicationBuilder, Defaults
+from telegram.request import BaseRequest
+
+from bot import handlers
+from bot.config import Settings
+from bot.context import CONTEXT_TYPES, BotApplication
+from bot.i18n import load_translations
+from bot.processing import PerUserUpdateProcessor
+from bot.services.users import SeenCache
+from db.persistence import DatabasePersistence
+from db.session import create_engine, create_sessionmaker
+
+
+def build_application(
+    settings: Settings,
+    *,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+) -> BotApplication:
+    """A ready Application; pass `request`/`get_updates_request` to replace the HTTP transport."""
+    translations = load_translations()
+    engine = create_engine(settings.database_url)
+    sessionmaker = create_sessionmaker(engine)
+    processor = PerUserUpdateProcessor()
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token)
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_api_file_url)
+        .context_types(CONTEXT_TYPES)
+        .persistence(DatabasePersistence(sessionmaker))
+        .concurrent_updates(processor)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=ZoneInfo(settings.timezone)))
+        .post_init(publish_commands)
+        .post_shutdown(dispose_engine)
+    )
+    if request is not None:
+        builder = builder.request(request)
+    if get_updates_request is not None:
+        builder = builder.get_updates_request(get_updates_request)
+    application: BotApplication = builder.build()
+    data = application.bot_data
+    data.settings = settings
+    data.engine = engine
+    data.sessionmaker = sessionmaker
+    data.translations = translations
+    data.seen = SeenCache()
+    data.menu = handlers.register(application)
+    # Save conversation state right after each update, before the same user's next one runs.
+    processor.after_update = application.update_persistence
+    return application
+
+
+async def publish_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """setMyCommands with Persian descriptions (for Persian clients and as the default)."""
+    commands = handlers.bot_commands(application.bot_data.translations.gettext)
+    await application.bot.set_my_commands(commands)
+    await application.bot.set_my_commands(commands, language_code="fa")
+
+
+async def dispose_engine(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Close the database connections."""
+    await application.bot_data.engine.dispose()

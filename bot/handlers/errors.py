@@ -1,0 +1,33 @@
+"""The global error handler: log with the update id, tell the user in Persian, never show a trace."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.context import BotContext
+
+log = logging.getLogger("bot.errors")
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """Log every handler exception and apologise to the user it happened to."""
+    error = context.error
+    update_id = update.update_id if isinstance(update, Update) else None
+    if isinstance(error, (TimedOut, NetworkError, RetryAfter)):
+        log.warning("Bot API trouble on update %s: %r", update_id, error)
+    else:
+        log.error("Unhandled error on update %s", update_id, exc_info=error)
+    if not isinstance(update, Update) or update.effective_chat is None or isinstance(error, Forbidden):
+        return
+    _ = context.gettext
+    text = _("Sorry, something went wrong on our side. Please try again in a moment.")
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(text, show_alert=True)
+        else:
+            await update.effective_chat.send_message(text)
+    except Exception:  # the Bot API itself may be what failed; the error is already logged
+        log.warning("Could not tell the user about the error on update %s", update_id, exc_info=True)

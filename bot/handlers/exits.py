@@ -1,0 +1,52 @@
+"""Ways out of any conversation: /cancel, /start and the menu buttons (every conversation has them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+
+from bot.context import BotContext
+from bot.handlers.common import END, MENU_PREFIX
+from bot.handlers.start import show_menu, start
+
+
+async def cancel(update: Update, context: BotContext) -> int:
+    """Stop the current step; drafts stay saved, so the user can come back to them."""
+    _ = context.gettext
+    await show_menu(update, context, _("Cancelled. Your answers so far are saved.") + "\n" + _("Main menu"))
+    return END
+
+
+async def restart(update: Update, context: BotContext) -> int:
+    """/start in the middle of a conversation: leave it and greet."""
+    await start(update, context)
+    return END
+
+
+async def menu_press(update: Update, context: BotContext) -> int:
+    """A main-menu button pressed mid-conversation: leave the conversation and go where it points."""
+    query = update.callback_query
+    item = context.bot_data.menu.get(query.data or "") if query is not None else None
+    if item is None:
+        await show_menu(update, context)
+    elif item.starts_conversation:
+        _ = context.gettext
+        await show_menu(
+            update,
+            context,
+            _("The previous step was left; your answers so far are saved.") + "\n" + _("Main menu"),
+        )
+    else:
+        await item.callback(update, context)
+    return END
+
+
+def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
+    """The fallbacks added to every conversation."""
+    return [
+        CommandHandler("cancel", cancel),
+        CommandHandler("start", restart, filters=~filters.Regex(r"^/start\s+\S")),
+        CallbackQueryHandler(menu_press, pattern=f"^{MENU_PREFIX}"),
+    ]

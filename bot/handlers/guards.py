@@ -1,0 +1,67 @@
+"""The one guard every staff command and staff button goes through.
+
+`@staff_only` and `@admin_only` look the sender up, refuse politely if they lack the role, and
+otherwise pass their StaffScope on as `context.staff` (set on the context for this update only).
+Each guarded callback carries `__guard__`, so a test can walk the registered handlers and fail
+when a staff handler was added without one.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from telegram import Update
+
+from bot.context import BotContext
+from bot.services.staff import StaffScope, scope_of
+
+R = TypeVar("R")
+Callback = Callable[[Update, BotContext], Coroutine[Any, Any, R]]
+
+
+async def current_scope(update: Update, context: BotContext) -> StaffScope:
+    """The sender's staff scope (an empty scope for anyone who is not staff)."""
+    user = update.effective_user
+    if user is None:
+        return StaffScope(user_id=0)
+    async with context.session() as session:
+        return await scope_of(session, user.id, context.settings.admin_ids)
+
+
+async def refuse(update: Update, context: BotContext) -> None:
+    """Tell a non-staff sender, politely, that this is for staff."""
+    _ = context.gettext
+    text = _("Sorry, this is only for the chamber's staff.")
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(text)
+
+
+def _guard(level: str) -> Callable[[Callback[R]], Callback[R | None]]:
+    def decorate(callback: Callback[R]) -> Callback[R | None]:
+        @functools.wraps(callback)
+        async def guarded(update: Update, context: BotContext) -> R | None:
+            scope = await current_scope(update, context)
+            allowed = scope.is_admin if level == "admin" else scope.is_staff
+            if not allowed:
+                await refuse(update, context)
+                return None
+            context.staff = scope
+            return await callback(update, context)
+
+        guarded.__guard__ = level  # type: ignore[attr-defined]
+        return guarded
+
+    return decorate
+
+
+staff_only = _guard("staff")
+admin_only = _guard("admin")
+
+
+def guard_of(callback: Any) -> str | None:
+    """The guard level a callback was wrapped with, if any."""
+    return getattr(callback, "__guard__", None)

@@ -1,0 +1,1 @@
+"""Domain services: pure rules and database operations, free of Telegram."""

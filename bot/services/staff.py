@@ -1,0 +1,90 @@
+"""Who is staff, with which scope; adding and removing staff (admins only)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.errors import DomainError, NotAllowed
+from db.models import Staff
+
+ADMIN = "admin"
+STAFF = "staff"
+
+
+@dataclass(frozen=True)
+class StaffScope:
+    """What a user may do as staff: admins and chamber staff everywhere, others per association."""
+
+    user_id: int
+    is_admin: bool = False
+    chamber_wide: bool = False
+    association_ids: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def is_staff(self) -> bool:
+        """Any staff role at all."""
+        return self.is_admin or self.chamber_wide or bool(self.association_ids)
+
+    def covers(self, association_id: int | None) -> bool:
+        """May act for this association (None: chamber-wide matters)."""
+        if self.is_admin or self.chamber_wide:
+            return True
+        return association_id is not None and association_id in self.association_ids
+
+
+async def scope_of(session: AsyncSession, user_id: int, admin_ids: Collection[int]) -> StaffScope:
+    """The user's staff scope, from ADMIN_IDS and the staff table."""
+    rows = (await session.execute(select(Staff).where(Staff.telegram_id == user_id))).scalars().all()
+    is_admin = user_id in admin_ids or any(r.role == ADMIN for r in rows)
+    chamber_wide = any(r.association_id is None for r in rows)
+    associations = frozenset(r.association_id for r in rows if r.association_id is not None)
+    return StaffScope(user_id, is_admin, chamber_wide, associations)
+
+
+async def add_staff(
+    session: AsyncSession,
+    actor: StaffScope,
+    telegram_id: int,
+    *,
+    association_id: int | None = None,
+    admin: bool = False,
+) -> Staff:
+    """Grant a staff role; only admins may. Granting the same role twice is a no-op."""
+    if not actor.is_admin:
+        raise NotAllowed("not_admin")
+    if admin and association_id is not None:
+        raise DomainError("admin_is_chamber_wide")
+    existing = await session.scalar(
+        select(Staff).where(Staff.telegram_id == telegram_id, Staff.association_id.is_(association_id))
+        if association_id is None
+        else select(Staff).where(Staff.telegram_id == telegram_id, Staff.association_id == association_id)
+    )
+    role = ADMIN if admin else STAFF
+    if existing is not None:
+        existing.role = ADMIN if admin or existing.role == ADMIN else STAFF
+        await session.flush()
+        return existing
+    grant = Staff(telegram_id=telegram_id, role=role, association_id=association_id, added_by=actor.user_id)
+    session.add(grant)
+    await session.flush()
+    return grant
+
+
+async def remove_staff(session: AsyncSession, actor: StaffScope, telegram_id: int) -> int:
+    """Remove every staff grant of a user; returns how many were removed."""
+    if not actor.is_admin:
+        raise NotAllowed("not_admin")
+    if telegram_id == actor.user_id:
+        raise DomainError("cannot_remove_self")
+    result = await session.execute(delete(Staff).where(Staff.telegram_id == telegram_id))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def list_staff(session: AsyncSession) -> list[Staff]:
+    """Every staff grant, admins first."""
+    rows = await session.execute(select(Staff).order_by(Staff.role, Staff.telegram_id, Staff.association_id))
+    return list(rows.scalars())

@@ -1,0 +1,52 @@
+"""A fake Telegram Bot API for tests and benchmarks: state, in-process transport, HTTP server, users.
+
+Typical use::
+
+    state = FakeTelegram()
+    app = build_application(settings, request=FakeRequest(state))   # plus a second FakeRequest for polling
+    await app.initialize()
+    sim = Simulator(app, state)
+    ali = sim.user(1001)
+    await ali.command("start")
+    assert "خوش آمدید" in ali.last_text
+"""
+
+from tests.fakeapi.server import FakeBotAPIServer
+from tests.fakeapi.simulator import (
+    HttpSimUser,
+    Simulator,
+    SimUser,
+    UserUpdates,
+    make_update_dict,
+    private_chat_dict,
+    user_dict,
+)
+from tests.fakeapi.state import (
+    BOT_ID,
+    BOT_USERNAME,
+    ApiError,
+    Call,
+    FakeTelegram,
+    StoredFile,
+    StoredMessage,
+)
+from tests.fakeapi.transport import FakeRequest
+
+__all__ = [
+    "BOT_ID",
+    "BOT_USERNAME",
+    "ApiError",
+    "Call",
+    "FakeBotAPIServer",
+    "FakeRequest",
+    "FakeTelegram",
+    "HttpSimUser",
+    "SimUser",
+    "Simulator",
+    "StoredFile",
+    "StoredMessage",
+    "UserUpdates",
+    "make_update_dict",
+    "private_chat_dict",
+    "user_dict",
+]
