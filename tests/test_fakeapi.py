@@ -9,9 +9,24 @@ from typing import Any
 
 import aiohttp
 import pytest
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TimedOut,
+)
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from tests.fakeapi import (
@@ -21,6 +36,7 @@ from tests.fakeapi import (
     FakeTelegram,
     HttpSimUser,
     Simulator,
+    group_chat_dict,
     make_update_dict,
 )
 
@@ -145,6 +161,25 @@ async def test_forged_press_data_reaches_the_handler(tiny_sim: Simulator) -> Non
     assert ali.last_text == "انتخاب: review:approve:42"
 
 
+async def test_group_member_commands_and_presses(tiny_sim: Simulator, fake: FakeTelegram) -> None:
+    staff = tiny_sim.user(9, first_name="کارشناس", chat=group_chat_dict(-1001500))
+    await staff.command("start@tashakkol_test_bot", "review")
+    assert staff.last_text == "سلام review"
+    await staff.press("خیر")
+    assert staff.last_text == "انتخاب: answer:no"
+    assert fake.sent_to(9) == []
+
+
+async def test_reply_keyboard_is_tracked(tiny_app: AnyApp, tiny_sim: Simulator) -> None:
+    ali = tiny_sim.user(1001)
+    keyboard = ReplyKeyboardMarkup([[KeyboardButton("ارسال شماره", request_contact=True)], ["انصراف"]])
+    await tiny_app.bot.send_message(1001, "شماره؟", reply_markup=keyboard)
+    assert ali.reply_keyboard == ["ارسال شماره", "انصراف"]
+    assert ali.buttons() == []  # reply keyboards are not inline buttons
+    await tiny_app.bot.send_message(1001, "ممنون", reply_markup=ReplyKeyboardRemove())
+    assert ali.reply_keyboard is None
+
+
 async def test_handler_errors_are_captured(tiny_sim: Simulator) -> None:
     await tiny_sim.user(1001).command("fail")
     assert [type(error) for _, error in tiny_sim.errors] == [RuntimeError]
@@ -234,6 +269,13 @@ async def test_migrated_and_failed_chats(tiny_app: AnyApp, fake: FakeTelegram) -
         await tiny_app.bot.send_message(56, "x")
     fake.clear_failures()
     await tiny_app.bot.send_message(55, "x")
+
+
+async def test_wrong_token_is_refused() -> None:
+    fake = FakeTelegram(token="999:other")
+    app = build_app(FakeRequest(fake), FakeRequest(fake))
+    with pytest.raises(InvalidToken):
+        await app.initialize()
 
 
 async def test_slow_answer_times_out_but_is_delivered(fake: FakeTelegram) -> None:
@@ -397,6 +439,10 @@ async def test_http_server_with_polling_application(fake: FakeTelegram) -> None:
             maryam.press("خیر")
             changed = await maryam.wait_for_change(timeout=10)
             assert changed[-1].text == "انتخاب: answer:no"
+            sent = await app.bot.send_document(3003, b"%PDF-1.4 test", filename="form.pdf")
+            assert sent.document is not None and sent.document.file_name == "form.pdf"
+            file = await app.bot.get_file(sent.document.file_id)
+            assert bytes(await file.download_as_bytearray()) == b"%PDF-1.4 test"
         finally:
             await app.updater.stop()
             await app.stop()

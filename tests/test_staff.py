@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from bot.context import BotApplication
 from bot.services.errors import NotAllowed
 from bot.services.staff import StaffScope, add_staff, scope_of
-from db.models import Staff
+from db.models import Association, Staff
 from tests.conftest import ADMIN_ID
 from tests.fakeapi.simulator import Simulator
 
@@ -18,18 +18,30 @@ async def _grants(app: BotApplication) -> int:
         return int(await session.scalar(select(func.count()).select_from(Staff)) or 0)
 
 
+async def _association(app: BotApplication, name: str) -> int:
+    async with app.bot_data.sessionmaker() as session, session.begin():
+        association = Association(name=name, name_key=name)
+        session.add(association)
+        await session.flush()
+        return association.id
+
+
 async def test_admin_adds_lists_and_removes_staff(sim: Simulator, app: BotApplication) -> None:
+    seven = await _association(app, "تشکل آزمایشی")
     admin = sim.user(ADMIN_ID)
     await admin.command("/staff", "add ۳۰۰۱")
     assert "اکنون کارشناس است" in admin.last_text
-    await admin.command("/staff", "add 3002 7")
+    await admin.command("/staff", f"add 3002 {seven}")
+    await admin.command("/staff", "add 3004 999")
+    assert "تشکلی با این شماره وجود ندارد" in admin.last_text
     await admin.command("/staff", "add 3003 admin")
     await admin.command("/staff", "list")
     listing = admin.last_text
-    assert "کارشناس اتاق" in listing and "کارشناس تشکل شمارهٔ ۷" in listing and ": مدیر" in listing
+    assert "کارشناس اتاق" in listing and "کارشناس تشکل شمارهٔ" in listing and ": مدیر" in listing
     async with app.bot_data.sessionmaker() as session:
         scope = await scope_of(session, 3002, app.bot_data.settings.admin_ids)
-    assert scope.association_ids == {7} and not scope.chamber_wide and scope.covers(7) and not scope.covers(8)
+    assert scope.association_ids == {seven} and not scope.chamber_wide
+    assert scope.covers(seven) and not scope.covers(seven + 1)
     await admin.command("/staff", "remove 3001")
     assert "دیگر کارشناس نیست" in admin.last_text
     assert await _grants(app) == 2
@@ -62,7 +74,8 @@ async def test_non_staff_is_refused_and_nothing_changes(
 
 
 async def test_association_staff_cannot_manage_staff(sim: Simulator, app: BotApplication) -> None:
-    await sim.user(ADMIN_ID).command("/staff", "add 4100 5")
+    five = await _association(app, "تشکل دیگر")
+    await sim.user(ADMIN_ID).command("/staff", f"add 4100 {five}")
     staffer = sim.user(4100)
     await staffer.command("/staff", "add 4101")
     assert "فقط برای کارشناسان" in staffer.last_text

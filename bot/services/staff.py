@@ -9,7 +9,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.errors import DomainError, NotAllowed
-from db.models import Staff
+from db.models import Association, Staff
 
 ADMIN = "admin"
 STAFF = "staff"
@@ -58,11 +58,12 @@ async def add_staff(
         raise NotAllowed("not_admin")
     if admin and association_id is not None:
         raise DomainError("admin_is_chamber_wide")
-    existing = await session.scalar(
-        select(Staff).where(Staff.telegram_id == telegram_id, Staff.association_id.is_(association_id))
-        if association_id is None
-        else select(Staff).where(Staff.telegram_id == telegram_id, Staff.association_id == association_id)
+    if association_id is not None and await session.get(Association, association_id) is None:
+        raise DomainError("unknown_association")
+    same_scope = (
+        Staff.association_id.is_(None) if association_id is None else Staff.association_id == association_id
     )
+    existing = await session.scalar(select(Staff).where(Staff.telegram_id == telegram_id, same_scope))
     role = ADMIN if admin else STAFF
     if existing is not None:
         existing.role = ADMIN if admin or existing.role == ADMIN else STAFF

@@ -49,6 +49,6 @@ class Staff(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     telegram_id: Mapped[int] = mapped_column(BigInteger, index=True)
     role: Mapped[str] = mapped_column(String(16))  # "admin" or "staff"
-    association_id: Mapped[int | None] = mapped_column(Integer)
+    association_id: Mapped[int | None] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"))
     added_by: Mapped[int | None] = mapped_column(BigInteger)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

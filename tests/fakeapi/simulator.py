@@ -44,6 +44,11 @@ def private_chat_dict(user: JSON) -> JSON:
     return chat
 
 
+def group_chat_dict(chat_id: int, title: str = "کارکنان اتاق", kind: str = "supergroup") -> JSON:
+    """A group `Chat` (use with `Simulator.user(..., chat=...)` for staff groups)."""
+    return {"id": chat_id, "type": kind, "title": title}
+
+
 def make_update_dict(state: FakeTelegram, kind: str, payload: JSON, update_id: int | None = None) -> JSON:
     """`{"update_id": …, kind: payload}` with a fresh update_id from the fake."""
     return {"update_id": update_id if update_id is not None else state.next_update_id(), kind: payload}
@@ -65,18 +70,20 @@ class UserUpdates:
         last_name: str | None = None,
         username: str | None = None,
         language_code: str | None = "fa",
+        chat: JSON | None = None,
     ) -> None:
         self.state = state
         self.id = user_id
         self.user = user_dict(user_id, first_name, last_name, username, language_code)
-        self.chat = private_chat_dict(self.user)
+        self.chat = chat if chat is not None else private_chat_dict(self.user)
         self.last_sent: JSON | None = None
         state.users[user_id] = dict(self.user)
-        state.chats[user_id] = dict(self.chat)
+        state.chats[self.chat_id] = dict(self.chat)
 
     @property
     def chat_id(self) -> int:
-        return self.id
+        """The chat this user writes in: their private chat unless built with a group `chat`."""
+        return int(self.chat["id"])
 
     # ------------------------------------------------------------------ update builders
 
@@ -360,7 +367,7 @@ class Simulator:
         self.wait_app_tasks = wait_app_tasks
         self.task_timeout = task_timeout
         self.errors: list[tuple[object, BaseException]] = []
-        self.users: dict[int, SimUser] = {}
+        self.users: dict[tuple[int, int], SimUser] = {}
         self._pending: set[asyncio.Task[None]] = set()
         if capture_errors:
             app.add_error_handler(self._record_error)
@@ -372,18 +379,21 @@ class Simulator:
         last_name: str | None = None,
         username: str | None = None,
         language_code: str | None = "fa",
+        chat: JSON | None = None,
     ) -> SimUser:
-        """The simulated user with this id (the same object on every call)."""
-        if user_id not in self.users:
-            self.users[user_id] = SimUser(
+        """The simulated user with this id, in their private chat or in `chat` (one object per pair)."""
+        key = (user_id, int(chat["id"]) if chat is not None else user_id)
+        if key not in self.users:
+            self.users[key] = SimUser(
                 self,
                 user_id,
                 first_name=first_name,
                 last_name=last_name,
                 username=username,
                 language_code=language_code,
+                chat=chat,
             )
-        return self.users[user_id]
+        return self.users[key]
 
     async def feed(self, data: JSON) -> None:
         """Process one update dict the way the running bot would, and wait until it is done."""

@@ -950,8 +950,9 @@ class FakeTelegram:
             raise bad_request("there is no text in the message to edit")
         # Omitting reply_markup in an edit removes the inline keyboard, as on Telegram.
         changes = {"text": plain, "entities": entities, "reply_markup": markup}
+        edited = self._apply_edit(stored, "editMessageText", changes)
         stored.raw_text = str(text)
-        return self._apply_edit(stored, "editMessageText", changes)
+        return edited
 
     def _edit_message_caption(self, params: JSON, files: UploadedFiles) -> JSON | bool:
         fields = self._caption_fields(params)

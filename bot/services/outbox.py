@@ -1,0 +1,69 @@
+"""Putting messages into the durable outbox; the sender (bot/services/sender.py) delivers them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Broadcast, Delivery, User
+from db.models.outbox import PENDING
+
+
+async def create_broadcast(
+    session: AsyncSession,
+    *,
+    kind: str,
+    text: str,
+    recipients: Iterable[int],
+    created_by: int | None = None,
+    association_id: int | None = None,
+    audience: str = "",
+    media_kind: str | None = None,
+    media_file_id: str | None = None,
+    dedupe_key: str | None = None,
+    not_before: datetime | None = None,
+    status: str = PENDING,
+) -> Broadcast:
+    """One broadcast row and one delivery row per distinct recipient, in the caller's transaction.
+
+    With a `dedupe_key`, a broadcast that already exists under that key is returned unchanged, so
+    callers that may run twice (reminders after a restart) never queue a second copy.
+    """
+    if dedupe_key is not None:
+        existing = await session.scalar(select(Broadcast).where(Broadcast.dedupe_key == dedupe_key))
+        if existing is not None:
+            return existing
+    broadcast = Broadcast(
+        kind=kind,
+        text=text,
+        created_by=created_by,
+        association_id=association_id,
+        audience=audience,
+        media_kind=media_kind,
+        media_file_id=media_file_id,
+        dedupe_key=dedupe_key,
+        not_before=not_before,
+        status=status,
+    )
+    session.add(broadcast)
+    await session.flush()
+    unique = list(dict.fromkeys(recipients))
+    if unique:
+        await session.execute(
+            insert(Delivery), [{"broadcast_id": broadcast.id, "user_id": user_id} for user_id in unique]
+        )
+    return broadcast
+
+
+async def reachable(session: AsyncSession, user_ids: Iterable[int]) -> list[int]:
+    """Those of `user_ids` who have not blocked the bot."""
+    ids = list(dict.fromkeys(user_ids))
+    blocked: set[int] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        rows = await session.scalars(select(User.id).where(User.id.in_(chunk), User.blocked_bot.is_(True)))
+        blocked.update(rows)
+    return [i for i in ids if i not in blocked]
