@@ -5,6 +5,9 @@ Order matters within group 0, where only the first matching handler runs:
 2. then plain commands and buttons of each feature;
 3. the catch-alls of `fallback` last, so nothing goes unanswered.
 `presence` runs in its own earlier group, so it sees every update without stopping the rest.
+
+A feature module may also define `schedule(application)` to add JobQueue jobs. Jobs only wake code
+that reads the database (reminders, the outbox): the job queue itself is lost on restart.
 """
 
 from __future__ import annotations
@@ -53,6 +56,10 @@ def register(application: Application[Any, BotContext, Any, Any, Any, Any]) -> M
     )
     application.add_handlers(fallback.handlers())
     application.add_error_handler(errors.on_error)
+    for module in FEATURES:
+        schedule = getattr(module, "schedule", None)
+        if schedule is not None:
+            schedule(application)
     return menu
 
 

@@ -3,6 +3,7 @@
 from db.models.associations import Association
 from db.models.base import Base, UTCDateTime, utcnow
 from db.models.outbox import Broadcast, Delivery
+from db.models.people import FoundingInterest, Member, Subscription
 from db.models.runtime import ConversationState
 from db.models.users import Profile, Staff, User
 
@@ -12,8 +13,11 @@ __all__ = [
     "Broadcast",
     "ConversationState",
     "Delivery",
+    "FoundingInterest",
+    "Member",
     "Profile",
     "Staff",
+    "Subscription",
     "UTCDateTime",
     "User",
     "utcnow",

@@ -3,7 +3,7 @@
 Typical use::
 
     state = FakeTelegram()
-    app = build_application(settings, request=FakeRequest(state))   # plus a second FakeRequest for polling
+    app = build_application(settings, request=FakeRequest(state), get_updates_request=FakeRequest(state))
     await app.initialize()
     sim = Simulator(app, state)
     ali = sim.user(1001)

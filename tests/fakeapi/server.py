@@ -7,6 +7,7 @@ Speaks the Bot API URL shapes `/bot<token>/<method>` (GET or POST with JSON, for
 
 from __future__ import annotations
 
+import asyncio
 import json
 from types import TracebackType
 from typing import Any
@@ -39,7 +40,8 @@ class FakeBotAPIServer:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._api)
         app.router.add_get("/file/bot{token}/{path:.+}", self._file)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        # A client that disconnects (bot stopped or killed) cancels its long poll, as it ends on Telegram.
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0, handler_cancellation=True)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
@@ -68,7 +70,13 @@ class FakeBotAPIServer:
         self.tokens_seen.add(token)
         self.requests += 1
         params, files = await read_request(request)
-        status, body = await self.state.handle(request.match_info["method"], params, files, token=token)
+        method = request.match_info["method"]
+        answer = asyncio.ensure_future(self.state.handle(method, params, files, token=token))
+        if method.lower() == "getupdates":
+            status, body = await answer
+        else:
+            # Like Telegram, a request that arrived is carried out even if the client hangs up.
+            status, body = await asyncio.shield(answer)
         return web.json_response(body, status=status, dumps=_dumps)
 
     async def _file(self, request: web.Request) -> web.Response:

@@ -369,6 +369,7 @@ class Simulator:
         self.errors: list[tuple[object, BaseException]] = []
         self.users: dict[tuple[int, int], SimUser] = {}
         self._pending: set[asyncio.Task[None]] = set()
+        self._snapshot: set[asyncio.Task[Any]] | None = None
         if capture_errors:
             app.add_error_handler(self._record_error)
 
@@ -397,14 +398,21 @@ class Simulator:
 
     async def feed(self, data: JSON) -> None:
         """Process one update dict the way the running bot would, and wait until it is done."""
+        update = self._parse(data)
+        before = asyncio.all_tasks() if self.wait_app_tasks else set()
+        await self._process(update)
+        if self.wait_app_tasks:
+            await self._settle(before)
+
+    def _parse(self, data: JSON) -> Update:
         self.state.observe_update(data)
         update = Update.de_json(data, self.app.bot)
         if getattr(self.app.bot, "callback_data_cache", None) is not None:
-            self.app.bot.insert_callback_data(update)
-        before = asyncio.all_tasks()
+            self.app.bot.insert_callback_data(update)  # what the Updater does for polled updates
+        return update
+
+    async def _process(self, update: Update) -> None:
         await self.app.update_processor.process_update(update, self.app.process_update(update))
-        if self.wait_app_tasks:
-            await self._settle(before)
 
     async def _settle(self, before: set[asyncio.Task[Any]]) -> None:
         """Wait for tasks started while the update was processed (non-blocking handlers, create_task)."""
@@ -422,11 +430,13 @@ class Simulator:
     def enqueue_update(self, data: JSON) -> None:
         """Hand an update over without waiting: to `app.update_queue` when the app is running,
         else to a task of its own. `drain()` waits for all of them."""
+        update = self._parse(data)
+        if self._snapshot is None:
+            self._snapshot = asyncio.all_tasks()
         if self.app.running:
-            self.state.observe_update(data)
-            self.app.update_queue.put_nowait(Update.de_json(data, self.app.bot))
+            self.app.update_queue.put_nowait(update)
             return
-        task = asyncio.create_task(self.feed(data), name=f"sim-update-{data.get('update_id')}")
+        task = asyncio.create_task(self._process(update), name=f"sim-update-{update.update_id}")
         self._pending.add(task)
         task.add_done_callback(self._pending.discard)
 
@@ -448,6 +458,9 @@ class Simulator:
             await asyncio.gather(*list(self._pending))
         if self.app.running:
             await self.app.update_queue.join()
+        if self.wait_app_tasks and self._snapshot is not None:
+            await self._settle(self._snapshot)
+        self._snapshot = None
 
     async def _record_error(self, update: object, context: CallbackContext[Any, Any, Any, Any]) -> None:
         if context.error is not None:

@@ -343,6 +343,9 @@ class FakeTelegram:
                 result = self._methods.get(name, _unknown_method)(decoded, files or {})
         except ApiError as err:
             return self._fail(call, err)
+        except (KeyError, TypeError, ValueError) as exc:
+            # A missing or malformed parameter: Telegram answers 400 rather than failing the connection.
+            return self._fail(call, bad_request(f"invalid parameters: {exc!r}"))
         self._touch()
         return 200, {"ok": True, "result": result}
 

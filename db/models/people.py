@@ -1,0 +1,54 @@
+"""How people relate to associations: members, news subscribers, would-be founding members."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from db.models.base import Base, UTCDateTime, utcnow
+
+
+class Member(Base):
+    """A member of an association (made by an approved application, or imported by staff)."""
+
+    __tablename__ = "members"
+    __table_args__ = (
+        UniqueConstraint("association_id", "user_id"),
+        UniqueConstraint("association_id", "member_number"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    member_number: Mapped[str] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The application that made this membership, if any (set by the membership feature).
+    application_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class Subscription(Base):
+    """A user follows an association's news (association_id NULL: all news)."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (UniqueConstraint("user_id", "association_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    association_id: Mapped[int | None] = mapped_column(
+        ForeignKey("associations.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class FoundingInterest(Base):
+    """'I want to be a founding member' of an association that is being formed."""
+
+    __tablename__ = "founding_interests"
+    __table_args__ = (UniqueConstraint("association_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
