@@ -196,8 +196,24 @@ async def test_enqueue_then_drain_processes_everything(tiny_sim: Simulator) -> N
     users = [tiny_sim.user(2000 + n) for n in range(5)]
     for user in users:
         tiny_sim.enqueue_command(user, "start", str(user.id))
+    tiny_sim.enqueue_command(users[0], "slow")
     await tiny_sim.drain()
-    assert [user.last_text for user in users] == [f"سلام {user.id}" for user in users]
+    assert [user.last_text for user in users[1:]] == [f"سلام {user.id}" for user in users[1:]]
+    assert users[0].texts_since(0) == [f"سلام {users[0].id}", "دیر ولی رسید"]
+
+
+async def test_enqueue_goes_through_the_update_queue_when_running(
+    tiny_app: AnyApp, tiny_sim: Simulator
+) -> None:
+    await tiny_app.start()
+    try:
+        ali = tiny_sim.user(1001)
+        tiny_sim.enqueue_command(ali, "start", "1")
+        tiny_sim.enqueue_command(ali, "start", "2")
+        await tiny_sim.drain()
+        assert ali.texts_since(0) == ["سلام 1", "سلام 2"]
+    finally:
+        await tiny_app.stop()
 
 
 async def test_user_content_updates_are_valid(
