@@ -1,0 +1,116 @@
+"""The real process: `python -m bot run` against a Bot API served on 127.0.0.1, killed and restarted."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import TOKEN
+from tests.fakeapi.server import FakeBotAPIServer
+from tests.fakeapi.simulator import HttpSimUser
+from tests.fakeapi.state import FakeTelegram
+
+pytestmark = pytest.mark.slow
+ROOT = str(Path(__file__).resolve().parents[1])
+STARTUP_TIMEOUT = 60.0
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FakeBotAPIServer]:
+    state = FakeTelegram()
+    async with FakeBotAPIServer(state) as running:
+        yield running
+
+
+class BotProcess:
+    """One `python -m bot run` child process."""
+
+    def __init__(self, server: FakeBotAPIServer, database_url: str, workdir: Path) -> None:
+        self.env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "PYTHONPATH": ROOT,
+            "TELEGRAM_BOT_TOKEN": TOKEN,
+            "TELEGRAM_API_BASE_URL": server.base_url,
+            "TELEGRAM_API_FILE_URL": server.base_file_url,
+            "DATABASE_URL": database_url,
+            "LOG_LEVEL": "INFO",
+        }
+        self.workdir = workdir
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> asyncio.subprocess.Process:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            cwd=self.workdir,
+            env=self.env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        return self.process
+
+    async def kill(self) -> None:
+        if self.process is not None and self.process.returncode is None:
+            self.process.send_signal(signal.SIGKILL)
+            await self.process.wait()
+
+
+@pytest.fixture
+async def bots(
+    server: FakeBotAPIServer, database_url: str, tmp_path: Path
+) -> AsyncIterator[list[BotProcess]]:
+    made: list[BotProcess] = []
+    yield made
+    for bot in made:
+        await bot.kill()
+
+
+async def test_start_kill_9_and_resume(
+    server: FakeBotAPIServer, database_url: str, tmp_path: Path, bots: list[BotProcess]
+) -> None:
+    state = server.state
+    first = BotProcess(server, database_url, tmp_path)
+    bots.append(first)
+    await first.start()
+    user = HttpSimUser(state, 7001, first_name="نرگس")
+    user.command("/start")
+    reply = await user.wait_for_reply(STARTUP_TIMEOUT)
+    assert "سلام نرگس" in reply.content
+    assert "مشخصات من" in reply.buttons and "راهنما" in reply.buttons
+    assert state.commands_for(language_code="fa"), "setMyCommands was not published in Persian"
+
+    user.command("/profile")
+    assert "نام و نام خانوادگی" in (await user.wait_for_reply()).content
+    user.send("نرگس کرمانی")
+    assert "کد ملی" in (await user.wait_for_reply()).content
+
+    # A second instance on the same database refuses to poll.
+    second = BotProcess(server, database_url, tmp_path)
+    bots.append(second)
+    process = await second.start()
+    _out, err = await asyncio.wait_for(process.communicate(), STARTUP_TIMEOUT)
+    assert process.returncode == 3
+    assert "another instance" in err.decode()
+
+    await first.kill()  # kill -9 mid-conversation
+    third = BotProcess(server, database_url, tmp_path)
+    bots.append(third)
+    await third.start()
+    user.send("۰۴۹۹۳۷۰۸۹۹")
+    assert "شمارهٔ همراه" in (await user.wait_for_reply(STARTUP_TIMEOUT)).content
+    user.send("09121234567")
+    assert "کدام شهر" in (await user.wait_for_reply()).content
+
+    # SIGTERM stops it cleanly.
+    assert third.process is not None
+    third.process.send_signal(signal.SIGTERM)
+    await asyncio.wait_for(third.process.wait(), 30)
+    assert third.process.returncode == 0
