@@ -29,7 +29,7 @@ catalog-update: install
 	$(BIN)/pybabel update -N --no-location -i bot/locale/messages.pot -d bot/locale -D messages
 
 run: install catalog
-	$(BIN)/python -m bot run
+	@$(BIN)/python -m bot run
 
 migrate: install
 	$(BIN)/python -m bot migrate
