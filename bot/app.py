@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
-from bot import handlers
+from bot import handlers, observe
 from bot.config import Settings
 from bot.context import CONTEXT_TYPES, BotApplication
 from bot.i18n import load_translations
+from bot.platform import make_bot
 from bot.processing import PerUserUpdateProcessor
 from bot.services.users import SeenCache
 from db.persistence import DatabasePersistence
 from db.session import create_engine, create_sessionmaker
+
+log = logging.getLogger(__name__)
 
 
 def build_application(
@@ -30,23 +35,17 @@ def build_application(
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
     processor = PerUserUpdateProcessor()
-    builder = (
+    defaults = Defaults(parse_mode=ParseMode.HTML, tzinfo=ZoneInfo(settings.timezone))
+    application: BotApplication = (
         ApplicationBuilder()
-        .token(settings.telegram_bot_token)
-        .base_url(settings.telegram_api_base_url)
-        .base_file_url(settings.telegram_api_file_url)
+        .bot(make_bot(settings, defaults, request, get_updates_request))
         .context_types(CONTEXT_TYPES)
         .persistence(DatabasePersistence(sessionmaker))
         .concurrent_updates(processor)
-        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=ZoneInfo(settings.timezone)))
         .post_init(publish_commands)
         .post_shutdown(dispose_engine)
+        .build()
     )
-    if request is not None:
-        builder = builder.request(request)
-    if get_updates_request is not None:
-        builder = builder.get_updates_request(get_updates_request)
-    application: BotApplication = builder.build()
     data = application.bot_data
     data.settings = settings
     data.engine = engine
@@ -54,6 +53,8 @@ def build_application(
     data.translations = translations
     data.seen = SeenCache()
     data.menu = handlers.register(application)
+    observe.instrument(application)
+    processor.log_key = settings.telegram_bot_token
     # Save conversation state right after each update, before the same user's next one runs.
     processor.after_update = application.update_persistence
     return application
@@ -62,8 +63,11 @@ def build_application(
 async def publish_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """setMyCommands with Persian descriptions (for Persian clients and as the default)."""
     commands = handlers.bot_commands(application.bot_data.translations.gettext)
-    await application.bot.set_my_commands(commands)
-    await application.bot.set_my_commands(commands, language_code="fa")
+    try:
+        await application.bot.set_my_commands(commands)
+        await application.bot.set_my_commands(commands, language_code="fa")
+    except TelegramError as exc:  # a Bot API without command menus (or a passing fault) must not stop the bot
+        log.warning("setMyCommands failed: %s", exc)
 
 
 async def dispose_engine(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

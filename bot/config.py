@@ -7,15 +7,18 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TELEGRAM_API_BASE_URL = "https://api.telegram.org/bot"
 TELEGRAM_API_FILE_URL = "https://api.telegram.org/file/bot"
+BALE_API_BASE_URL = "https://tapi.bale.ai/bot"
+BALE_API_FILE_URL = "https://tapi.bale.ai/file/bot"
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/tashakkol.db"
 
 _TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{10,}$")
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
 
 
 class SettingsError(Exception):
@@ -34,6 +37,13 @@ class Settings(BaseSettings):
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     timezone: str = "Asia/Tehran"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    # "telegram" or "bale"; empty: detected from TELEGRAM_API_BASE_URL.
+    platform: Literal["", "telegram", "bale"] = ""
+    # Webhook mode when WEBHOOK_URL is set (the public https URL the Bot API posts to).
+    webhook_url: str = ""
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    webhook_secret: str = Field(default="", repr=False)
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -56,6 +66,40 @@ class Settings(BaseSettings):
         if not _URL.match(value):
             raise ValueError("must be an http(s) URL such as https://api.telegram.org/bot")
         return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str) -> str:
+        if value and not value.startswith("https://") and not value.startswith("http://127.0.0.1"):
+            raise ValueError(
+                "must be an https:// URL the Bot API can reach (e.g. https://bot.example.ir/telegram)"
+            )
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: str) -> str:
+        if value and not _SECRET.match(value):
+            raise ValueError("must be 16-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _platform_and_webhook(self) -> Settings:
+        if not self.platform:
+            self.platform = "bale" if "bale.ai" in self.telegram_api_base_url else "telegram"
+        if self.platform == "bale":
+            if self.telegram_api_base_url == TELEGRAM_API_BASE_URL:
+                self.telegram_api_base_url = BALE_API_BASE_URL
+            if self.telegram_api_file_url == TELEGRAM_API_FILE_URL:
+                self.telegram_api_file_url = BALE_API_FILE_URL
+        if self.webhook_url and not self.webhook_secret:
+            raise ValueError("WEBHOOK_SECRET must be set with WEBHOOK_URL, so forged updates are refused")
+        return self
+
+    @property
+    def is_bale(self) -> bool:
+        """Talking to Bale's Bot API (which has no HTML parse mode)."""
+        return self.platform == "bale"
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -95,9 +139,10 @@ def load_settings(*, require_token: bool = True, **overrides: object) -> Setting
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         error = exc.errors()[0]
-        name = str(error["loc"][0]).upper() if error["loc"] else "settings"
         message = str(error["msg"]).removeprefix("Value error, ")
-        raise SettingsError(f"{name} {message}") from None
+        if not error["loc"]:  # a rule across settings names them itself
+            raise SettingsError(message) from None
+        raise SettingsError(f"{str(error['loc'][0]).upper()} {message}") from None
     if require_token and not settings.telegram_bot_token:
         raise SettingsError("TELEGRAM_BOT_TOKEN is not set; get one from @BotFather and export it")
     return settings

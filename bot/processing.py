@@ -9,6 +9,7 @@ without the data loss of the second.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -16,6 +17,8 @@ from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+from bot import observe
 
 AfterUpdate = Callable[[], Awaitable[None]]
 
@@ -49,6 +52,8 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int = 512, remember_updates: int = 10_000) -> None:
         super().__init__(max_concurrent_updates)
         self.after_update: AfterUpdate | None = None
+        self.log_key = ""  # keys the user-id pseudonyms in the per-update log line
+        self.last_update_at: float | None = None  # wall-clock time of the last handled update
         self._slots: dict[int, _Slot] = {}
         self._recent: OrderedDict[int, None] = OrderedDict()
         self._remember = remember_updates
@@ -82,9 +87,15 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         slot.holders += 1
         try:
             async with slot.lock:
-                await coroutine
-                if self.after_update is not None:
-                    await self.after_update()
+                started = time.perf_counter()
+                observe.begin()
+                try:
+                    await coroutine
+                    if self.after_update is not None:
+                        await self.after_update()
+                finally:
+                    self.last_update_at = time.time()
+                    observe.log_update(update, time.perf_counter() - started, self.log_key)
         finally:
             slot.holders -= 1
             if slot.holders == 0:

@@ -102,3 +102,14 @@ async def test_a_crashing_handler_is_logged_and_apologised_for(
     assert "مشکلی از طرف ما پیش آمد" in user.last_text
     assert any("Unhandled error on update" in r.getMessage() and r.exc_info for r in caplog.records)
     assert "boom" not in user.last_text
+
+
+async def test_one_log_line_per_update(sim: Simulator, caplog: pytest.LogCaptureFixture) -> None:
+    user = sim.user(1010)
+    with caplog.at_level(logging.INFO, logger="bot.updates"):
+        await user.command("/help")
+    lines = [r.getMessage() for r in caplog.records if r.name == "bot.updates"]
+    assert len(lines) == 1
+    line = lines[0]
+    assert "handler=start.help_" in line and "outcome=ok" in line and "duration_ms=" in line
+    assert "1010" not in line  # the user id is pseudonymised

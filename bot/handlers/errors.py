@@ -7,6 +7,7 @@ import logging
 from telegram import Update
 from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
 
+from bot import observe
 from bot.context import BotContext
 
 log = logging.getLogger("bot.errors")
@@ -15,6 +16,7 @@ log = logging.getLogger("bot.errors")
 async def on_error(update: object, context: BotContext) -> None:
     """Log every handler exception and apologise to the user it happened to."""
     error = context.error
+    observe.mark_error()
     update_id = update.update_id if isinstance(update, Update) else None
     if isinstance(error, (TimedOut, NetworkError, RetryAfter)):
         log.warning("Bot API trouble on update %s: %r", update_id, error)

@@ -1,0 +1,82 @@
+"""One structured log line per update: id, hashed user, handler, duration, outcome."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import hmac
+import logging
+from collections.abc import Callable, Coroutine, Iterable
+from contextvars import ContextVar
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, BaseHandler, ConversationHandler
+
+log = logging.getLogger("bot.updates")
+
+current_handler: ContextVar[str] = ContextVar("current_handler", default="-")
+outcome: ContextVar[str] = ContextVar("outcome", default="ok")
+
+
+def user_hash(user_id: int, key: str) -> str:
+    """A stable pseudonym for a user id: keyed with a secret, so logs cannot be reversed to ids."""
+    return hmac.new(key.encode(), str(user_id).encode(), hashlib.sha256).hexdigest()[:12]
+
+
+def _walk(handlers: Iterable[BaseHandler[Any, Any, Any]]) -> Iterable[BaseHandler[Any, Any, Any]]:
+    for handler in handlers:
+        if isinstance(handler, ConversationHandler):
+            yield from _walk(handler.entry_points)
+            for state in handler.states.values():
+                yield from _walk(state)
+            yield from _walk(handler.fallbacks)
+        else:
+            yield handler
+
+
+def _named(callback: Callable[..., Coroutine[Any, Any, Any]]) -> Callable[..., Coroutine[Any, Any, Any]]:
+    name = f"{callback.__module__.removeprefix('bot.handlers.')}.{callback.__qualname__}"
+
+    @functools.wraps(callback)
+    async def named(*args: Any, **kwargs: Any) -> Any:
+        current_handler.set(name)
+        return await callback(*args, **kwargs)
+
+    named._observed = True
+    return named
+
+
+def instrument(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Make every registered handler record its name for the update's log line."""
+    for group in application.handlers.values():
+        for handler in _walk(group):
+            callback = getattr(handler, "callback", None)
+            if callback is not None and getattr(callback, "__wrapped__", None) is not callback:
+                handler.callback = _named(callback)  # type: ignore[attr-defined]
+
+
+def begin() -> None:
+    """Reset the per-update fields (an update's processing runs in one task)."""
+    current_handler.set("-")
+    outcome.set("ok")
+
+
+def mark_error() -> None:
+    """The error handler saw an exception for this update."""
+    outcome.set("error")
+
+
+def log_update(update: object, seconds: float, key: str) -> None:
+    """Write the update's line."""
+    if not isinstance(update, Update):
+        return
+    user = update.effective_user
+    log.info(
+        "update=%s user=%s handler=%s duration_ms=%.1f outcome=%s",
+        update.update_id,
+        user_hash(user.id, key) if user is not None else "-",
+        current_handler.get(),
+        seconds * 1000,
+        outcome.get(),
+    )
