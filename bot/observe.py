@@ -43,7 +43,7 @@ def _named(callback: Callable[..., Coroutine[Any, Any, Any]]) -> Callable[..., C
         current_handler.set(name)
         return await callback(*args, **kwargs)
 
-    named._observed = True
+    setattr(named, "_observed", True)  # noqa: B010 (a marker mypy cannot see on a wrapper)
     return named
 
 
@@ -52,8 +52,8 @@ def instrument(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     for group in application.handlers.values():
         for handler in _walk(group):
             callback = getattr(handler, "callback", None)
-            if callback is not None and getattr(callback, "__wrapped__", None) is not callback:
-                handler.callback = _named(callback)  # type: ignore[attr-defined]
+            if callback is not None and not getattr(callback, "_observed", False):
+                handler.callback = _named(callback)
 
 
 def begin() -> None:

@@ -26,7 +26,9 @@ def test_html_to_bale() -> None:
 
 
 def test_bale_urls_are_the_default_for_bale(database_url: str) -> None:
-    settings = load_settings(_env_file=None, telegram_bot_token=TOKEN, database_url=database_url, platform="bale")
+    settings = load_settings(
+        _env_file=None, telegram_bot_token=TOKEN, database_url=database_url, platform="bale"
+    )
     assert settings.telegram_api_base_url == BALE_API_BASE_URL
     assert settings.is_bale
 
