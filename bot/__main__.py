@@ -14,9 +14,11 @@ from telegram import Update
 from bot.config import Settings, SettingsError, load_settings
 from bot.i18n import CatalogMissing, load_translations
 from bot.logs import configure_logging
+from db.lock import LockHeld, PollerLock
 
 EXIT_CONFIG = 2
 EXIT_LOCKED = 3
+STANDBY_POLL_SECONDS = 1.0
 log = logging.getLogger("bot")
 
 
@@ -34,11 +36,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Tashakkol, the associations bot.")
-    parser.set_defaults(func=_run)
+    parser.set_defaults(func=_run, standby=False)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
-    commands.add_parser(
-        "run", help="apply migrations, then poll the Bot API (the default)", description="Start the bot."
-    ).set_defaults(func=_run)
+    run = commands.add_parser(
+        "run",
+        help="apply migrations, then poll the Bot API or serve the webhook (the default)",
+        description="Start the bot: long polling, or a webhook server when WEBHOOK_URL is set.",
+    )
+    run.add_argument(
+        "--standby",
+        action="store_true",
+        help="if another instance is active on this database, wait and take over when it stops",
+    )
+    run.set_defaults(func=_run)
     commands.add_parser(
         "migrate", help="bring the database up to date", description="Apply pending migrations."
     ).set_defaults(func=_migrate)
@@ -99,7 +109,6 @@ async def serve(settings: Settings) -> int:
     """Take the poller lock, then poll until SIGINT/SIGTERM; returns the exit code."""
     from bot.app import build_application, publish_commands
     from bot.seed import seed_if_empty
-    from db.lock import LockHeld, PollerLock
 
     application = build_application(settings)
     lock = PollerLock(application.bot_data.engine)

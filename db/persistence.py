@@ -130,3 +130,13 @@ async def _write(session: AsyncSession, items: Iterable[tuple[tuple[str, str], S
                 index=["name", "key"],
                 update=["state", "updated_at"],
             )
+
+
+async def write_ahead(session: AsyncSession, name: str, key: ConversationKey, state: object | None) -> None:
+    """Store a conversation's next state in the caller's transaction, before the reply is sent.
+
+    PTB learns the next state only when the handler returns, after its reply went out; a crash in
+    between would resume the user one step behind, and their next answer would land in the wrong
+    field. A step that saves an answer writes the state it moves to in the same transaction.
+    """
+    await _write(session, [((name, encode_key(key)), state)])

@@ -44,12 +44,13 @@ class BotProcess:
         self.workdir = workdir
         self.process: asyncio.subprocess.Process | None = None
 
-    async def start(self) -> asyncio.subprocess.Process:
+    async def start(self, *args: str) -> asyncio.subprocess.Process:
         self.process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "bot",
             "run",
+            *args,
             cwd=self.workdir,
             env=self.env,
             stdout=asyncio.subprocess.PIPE,
@@ -114,3 +115,25 @@ async def test_start_kill_9_and_resume(
     third.process.send_signal(signal.SIGTERM)
     await asyncio.wait_for(third.process.wait(), 30)
     assert third.process.returncode == 0
+
+
+async def test_standby_takes_over_when_the_active_instance_dies(
+    server: FakeBotAPIServer, database_url: str, tmp_path: Path, bots: list[BotProcess]
+) -> None:
+    state = server.state
+    active, standby = BotProcess(server, database_url, tmp_path), BotProcess(server, database_url, tmp_path)
+    bots += [active, standby]
+    await active.start()
+    user = HttpSimUser(state, 7101, first_name="امید")
+    user.command("/profile")
+    assert "نام و نام خانوادگی" in (await user.wait_for_reply(STARTUP_TIMEOUT)).content
+    await standby.start("--standby")
+    user.send("امید باقری")
+    assert "کد ملی" in (await user.wait_for_reply()).content
+    assert standby.process is not None and standby.process.returncode is None  # waiting, not exited
+
+    await active.kill()
+    user.send("0499370899")
+    assert "شمارهٔ همراه" in (await user.wait_for_reply(STARTUP_TIMEOUT)).content
+    # Exactly one answer to that update: the standby took over, nobody answered twice.
+    assert len([m for m in user.messages if "شمارهٔ همراه" in m.content]) == 1

@@ -6,12 +6,14 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, ConversationHandler
 
 from bot.context import BotContext
+from db.persistence import write_ahead
 
 END = ConversationHandler.END
 MENU_PREFIX = "menu:"
@@ -60,6 +62,19 @@ async def answer(
     if chat is None:
         return None
     return await chat.send_message(text, reply_markup=markup, parse_mode=ParseMode.HTML)
+
+
+def conversation_key(update: Update) -> tuple[int, int]:
+    """The key PTB's ConversationHandler uses for a private conversation: (chat id, user id)."""
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None and user is not None
+    return (chat.id, user.id)
+
+
+async def advance(session: AsyncSession, update: Update, name: str, state: str) -> str:
+    """Record the conversation's next state with the answer that moves it there (see write_ahead)."""
+    await write_ahead(session, name, conversation_key(update), state)
+    return state
 
 
 def conversation(

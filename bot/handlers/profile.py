@@ -9,7 +9,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.context import BotContext
 from bot.formatting import fa_digits, isolate_ltr
-from bot.handlers.common import answer, button, conversation, esc, keyboard
+from bot.handlers.common import advance, answer, button, conversation, esc, keyboard
 from bot.handlers.menu import HOME, MenuItem
 from bot.i18n import N_, Gettext
 from bot.services import profile as profile_service
@@ -22,6 +22,7 @@ COMMANDS = [("profile", N_("My profile"))]
 # State names are unique across all conversations (they are persisted as they are).
 STATES = {field: f"profile:{field}" for field in profile_service.FIELDS}
 REVIEW = "profile:review"
+NAME = "profile"
 TEXT = filters.TEXT & ~filters.COMMAND
 
 QUESTIONS = {
@@ -124,10 +125,11 @@ async def _save(update: Update, context: BotContext, field: str, raw: str) -> st
     try:
         async with context.session() as session, session.begin():
             profile = await profile_service.save_answer(session, user.id, field, raw)
+            missing = profile_service.next_missing(profile)
+            await advance(session, update, NAME, STATES[missing] if missing else REVIEW)
     except (DomainError, ValidationError) as exc:
         await answer(update, _error_text(_, field, exc))
         return STATES[field]
-    missing = profile_service.next_missing(profile)
     if missing is None:
         return await review(update, context, profile)
     return await ask(update, context, missing)
@@ -185,7 +187,7 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
     """The profile conversation."""
     return [
         conversation(
-            "profile",
+            NAME,
             entry_points=[
                 CommandHandler("profile", open_profile),
                 CallbackQueryHandler(open_profile, pattern="^menu:profile$"),

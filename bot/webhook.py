@@ -1,0 +1,108 @@
+"""Webhook mode: an aiohttp server that takes updates from the Bot API and answers /healthz.
+
+The Bot API sends the secret given to setWebhook in the `X-Telegram-Bot-Api-Secret-Token` header;
+a request without the right secret is refused with 403 and never reaches the handlers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from sqlalchemy import text
+from telegram import Update
+
+from bot.config import Settings
+from bot.context import BotApplication
+
+log = logging.getLogger(__name__)
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_BODY = 1024 * 1024
+
+
+def webhook_path(settings: Settings) -> str:
+    """The path the Bot API posts to: the path of WEBHOOK_URL, or /telegram."""
+    return urlsplit(settings.webhook_url).path or "/telegram"
+
+
+class WebhookServer:
+    """Serves POST <path> (updates) and GET /healthz for one application."""
+
+    def __init__(self, application: BotApplication, settings: Settings) -> None:
+        self.application = application
+        self.settings = settings
+        self._runner: web.AppRunner | None = None
+        self.port: int | None = None
+
+    def make_app(self) -> web.Application:
+        """The aiohttp application (also used directly by tests)."""
+        app = web.Application(client_max_size=MAX_BODY)
+        app.router.add_post(webhook_path(self.settings), self.receive)
+        app.router.add_get("/healthz", self.healthz)
+        return app
+
+    async def start(self, *, register: bool = True) -> None:
+        """Listen, then tell the Bot API where to post (with the secret)."""
+        self._runner = web.AppRunner(self.make_app(), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.settings.webhook_listen, self.settings.webhook_port)
+        await site.start()
+        addresses = self._runner.addresses
+        self.port = int(addresses[0][1]) if addresses else self.settings.webhook_port
+        if register:
+            await self.application.bot.set_webhook(
+                url=self.settings.webhook_url,
+                secret_token=self.settings.webhook_secret,
+                allowed_updates=Update.ALL_TYPES,
+            )
+        log.info(
+            "webhook listening on %s:%s%s",
+            self.settings.webhook_listen,
+            self.port,
+            webhook_path(self.settings),
+        )
+
+    async def stop(self) -> None:
+        """Stop listening (the webhook stays registered for the standby that takes over)."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def receive(self, request: web.Request) -> web.Response:
+        """One update from the Bot API."""
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self.settings.webhook_secret.encode()):
+            return web.Response(status=403, text="forbidden")
+        try:
+            data: Any = await request.json()
+            update = Update.de_json(data, self.application.bot)
+        except (json.JSONDecodeError, ValueError, TypeError, KeyError):
+            return web.Response(status=400, text="bad update")
+        if update is None:
+            return web.Response(status=400, text="bad update")
+        await self.application.update_queue.put(update)
+        return web.Response(text="ok")
+
+    async def healthz(self, _request: web.Request) -> web.Response:
+        """Database reachable and the time of the last handled update."""
+        processor = self.application.update_processor
+        last = getattr(processor, "last_update_at", None)
+        body: dict[str, Any] = {
+            "status": "ok",
+            "platform": self.settings.platform,
+            "last_update": datetime.fromtimestamp(last, UTC).isoformat() if last else None,
+        }
+        try:
+            async with asyncio.timeout(3), self.application.bot_data.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+            body["database"] = "ok"
+        except Exception as exc:  # any failure is "unhealthy", with its kind for the operator
+            body.update(status="error", database=type(exc).__name__)
+            return web.json_response(body, status=503)
+        return web.json_response(body)
