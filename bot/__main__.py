@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from telegram import Update
 
@@ -58,6 +59,13 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "check", help="validate settings, catalog and database", description="Print a short health report."
     ).set_defaults(func=_check)
+    backup = commands.add_parser(
+        "backup",
+        help="back up the database (SQLite: online copy; PostgreSQL: prints the pg_dump command)",
+        description="Back up the database while the bot keeps running.",
+    )
+    backup.add_argument("path", type=Path, help="where to write the backup")
+    backup.set_defaults(func=_backup)
     return parser
 
 
@@ -84,6 +92,14 @@ def _seed(_args: argparse.Namespace) -> int:
     upgrade(settings.database_url)
     report = asyncio.run(seed(settings.database_url))
     print(report or "nothing new to seed")
+    return 0
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from db.backup import backup
+
+    settings = _prepare(require_token=False)
+    print(backup(settings.database_url, args.path))
     return 0
 
 

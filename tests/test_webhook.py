@@ -28,7 +28,9 @@ async def test_right_secret_is_handled_wrong_secret_is_refused(
         user = UserUpdates(api, 6001, first_name="حسین")
         async with aiohttp.ClientSession() as http:
             forged = user.command_update("/start")
-            async with http.post(f"{base}/telegram", json=forged, headers={SECRET_HEADER: "wrong"}) as response:
+            async with http.post(
+                f"{base}/telegram", json=forged, headers={SECRET_HEADER: "wrong"}
+            ) as response:
                 assert response.status == 403
             async with http.post(f"{base}/telegram", json=forged) as response:
                 assert response.status == 403
