@@ -9,8 +9,7 @@ from sqlalchemy import insert, select
 
 from bot.context import BotApplication
 from bot.handlers.broadcasts import runner_of
-from bot.services.sender import SenderConfig, report
-from bot.services.sender import Report
+from bot.services.sender import Report, SenderConfig, report
 from db.models import Association, Broadcast, User
 from db.models.outbox import CANCELLED, DONE
 from tests.fakeapi.state import FakeTelegram
@@ -29,7 +28,9 @@ FAST = SenderConfig(
 
 async def add_users(app: BotApplication, ids: list[int], *, blocked: bool = False) -> None:
     async with app.bot_data.sessionmaker() as session, session.begin():
-        await session.execute(insert(User), [{"id": i, "first_name": f"u{i}", "blocked_bot": blocked} for i in ids])
+        await session.execute(
+            insert(User), [{"id": i, "first_name": f"u{i}", "blocked_bot": blocked} for i in ids]
+        )
 
 
 async def add_association(app: BotApplication, name: str, status: str = "active") -> int:

@@ -22,7 +22,9 @@ BLOCKED = RECIPIENTS[::20]  # 5%
 
 async def _queue(app: BotApplication, recipients: list[int], text: str = "اطلاعیهٔ <b>مهم</b>") -> int:
     async with app.bot_data.sessionmaker() as session, session.begin():
-        broadcast = await outbox.create_broadcast(session, kind="announcement", text=text, recipients=recipients)
+        broadcast = await outbox.create_broadcast(
+            session, kind="announcement", text=text, recipients=recipients
+        )
         return broadcast.id
 
 
@@ -50,7 +52,13 @@ async def test_two_thousand_with_blocked_users_and_429s(app: BotApplication, api
     assert api.too_many_requests == 6
     assert runner_of(app).sender is not None and runner_of(app).sender.rate_limited == 6
     assert result.status == DONE
-    assert (result.total, result.sent, result.blocked, result.failed, result.remaining) == (2000, 1900, 100, 0, 0)
+    assert (result.total, result.sent, result.blocked, result.failed, result.remaining) == (
+        2000,
+        1900,
+        100,
+        0,
+        0,
+    )
     assert result.sent + result.blocked + result.failed + result.skipped + result.remaining == result.total
     async with app.bot_data.sessionmaker() as session:
         marked = set(await session.scalars(select(User.id).where(User.blocked_bot.is_(True))))
@@ -65,7 +73,9 @@ async def test_two_thousand_with_blocked_users_and_429s(app: BotApplication, api
     assert len(api.calls_to("sendMessage", ok=False)) == before
 
 
-async def test_crash_in_the_middle_resumes_without_duplicates(make_app: AppFactory, api: FakeTelegram) -> None:
+async def test_crash_in_the_middle_resumes_without_duplicates(
+    make_app: AppFactory, api: FakeTelegram
+) -> None:
     first = await make_app()
     await add_users(first, RECIPIENTS)
     for chat_id in BLOCKED:
@@ -114,7 +124,9 @@ async def test_transient_errors_are_retried_with_back_off(app: BotApplication, a
     assert attempts[5001] == 3 and attempts[5002] == 1
 
 
-async def test_permanent_and_repeated_transient_failures_are_recorded(app: BotApplication, api: FakeTelegram) -> None:
+async def test_permanent_and_repeated_transient_failures_are_recorded(
+    app: BotApplication, api: FakeTelegram
+) -> None:
     await add_users(app, [5101, 5102, 5103])
     api.fail_chat(5101, 400, "Bad Request: chat not found")
     api.fail_chat(5102, 502, "Bad Gateway")
@@ -123,9 +135,14 @@ async def test_permanent_and_repeated_transient_failures_are_recorded(app: BotAp
     result = await wait_finished(app, broadcast_id)
     assert (result.sent, result.failed, result.blocked) == (1, 2, 0)
     async with app.bot_data.sessionmaker() as session:
-        rows = {u: (s, e, a) for u, s, e, a in (await session.execute(
-            select(Delivery.user_id, Delivery.status, Delivery.last_error, Delivery.attempts)
-        )).all()}
+        rows = {
+            u: (s, e, a)
+            for u, s, e, a in (
+                await session.execute(
+                    select(Delivery.user_id, Delivery.status, Delivery.last_error, Delivery.attempts)
+                )
+            ).all()
+        }
     assert rows[5101][0] == D_FAILED and "chat not found" in (rows[5101][1] or "").lower()
     assert rows[5102][0] == D_FAILED and rows[5102][2] == FAST.max_attempts
     assert len(api.calls_to("sendMessage", 5102)) == FAST.max_attempts
@@ -146,8 +163,12 @@ async def test_not_before_holds_a_reminder_back(app: BotApplication, api: FakeTe
     await add_users(app, [5301])
     async with app.bot_data.sessionmaker() as session, session.begin():
         later = await outbox.create_broadcast(
-            session, kind="reminder", text="یادآوری", recipients=[5301],
-            not_before=datetime.now(UTC) + timedelta(days=1), dedupe_key="course:1:reminder:24h",
+            session,
+            kind="reminder",
+            text="یادآوری",
+            recipients=[5301],
+            not_before=datetime.now(UTC) + timedelta(days=1),
+            dedupe_key="course:1:reminder:24h",
         )
         now = await outbox.create_broadcast(session, kind="reminder", text="الان", recipients=[5301])
     await start_sender(app)
@@ -159,7 +180,9 @@ async def test_not_before_holds_a_reminder_back(app: BotApplication, api: FakeTe
     assert [c.params["text"] for c in api.calls_to("sendMessage", 5301)] == ["الان"]
 
 
-async def test_blocked_user_is_forgotten_by_the_seen_cache(sim: object, app: BotApplication, api: FakeTelegram) -> None:
+async def test_blocked_user_is_forgotten_by_the_seen_cache(
+    sim: object, app: BotApplication, api: FakeTelegram
+) -> None:
     from tests.fakeapi.simulator import Simulator
 
     assert isinstance(sim, Simulator)

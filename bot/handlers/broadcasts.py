@@ -14,7 +14,15 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import Application, BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
@@ -104,7 +112,9 @@ def schedule(application: AnyApplication) -> None:
     """Run the sender with the application: a repeating job starts and wakes it."""
     runner_of(application)
     if application.job_queue is not None:
-        application.job_queue.run_repeating(_wake_job, interval=WAKE_INTERVAL, first=0.0, name="outbox-sender")
+        application.job_queue.run_repeating(
+            _wake_job, interval=WAKE_INTERVAL, first=0.0, name="outbox-sender"
+        )
 
 
 # ---------------------------------------------------------------------------- Telegram transport
@@ -167,7 +177,9 @@ def render_report(_: Gettext, broadcast: Broadcast, report: Report, rate: float)
     ]
     if report.interrupted:
         lines.append(
-            _("Of those, interrupted by a restart (not sent again): {n}").format(n=fa_number(report.interrupted))
+            _("Of those, interrupted by a restart (not sent again): {n}").format(
+                n=fa_number(report.interrupted)
+            )
         )
     if report.skipped:
         lines.append(_("Not sent (cancelled): {n}").format(n=fa_number(report.skipped)))
@@ -176,7 +188,9 @@ def render_report(_: Gettext, broadcast: Broadcast, report: Report, rate: float)
         seconds = int(report.remaining / max(rate, 0.1)) + 1
         minutes, secs = divmod(seconds, 60)
         lines.append(
-            _("About {minutes} min {seconds} s left").format(minutes=fa_digits(minutes), seconds=fa_digits(secs))
+            _("About {minutes} min {seconds} s left").format(
+                minutes=fa_digits(minutes), seconds=fa_digits(secs)
+            )
         )
     if broadcast.not_before is not None and report.status == PENDING:
         lines.append(_("Starts at {when}").format(when=jalali_datetime(broadcast.not_before)))
@@ -260,7 +274,9 @@ async def list_broadcasts(update: Update, context: BotContext) -> None:
     buttons = []
     for broadcast, report in rows:
         lines.append(
-            _("#{id} {kind} ({status}), {when}: sent {sent} of {total}, blocked {blocked}, failed {failed}").format(
+            _(
+                "#{id} {kind} ({status}), {when}: sent {sent} of {total}, blocked {blocked}, failed {failed}"
+            ).format(
                 id=fa_digits(broadcast.id),
                 kind=_(KIND.get(broadcast.kind, N_("Announcement"))),
                 status=_(STATUS.get(broadcast.status, N_("waiting"))),
@@ -271,7 +287,9 @@ async def list_broadcasts(update: Update, context: BotContext) -> None:
                 failed=fa_number(report.failed),
             )
         )
-        buttons.append(button(_("Report #{id}").format(id=fa_digits(broadcast.id)), f"bc:show:{broadcast.id}"))
+        buttons.append(
+            button(_("Report #{id}").format(id=fa_digits(broadcast.id)), f"bc:show:{broadcast.id}")
+        )
     await answer(update, "\n".join(lines), keyboard([buttons[i : i + 3] for i in range(0, len(buttons), 3)]))
 
 

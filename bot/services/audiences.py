@@ -147,6 +147,8 @@ SUBSCRIBERS = "subscribers"
 register(AudienceKind(EVERYONE, N_("Everyone who started the bot"), _everyone, association="none"))
 register(AudienceKind(MEMBERS, N_("Members of an association"), _members))
 register(
-    AudienceKind(FOUNDERS, N_("Founding-member interest (forming association)"), _founders, statuses=(FORMING,))
+    AudienceKind(
+        FOUNDERS, N_("Founding-member interest (forming association)"), _founders, statuses=(FORMING,)
+    )
 )
 register(AudienceKind(SUBSCRIBERS, N_("News subscribers"), _subscribers, association="optional"))

@@ -94,7 +94,9 @@ async def set_audience(
     return draft, count
 
 
-async def confirm(session: AsyncSession, scope: StaffScope, progress_chat_id: int | None) -> tuple[Broadcast, int]:
+async def confirm(
+    session: AsyncSession, scope: StaffScope, progress_chat_id: int | None
+) -> tuple[Broadcast, int]:
     """Queue the draft: resolve its audience again now (it may have grown) and add the deliveries."""
     draft = await current_draft(session, scope.user_id)
     if not draft.text or not draft.audience:
@@ -174,7 +176,9 @@ async def cancel(session: AsyncSession, scope: StaffScope, broadcast_id: int) ->
     return broadcast
 
 
-async def set_progress_message(session: AsyncSession, broadcast_id: int, chat_id: int, message_id: int) -> None:
+async def set_progress_message(
+    session: AsyncSession, broadcast_id: int, chat_id: int, message_id: int
+) -> None:
     """Remember the message that shows this broadcast's progress."""
     await session.execute(
         update(Broadcast)

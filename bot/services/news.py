@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ColumnElement
 
 from bot.services import audiences, outbox, subscriptions
 from bot.services.errors import DomainError, NotAllowed, NotFound
@@ -155,7 +156,9 @@ async def publish(
 
 async def subscriber_count(session: AsyncSession, association_id: int | None) -> int:
     """How many reachable people a news item of this association would go to."""
-    return len(await audiences.reachable_users(session, await subscriptions.subscribers(session, association_id)))
+    return len(
+        await audiences.reachable_users(session, await subscriptions.subscribers(session, association_id))
+    )
 
 
 # ---------------------------------------------------------------------------- reading
@@ -170,7 +173,7 @@ class Page:
 
 async def latest(session: AsyncSession, association_id: int | None = None, page: int = 0) -> Page:
     """Published news, newest first; with an association only its items (else all, incl. chamber-wide)."""
-    condition = NewsItem.published_at.is_not(None)
+    condition: ColumnElement[bool] = NewsItem.published_at.is_not(None)
     if association_id is not None:
         condition = condition & (NewsItem.association_id == association_id)
     total = int(await session.scalar(select(func.count()).select_from(NewsItem).where(condition)) or 0)
