@@ -200,3 +200,16 @@ async def test_blocked_user_is_forgotten_by_the_seen_cache(
     async with app.bot_data.sessionmaker() as session:
         row = await session.get(User, 5401)
         assert row is not None and row.blocked_bot is False
+
+
+async def test_default_pacing_draws_no_429_from_a_strict_fake(app: BotApplication, api: FakeTelegram) -> None:
+    """Telegram's own numbers (30/s, 1/s per chat) against a fake that enforces them strictly."""
+    recipients = list(range(5500, 5560))
+    await add_users(app, recipients)
+    api.enforce_limits()
+    broadcast_id = await _queue(app, recipients)
+    await start_sender(app, SenderConfig(idle_wait=0.2, stop_check=0.05))
+    result = await wait_finished(app, broadcast_id)
+    assert result.sent == 60
+    assert api.too_many_requests == 0
+    assert set(copies(api)) == set(recipients)
