@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bot.context import BotApplication
 from bot.handlers.broadcasts import runner_of
 from bot.services import outbox
-from bot.services.sender import INTERRUPTED, SenderConfig
+from bot.services.sender import INTERRUPTED, SenderConfig, report
 from db.models import Delivery, User
 from db.models.outbox import D_BLOCKED, D_FAILED, D_SENT, DONE
 from tests.broadcast_helpers import FAST, add_users, copies, start_sender, wait_finished
@@ -213,3 +213,21 @@ async def test_default_pacing_draws_no_429_from_a_strict_fake(app: BotApplicatio
     assert result.sent == 60
     assert api.too_many_requests == 0
     assert set(copies(api)) == set(recipients)
+
+
+async def test_a_clean_stop_loses_nothing(make_app: AppFactory, api: FakeTelegram) -> None:
+    first = await make_app()
+    recipients = list(range(5600, 5800))
+    await add_users(first, recipients)
+    broadcast_id = await _queue(first, recipients)
+    await start_sender(first, SenderConfig(**{**FAST.__dict__, "global_rate": 200.0, "batch_size": 5}))
+    await api.wait_until(lambda: len(api.calls_to("sendMessage")) >= 30, timeout=30)
+    await first.stop()  # graceful: the sender finishes its call in hand and returns the rest to the queue
+    async with first.bot_data.sessionmaker() as session:
+        halfway = await report(session, broadcast_id)
+    assert halfway.sending == 0 and halfway.interrupted == 0 and 0 < halfway.sent < 200
+    second = await make_app()
+    await start_sender(second)
+    result = await wait_finished(second, broadcast_id)
+    assert (result.sent, result.failed) == (200, 0)
+    assert copies(api) == dict.fromkeys(recipients, 1)

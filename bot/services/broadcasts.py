@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import audiences
@@ -185,11 +185,3 @@ async def set_progress_message(
         .where(Broadcast.id == broadcast_id)
         .values(progress_chat_id=chat_id, progress_message_id=message_id)
     )
-
-
-async def active_count(session: AsyncSession) -> int:
-    """Broadcasts waiting or running (for the staff's overview)."""
-    rows = await session.scalars(
-        select(Broadcast.id).where(or_(Broadcast.status == PENDING, Broadcast.status == RUNNING))
-    )
-    return len(list(rows))

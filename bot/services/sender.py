@@ -248,6 +248,11 @@ class Sender:
             except Exception:
                 log.exception("sender round failed; retrying shortly")
                 worked = False
+                # Outcomes of the batch may not have been written: treat it like a crash (never re-send).
+                try:
+                    await recover(self.sessionmaker)
+                except Exception:
+                    log.exception("could not release the batch in flight")
             if not worked:
                 await self._idle()
 
