@@ -2,6 +2,7 @@
 
 from db.models.associations import Association
 from db.models.base import Base, UTCDateTime, utcnow
+from db.models.news import NewsItem
 from db.models.outbox import Broadcast, Delivery
 from db.models.people import FoundingInterest, Member, Subscription
 from db.models.runtime import ConversationState
@@ -15,6 +16,7 @@ __all__ = [
     "Delivery",
     "FoundingInterest",
     "Member",
+    "NewsItem",
     "Profile",
     "Staff",
     "Subscription",

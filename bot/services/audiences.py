@@ -1,0 +1,154 @@
+"""Who a broadcast goes to: a registry of audience kinds, each resolving to reachable user ids.
+
+An audience is a kind plus (for most kinds) an association, written `kind:<id>` (or `kind`).
+Staff may choose only audiences within their scope: association staff their own associations'
+people, admins and chamber staff everyone. Other features add kinds with `register(...)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.i18n import N_
+from bot.services import members, subscriptions
+from bot.services.errors import DomainError, NotAllowed, NotFound
+from bot.services.staff import StaffScope
+from db.models import Association, FoundingInterest, User
+from db.models.associations import ACTIVE, FORMING
+
+Resolver = Callable[[AsyncSession, int | None], Awaitable[list[int]]]
+
+
+@dataclass(frozen=True)
+class AudienceKind:
+    """One way of choosing recipients."""
+
+    key: str
+    label: str  # msgid (N_), shown on the audience buttons
+    resolve: Resolver
+    # "required": an association must be chosen; "optional": an association or all; "none": no association.
+    association: str = "required"
+    # Association statuses this kind applies to (founding interest: associations being formed).
+    statuses: tuple[str, ...] = (ACTIVE, FORMING)
+
+
+@dataclass(frozen=True)
+class Audience:
+    """A chosen audience: a kind and, where the kind takes one, an association."""
+
+    kind: str
+    association_id: int | None = None
+
+    @property
+    def spec(self) -> str:
+        """Stored on the broadcast (`broadcasts.audience`)."""
+        return self.kind if self.association_id is None else f"{self.kind}:{self.association_id}"
+
+
+REGISTRY: dict[str, AudienceKind] = {}
+
+
+def register(kind: AudienceKind) -> None:
+    """Add (or replace) an audience kind; later features call this for their own kinds."""
+    REGISTRY[kind.key] = kind
+
+
+def parse(spec: str) -> Audience:
+    """`members:5` → Audience("members", 5); raises DomainError for anything malformed."""
+    kind, _, rest = spec.partition(":")
+    if kind not in REGISTRY:
+        raise DomainError("unknown_audience")
+    if rest and not rest.isdigit():
+        raise DomainError("unknown_audience")
+    return Audience(kind, int(rest) if rest else None)
+
+
+def kinds_for(scope: StaffScope) -> list[AudienceKind]:
+    """The kinds this staff member may use at all."""
+    return [kind for kind in REGISTRY.values() if kind.association != "none" or scope.covers(None)]
+
+
+async def check(session: AsyncSession, scope: StaffScope, audience: Audience) -> Association | None:
+    """Raise NotAllowed/NotFound/DomainError unless `scope` may send to `audience`."""
+    kind = REGISTRY.get(audience.kind)
+    if kind is None:
+        raise DomainError("unknown_audience")
+    if kind.association == "none" and audience.association_id is not None:
+        raise DomainError("unknown_audience")
+    if kind.association == "required" and audience.association_id is None:
+        raise DomainError("association_required")
+    # covers(None) is true only for admins and chamber-wide staff.
+    if not scope.covers(audience.association_id):
+        raise NotAllowed("not_your_association")
+    if audience.association_id is None:
+        return None
+    association = await session.get(Association, audience.association_id)
+    if association is None:
+        raise NotFound("unknown_association")
+    if association.status not in kind.statuses:
+        raise DomainError("wrong_status")
+    return association
+
+
+async def recipients(session: AsyncSession, scope: StaffScope, audience: Audience) -> list[int]:
+    """The reachable user ids of an audience, after checking that `scope` may reach it."""
+    await check(session, scope, audience)
+    ids = await REGISTRY[audience.kind].resolve(session, audience.association_id)
+    return await reachable_users(session, ids)
+
+
+async def reachable_users(session: AsyncSession, ids: list[int]) -> list[int]:
+    """Those of `ids` who started the bot and have not blocked it, in the given order."""
+    unique = list(dict.fromkeys(ids))
+    ok: set[int] = set()
+    for start in range(0, len(unique), 500):
+        chunk = unique[start : start + 500]
+        rows = await session.scalars(select(User.id).where(User.id.in_(chunk), User.blocked_bot.is_(False)))
+        ok.update(rows)
+    return [i for i in unique if i in ok]
+
+
+async def associations_for(session: AsyncSession, scope: StaffScope, kind: AudienceKind) -> list[Association]:
+    """Associations this staff member may pick for this kind."""
+    query = select(Association).where(Association.status.in_(kind.statuses)).order_by(Association.name)
+    rows = list(await session.scalars(query))
+    return [a for a in rows if scope.covers(a.id)]
+
+
+# ---------------------------------------------------------------------------- the kinds built here
+
+
+async def _everyone(session: AsyncSession, association_id: int | None) -> list[int]:
+    return list(await session.scalars(select(User.id).where(User.blocked_bot.is_(False)).order_by(User.id)))
+
+
+async def _members(session: AsyncSession, association_id: int | None) -> list[int]:
+    return await members.member_ids(session, association_id)
+
+
+async def _founders(session: AsyncSession, association_id: int | None) -> list[int]:
+    query = select(FoundingInterest.user_id).where(FoundingInterest.association_id == association_id)
+    return list(await session.scalars(query.order_by(FoundingInterest.id)))
+
+
+async def _subscribers(session: AsyncSession, association_id: int | None) -> list[int]:
+    return await subscriptions.subscribers(session, association_id)
+
+
+EVERYONE = "everyone"
+MEMBERS = "members"
+FOUNDERS = "founders"
+SUBSCRIBERS = "subscribers"
+
+register(AudienceKind(EVERYONE, N_("Everyone who started the bot"), _everyone, association="none"))
+register(AudienceKind(MEMBERS, N_("Members of an association"), _members))
+register(
+    AudienceKind(
+        FOUNDERS, N_("Founding-member interest (forming association)"), _founders, statuses=(FORMING,)
+    )
+)
+register(AudienceKind(SUBSCRIBERS, N_("News subscribers"), _subscribers, association="optional"))

@@ -1,0 +1,64 @@
+"""Shared helpers for the news, sender and broadcast tests: people in the database, a fast sender."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+from sqlalchemy import insert, select
+
+from bot.context import BotApplication
+from bot.handlers.broadcasts import runner_of
+from bot.services.sender import Report, SenderConfig, report
+from db.models import Association, Broadcast, User
+from db.models.outbox import CANCELLED, DONE
+from tests.fakeapi.state import FakeTelegram
+
+# Fast pacing for the fake API: the logic is the same, only the numbers differ.
+FAST = SenderConfig(
+    global_rate=5000.0,
+    per_chat_interval=1.0,
+    batch_size=50,
+    backoff=0.01,
+    idle_wait=0.2,
+    progress_interval=0.2,
+    stop_check=0.05,
+)
+
+
+async def add_users(app: BotApplication, ids: list[int], *, blocked: bool = False) -> None:
+    async with app.bot_data.sessionmaker() as session, session.begin():
+        await session.execute(
+            insert(User), [{"id": i, "first_name": f"u{i}", "blocked_bot": blocked} for i in ids]
+        )
+
+
+async def add_association(app: BotApplication, name: str, status: str = "active") -> int:
+    async with app.bot_data.sessionmaker() as session, session.begin():
+        association = Association(name=name, name_key=name, status=status)
+        session.add(association)
+        await session.flush()
+        return association.id
+
+
+async def start_sender(app: BotApplication, config: SenderConfig = FAST) -> None:
+    """Start the application (and with it the sender) with test pacing."""
+    runner_of(app).config = config
+    await app.start()
+    runner_of(app).ensure_started()
+
+
+async def wait_finished(app: BotApplication, broadcast_id: int, timeout: float = 60.0) -> Report:  # noqa: ASYNC109
+    """Wait until the broadcast is done or cancelled (a guard against hanging, not a timing assertion)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            async with app.bot_data.sessionmaker() as session:
+                status = await session.scalar(select(Broadcast.status).where(Broadcast.id == broadcast_id))
+                if status in (DONE, CANCELLED):
+                    return await report(session, broadcast_id)
+            await asyncio.sleep(0.05)
+
+
+def copies(api: FakeTelegram, method: str = "sendMessage") -> Counter[int | str | None]:
+    """How many messages each chat received successfully."""
+    return Counter(call.chat_id for call in api.calls_to(method, ok=True))
