@@ -48,6 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "check", help="validate settings, catalog and database", description="Print a short health report."
     ).set_defaults(func=_check)
+    from bot.directory_cli import add_commands
+
+    add_commands(commands, _prepare)
     return parser
 
 
