@@ -19,6 +19,7 @@ RULE_FIELDS = (
     "yearly_fee_rials",
 )
 FIELDS = (*TEXT_FIELDS, "status", *RULE_FIELDS)
+NULLABLE = ("phone", "address", "channel")
 LIMITS = {"name": (3, 200), "description": (0, 1000), "category": (0, 100), "address": (0, 300)}
 
 _TRUE = {"1", "true", "yes", "y", "بله", "آری", "اری", "دارد", "لازم", "لازم است", "✓"}
@@ -113,7 +114,7 @@ def clean(field: str, raw: str) -> Any:
             raise InvalidField("too_short", field=field)
         if len(text) > high:
             raise InvalidField("too_long", field=field)
-        return text
+        return text or (None if field in NULLABLE else "")
     if field == "phone":
         phone = normalize_numeric(raw)
         if not phone:
