@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bot.context import BotApplication
 from bot.text import search_key
 from db.models import Association
-from tests.fakeapi.simulator import SimUser, Simulator
+from tests.fakeapi.simulator import Simulator, SimUser
 from tests.fakeapi.state import StoredMessage
 
 

@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from telegram import Update
+from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
@@ -44,9 +45,10 @@ async def page_button(update: Update, context: BotContext) -> None:
 
 
 async def show_card(
-    update: Update, context: BotContext, association_id: int, back: str | None = None
+    update: Update, context: BotContext, association_id: int, back: str | None = None, *, edit: bool = True
 ) -> None:
-    """Render an association's card for this user (with staff tools when they cover it)."""
+    """Render an association's card for this user (with staff tools when they cover it); `edit=False`
+    sends it as a new message even after a button press (whose message was already used)."""
     _ = context.gettext
     user = update.effective_user
     assert user is not None
@@ -67,7 +69,10 @@ async def show_card(
         await answer(update, _("That association does not exist (any more)."), _back(context))
         return
     text, markup = card(_, association, facts)
-    await answer(update, text, markup)
+    if edit or update.effective_chat is None:
+        await answer(update, text, markup)
+    else:
+        await update.effective_chat.send_message(text, reply_markup=markup, parse_mode=ParseMode.HTML)
 
 
 def _back(context: BotContext) -> Any:

@@ -396,8 +396,8 @@ async def add_status(update: Update, context: BotContext) -> object:
     except DomainError:
         await answer(update, _("Another association already has this name."))
         return END
-    await answer(update, _("Added. Complete its details with ✏️ Edit on its card."), edit=False)
-    await show_card(update, context, association.id)
+    await answer(update, _("Added. Complete its details with ✏️ Edit on its card."))
+    await show_card(update, context, association.id, edit=False)
     return END
 
 
