@@ -147,10 +147,14 @@ async def test_search_button_asks_then_answers(sim: Simulator, app: BotApplicati
 
 
 async def test_search_ranking_puts_closest_first(app: BotApplication) -> None:
-    for name in ("انجمن صادرکنندگان خرما", "انجمن صادرکنندگان پسته", "انجمن تولیدکنندگان پسته"):
+    ids = [
         await add_association(app, name)
+        for name in ("انجمن صادرکنندگان خرما", "انجمن صادرکنندگان پسته", "انجمن تولیدکنندگان پسته")
+    ]
     async with app.bot_data.sessionmaker() as session:
         found = await directory.search(session, "صادر كنندگان پسته")
+        by_number = await directory.search(session, "۰" + "".join("۰۱۲۳۴۵۶۷۸۹"[int(d)] for d in str(ids[2])))
+    assert by_number[0].id == ids[2]
     names = [a.name for a in found]
     assert names[0] == "انجمن صادرکنندگان پسته"
     assert names.index("انجمن تولیدکنندگان پسته") < (

@@ -61,8 +61,8 @@ async def show_card(
                 members=await members.member_count(session, association_id),
                 subscribed=await subscriptions.is_subscribed(session, user.id, association_id),
                 interested=await directory.has_interest(session, user.id, association_id),
-                interest_count=await directory.interest_count(session, association_id) if staff else None,
-                is_admin=scope.is_admin,
+                staff=staff,
+                interest_count=await directory.interest_count(session, association_id) if staff else 0,
                 back=back or f"dir:page:{directory.ALL}:0",
             )
     except NotFound:

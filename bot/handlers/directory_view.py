@@ -32,9 +32,9 @@ class CardFacts:
     members: int
     subscribed: bool
     interested: bool
-    # None unless the viewer is staff for this association.
-    interest_count: int | None = None
-    is_admin: bool = False
+    # Staff covering this association see the staff tools and the founding-member count.
+    staff: bool = False
+    interest_count: int = 0
     back: str = f"dir:page:{ALL}:0"
 
 
@@ -146,7 +146,7 @@ def card(_: Gettext, association: Association, facts: CardFacts) -> tuple[str, I
         lines += ["", _("This association is being formed. Founding members are welcome.")]
         if facts.interested:
             lines.append(_("You have said you want to be a founding member."))
-    if facts.interest_count is not None and association.status == FORMING:
+    if facts.staff and association.status == FORMING:
         lines.append(
             _("For staff: {count} people want to be founding members.").format(
                 count=fa_digits(facts.interest_count)
@@ -171,7 +171,7 @@ def card_buttons(_: Gettext, association: Association, facts: CardFacts) -> Inli
     else:
         news = button(_("🔔 Follow its news"), f"dir:sub:{aid}")
     rows.append([news, button(_("📅 Upcoming courses"), f"courses:assoc:{aid}")])
-    if facts.interest_count is not None:
+    if facts.staff:
         staff_row = [button(_("✏️ Edit"), f"dir:edit:{aid}")]
         if association.status == FORMING:
             staff_row.append(button(_("Founding members list"), f"dir:fl:{aid}"))
