@@ -242,11 +242,11 @@ def test_every_staff_handler_is_guarded() -> None:
     """Every handler of the staff module (top level and inside the conversation) carries a guard."""
     from telegram.ext import ConversationHandler
 
-    from bot.handlers import directory_staff
+    from bot.handlers import directory_csv, directory_staff
     from bot.handlers.guards import guard_of
 
     found = []
-    for handler in directory_staff.handlers():
+    for handler in [*directory_staff.handlers(), *directory_csv.handlers()]:
         inner = (
             [*handler.entry_points, *[h for hs in handler.states.values() for h in hs]]
             if isinstance(handler, ConversationHandler)

@@ -1,13 +1,12 @@
 """Staff tools for the directory: /associations, add (with the near-duplicate guard), edit a field,
-change status, assign association staff, founding-member list, CSV import (send the file) and export."""
+change status, assign association staff, founding-member list. CSV import/export: directory_csv."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from telegram import InlineKeyboardButton, InputFile, Update
-from telegram.error import TelegramError
+from telegram import InlineKeyboardButton, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
@@ -16,11 +15,10 @@ from bot.handlers.common import END, answer, button, conversation, esc, keyboard
 from bot.handlers.directory import show_card
 from bot.handlers.directory_view import EVIDENCE_LABELS, STATUS_LABELS
 from bot.handlers.guards import admin_only, staff_only
-from bot.i18n import N_, Gettext
-from bot.services import association_csv, directory, directory_drafts
+from bot.i18n import N_
 from bot.services import association_fields as fields
+from bot.services import directory, directory_drafts
 from bot.services import staff as staff_service
-from bot.services.association_csv import ImportReport, MalformedCsv
 from bot.services.duplicates import near_duplicates
 from bot.services.errors import DomainError, NotFound
 from bot.text import normalize_numeric
@@ -35,8 +33,6 @@ ADD_NAME, ADD_CONFIRM, ADD_DESCRIPTION, ADD_STATUS = (
 )
 EDIT_VALUE, ASSIGN = "directory:edit_value", "directory:assign"
 TEXT = filters.TEXT & ~filters.COMMAND
-CSV_FILE = filters.Document.FileExtension("csv") | filters.Document.MimeType("text/csv")
-MAX_CSV_BYTES = association_csv.MAX_BYTES
 
 FIELD_LABELS = {
     "name": N_("Name"),
@@ -67,37 +63,13 @@ FIELD_ERRORS = {
     "too_large": N_("That number is too large."),
     "name_taken": N_("Another association already has this name."),
 }
-IMPORT_REASONS = {
-    "too_short": N_("a value is too short ({field})"),
-    "too_long": N_("a value is too long ({field})"),
-    "bad_phone": N_("the phone number is not valid"),
-    "bad_channel": N_("the channel is not @username or a link"),
-    "bad_status": N_("unknown status (use active, forming, inactive or فعال، در حال تشکیل، غیرفعال)"),
-    "bad_evidence": N_("unknown evidence kind (use experience, business_licence, home_permit)"),
-    "not_yes_no": N_("{field} must be yes or no"),
-    "not_a_number": N_("{field} must be a number"),
-    "too_large": N_("{field} is too large"),
-    "repeated_in_file": N_("the same association is already on line {field}"),
-    "near_duplicate": N_("close to the existing association «{field}»"),
-}
-MALFORMED = {
-    "not_utf8": N_("The file is not UTF-8 text. In Excel choose «CSV UTF-8» when saving."),
-    "empty": N_("The file is empty."),
-    "too_big": N_("The file is too large (at most 1 MB)."),
-    "too_many_rows": N_("The file has too many rows (at most 5000)."),
-    "unknown_columns": N_("Unknown columns: {detail}. Export the directory to get the right columns."),
-    "repeated_column": N_("A column appears twice in the header."),
-    "no_name_column": N_("There is no «name» column."),
-    "ragged_row": N_("Line {line} has a different number of cells from the header."),
-    "bad_csv": N_("The file is not valid CSV ({detail})."),
-}
 
 
-def _covers(context: BotContext, association_id: int | None) -> bool:
+def covers(context: BotContext, association_id: int | None) -> bool:
     return context.staff.covers(association_id)
 
 
-async def _not_yours(update: Update, context: BotContext) -> None:
+async def not_yours(update: Update, context: BotContext) -> None:
     text = context.gettext("You can only manage your own association.")
     if update.callback_query is not None:
         await update.callback_query.answer(text, show_alert=True)
@@ -105,19 +77,19 @@ async def _not_yours(update: Update, context: BotContext) -> None:
         await answer(update, text)
 
 
-def _parts(update: Update) -> list[str]:
+def parts(update: Update) -> list[str]:
     query = update.callback_query
     assert query is not None and query.data is not None
     return query.data.split(":")
 
 
-def _user_id(update: Update) -> int:
+def user_id(update: Update) -> int:
     user = update.effective_user
     assert user is not None
     return user.id
 
 
-# ---------------------------------------------------------------- panel and export
+# ---------------------------------------------------------------- panel
 
 
 @staff_only
@@ -129,7 +101,7 @@ async def panel(update: Update, context: BotContext) -> None:
         _("Open an association's card from the list to edit it, change its status or see founding members."),
     ]
     rows = [[button(_("Browse associations"), f"dir:page:{directory.ALL}:0")]]
-    if _covers(context, None):
+    if covers(context, None):
         lines.append(
             _("To import, send a CSV file here (UTF-8; Excel: «CSV UTF-8»). Export gives the columns.")
         )
@@ -139,150 +111,6 @@ async def panel(update: Update, context: BotContext) -> None:
     await answer(update, "\n".join(lines), keyboard(rows))
 
 
-@staff_only
-async def export(update: Update, context: BotContext) -> None:
-    """dir:export: send every association as a CSV file."""
-    _ = context.gettext
-    if not _covers(context, None):
-        await _not_yours(update, context)
-        return
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    async with context.session() as session:
-        data = await association_csv.export_csv(session)
-    chat = update.effective_chat
-    assert chat is not None
-    await chat.send_document(
-        InputFile(data, filename="associations.csv"), caption=_("All associations, ready for Excel.")
-    )
-
-
-# ---------------------------------------------------------------- import
-
-
-@staff_only
-async def import_file(update: Update, context: BotContext) -> None:
-    """A CSV file from staff: check it; apply at once, or ask first when near-duplicates turn up."""
-    _ = context.gettext
-    if not _covers(context, None):
-        await _not_yours(update, context)
-        return
-    message = update.effective_message
-    assert message is not None and message.document is not None
-    if (message.document.file_size or 0) > MAX_CSV_BYTES:
-        await answer(update, _(MALFORMED["too_big"]))
-        return
-    try:
-        telegram_file = await message.document.get_file()
-        data = bytes(await telegram_file.download_as_bytearray())
-    except TelegramError:
-        await answer(update, _("I could not download the file. Please send it again."))
-        return
-    try:
-        async with context.session() as session, session.begin():
-            report = await association_csv.import_csv(session, data, apply=False)
-            if not report.near_duplicates:
-                report = await association_csv.import_csv(session, data)
-            else:
-                draft = await directory_drafts.start(
-                    session, _user_id(update), directory_drafts.IMPORT, data=data.decode("utf-8-sig")
-                )
-    except MalformedCsv as exc:
-        detail = MALFORMED.get(exc.reason, MALFORMED["bad_csv"])
-        text = _(detail).format(
-            line=fa_digits(str(exc.details.get("line", ""))), detail=esc(exc.details.get("detail", ""))
-        )
-        await answer(update, _("Nothing was imported.") + "\n" + text)
-        return
-    if report.applied:
-        await answer(update, _report(_, report))
-        return
-    near = "\n".join(
-        _("Line {line}: «{name}» is close to «{other}».").format(
-            line=fa_digits(row.line), name=esc(row.name), other=esc(row.detail)
-        )
-        for row in report.near_duplicates
-    )
-    text = "\n".join(
-        [
-            _("⚠️ Some new names are close to associations we already have:"),
-            near,
-            _("Should these be added anyway? Nothing has been imported yet."),
-        ]
-    )
-    markup = keyboard(
-        [
-            [button(_("Add them too"), f"dir:imp:all:{draft.id}")],
-            [button(_("Import without them"), f"dir:imp:skip:{draft.id}")],
-            [button(_("Cancel the import"), f"dir:imp:no:{draft.id}")],
-        ]
-    )
-    await answer(update, text, markup)
-
-
-@staff_only
-async def import_decision(update: Update, context: BotContext) -> None:
-    """dir:imp:all|skip|no:<draft>: finish an import that found near-duplicates."""
-    _ = context.gettext
-    _prefix, _kind, choice, raw_id = _parts(update)
-    try:
-        async with context.session() as session, session.begin():
-            draft = await directory_drafts.by_id(session, _user_id(update), int(raw_id))
-            data = draft.data.encode("utf-8")
-            await directory_drafts.finish(session, draft)
-            report = None
-            if choice != "no":
-                report = await association_csv.import_csv(session, data, allow_near=choice == "all")
-    except NotFound:
-        await answer(update, _("This import was already finished or cancelled."))
-        return
-    except MalformedCsv:
-        await answer(update, _("Nothing was imported."))
-        return
-    await answer(
-        update, _("Import cancelled; nothing was changed.") if report is None else _report(_, report)
-    )
-
-
-def _report(_: Gettext, report: ImportReport) -> str:
-    lines = [
-        _(
-            "<b>Import finished</b>: {added} added, {updated} updated, {unchanged} unchanged, {rejected} rejected."
-        ).format(
-            added=fa_digits(report.count(association_csv.ADDED)),
-            updated=fa_digits(report.count(association_csv.UPDATED)),
-            unchanged=fa_digits(report.count(association_csv.UNCHANGED)),
-            rejected=fa_digits(report.count(association_csv.REJECTED)),
-        )
-    ]
-    labels = {
-        association_csv.ADDED: _("added"),
-        association_csv.UPDATED: _("updated"),
-        association_csv.UNCHANGED: _("unchanged"),
-        association_csv.REJECTED: _("rejected"),
-    }
-    for row in report.rows[:60]:
-        line = _("Line {line}: {action} «{name}»").format(
-            line=fa_digits(row.line), action=labels[row.action], name=esc(row.name or "—")
-        )
-        if row.action == association_csv.REJECTED:
-            reason = IMPORT_REASONS.get(row.reason, IMPORT_REASONS["too_short"])
-            field = (
-                fa_digits(row.detail) if row.reason == "repeated_in_file" else esc(_field_name(_, row.detail))
-            )
-            line += " — " + _(reason).format(field=field)
-        lines.append(line)
-    if len(report.rows) > 60:
-        lines.append(_("…and {more} more lines.").format(more=fa_digits(len(report.rows) - 60)))
-    return "\n".join(lines)
-
-
-def _field_name(_: Gettext, field: str) -> str:
-    if field in FIELD_LABELS:
-        return _(FIELD_LABELS[field])
-    return field
-
-
 # ---------------------------------------------------------------- add
 
 
@@ -290,11 +118,11 @@ def _field_name(_: Gettext, field: str) -> str:
 async def add_start(update: Update, context: BotContext) -> object:
     """dir:add: begin adding an association (chamber staff)."""
     _ = context.gettext
-    if not _covers(context, None):
-        await _not_yours(update, context)
+    if not covers(context, None):
+        await not_yours(update, context)
         return END
     async with context.session() as session, session.begin():
-        await directory_drafts.start(session, _user_id(update), directory_drafts.ADD, data="{}")
+        await directory_drafts.start(session, user_id(update), directory_drafts.ADD, data="{}")
     await answer(update, _("Adding an association. ") + _(FIELD_QUESTIONS["name"]), edit=False)
     return ADD_NAME
 
@@ -314,7 +142,7 @@ async def add_name(update: Update, context: BotContext) -> object:
         same = await directory.name_taken(session, name)
         near = [] if same else await near_duplicates(session, name)
         if not same:
-            draft = await directory_drafts.current(session, _user_id(update), directory_drafts.ADD)
+            draft = await directory_drafts.current(session, user_id(update), directory_drafts.ADD)
             draft.data = json.dumps({"name": name}, ensure_ascii=False)
     if same is not None:
         await answer(
@@ -343,12 +171,12 @@ async def add_name(update: Update, context: BotContext) -> object:
 async def add_confirm(update: Update, context: BotContext) -> object:
     """dir:dup:ok|no after the near-duplicate warning."""
     _ = context.gettext
-    if _parts(update)[-1] == "ok":
+    if parts(update)[-1] == "ok":
         await answer(update, _(FIELD_QUESTIONS["description"]), edit=False)
         return ADD_DESCRIPTION
     async with context.session() as session, session.begin():
         try:
-            draft = await directory_drafts.current(session, _user_id(update), directory_drafts.ADD)
+            draft = await directory_drafts.current(session, user_id(update), directory_drafts.ADD)
             await directory_drafts.finish(session, draft)
         except NotFound:
             pass
@@ -368,7 +196,7 @@ async def add_description(update: Update, context: BotContext) -> object:
         await answer(update, _(FIELD_ERRORS.get(exc.reason, FIELD_ERRORS["too_long"])))
         return ADD_DESCRIPTION
     async with context.session() as session, session.begin():
-        draft = await directory_drafts.current(session, _user_id(update), directory_drafts.ADD)
+        draft = await directory_drafts.current(session, user_id(update), directory_drafts.ADD)
         draft.data = json.dumps(
             {**json.loads(draft.data or "{}"), "description": description}, ensure_ascii=False
         )
@@ -381,10 +209,10 @@ async def add_description(update: Update, context: BotContext) -> object:
 async def add_status(update: Update, context: BotContext) -> object:
     """dir:new:<status>: save the association and show its card."""
     _ = context.gettext
-    status = _parts(update)[-1]
+    status = parts(update)[-1]
     try:
         async with context.session() as session, session.begin():
-            draft = await directory_drafts.current(session, _user_id(update), directory_drafts.ADD)
+            draft = await directory_drafts.current(session, user_id(update), directory_drafts.ADD)
             answers = json.loads(draft.data or "{}")
             association = await directory.create(
                 session, answers.get("name", ""), answers.get("description", ""), status
@@ -408,9 +236,9 @@ async def add_status(update: Update, context: BotContext) -> object:
 async def edit_menu(update: Update, context: BotContext) -> None:
     """dir:edit:<id>: the fields, status and rules staff can change."""
     _ = context.gettext
-    association_id = int(_parts(update)[2])
-    if not _covers(context, association_id):
-        await _not_yours(update, context)
+    association_id = int(parts(update)[2])
+    if not covers(context, association_id):
+        await not_yours(update, context)
         return
     try:
         async with context.session() as session:
@@ -462,29 +290,29 @@ async def edit_menu(update: Update, context: BotContext) -> None:
 @staff_only
 async def set_status(update: Update, context: BotContext) -> None:
     """dir:st:<id>:<status>."""
-    _prefix, _kind, raw_id, status = _parts(update)
+    _prefix, _kind, raw_id, status = parts(update)
     await _set(update, context, int(raw_id), "status", status)
 
 
 @staff_only
 async def toggle(update: Update, context: BotContext) -> None:
     """dir:tg:<id>:<degree_required|evidence_required>."""
-    _prefix, _kind, raw_id, field = _parts(update)
+    _prefix, _kind, raw_id, field = parts(update)
     await _set(update, context, int(raw_id), field, None)
 
 
 @staff_only
 async def toggle_evidence(update: Update, context: BotContext) -> None:
     """dir:ev:<id>:<kind>."""
-    _prefix, _kind, raw_id, kind = _parts(update)
+    _prefix, _kind, raw_id, kind = parts(update)
     await _set(update, context, int(raw_id), "evidence", kind)
 
 
 async def _set(
     update: Update, context: BotContext, association_id: int, field: str, value: str | None
 ) -> None:
-    if not _covers(context, association_id):
-        await _not_yours(update, context)
+    if not covers(context, association_id):
+        await not_yours(update, context)
         return
     try:
         async with context.session() as session, session.begin():
@@ -505,17 +333,17 @@ async def _set(
 async def edit_field(update: Update, context: BotContext) -> object:
     """dir:ef:<id>:<field>: ask for the new value."""
     _ = context.gettext
-    _prefix, _kind, raw_id, field = _parts(update)
+    _prefix, _kind, raw_id, field = parts(update)
     association_id = int(raw_id)
-    if not _covers(context, association_id):
-        await _not_yours(update, context)
+    if not covers(context, association_id):
+        await not_yours(update, context)
         return END
     if field not in FIELD_QUESTIONS:
         await answer(update, _("That association does not exist (any more)."))
         return END
     async with context.session() as session, session.begin():
         await directory_drafts.start(
-            session, _user_id(update), directory_drafts.EDIT, association_id=association_id, field=field
+            session, user_id(update), directory_drafts.EDIT, association_id=association_id, field=field
         )
     await answer(update, _(FIELD_QUESTIONS[field]), edit=False)
     return EDIT_VALUE
@@ -530,10 +358,10 @@ async def edit_value(update: Update, context: BotContext) -> object:
     raw = message.text
     try:
         async with context.session() as session, session.begin():
-            draft = await directory_drafts.current(session, _user_id(update), directory_drafts.EDIT)
+            draft = await directory_drafts.current(session, user_id(update), directory_drafts.EDIT)
             association_id, field = draft.association_id, draft.field
             assert association_id is not None and field is not None
-            if not _covers(context, association_id):
+            if not covers(context, association_id):
                 raise NotFound("not_yours")
             if field in ("phone", "channel") and normalize_numeric(raw) == "0":
                 raw = ""
@@ -560,10 +388,10 @@ async def edit_value(update: Update, context: BotContext) -> object:
 async def assign_start(update: Update, context: BotContext) -> object:
     """dir:as:<id>: ask for the Telegram id of the new association staff member (admins)."""
     _ = context.gettext
-    association_id = int(_parts(update)[2])
+    association_id = int(parts(update)[2])
     async with context.session() as session, session.begin():
         await directory_drafts.start(
-            session, _user_id(update), directory_drafts.ASSIGN, association_id=association_id
+            session, user_id(update), directory_drafts.ASSIGN, association_id=association_id
         )
     await answer(
         update,
@@ -585,7 +413,7 @@ async def assign_value(update: Update, context: BotContext) -> object:
         return ASSIGN
     try:
         async with context.session() as session, session.begin():
-            draft = await directory_drafts.current(session, _user_id(update), directory_drafts.ASSIGN)
+            draft = await directory_drafts.current(session, user_id(update), directory_drafts.ASSIGN)
             association_id = draft.association_id
             await staff_service.add_staff(session, context.staff, int(raw), association_id=association_id)
             await directory_drafts.finish(session, draft)
@@ -603,9 +431,9 @@ async def assign_value(update: Update, context: BotContext) -> object:
 async def founding_list(update: Update, context: BotContext) -> None:
     """dir:fl:<id>: who wants to be a founding member."""
     _ = context.gettext
-    association_id = int(_parts(update)[2])
-    if not _covers(context, association_id):
-        await _not_yours(update, context)
+    association_id = int(parts(update)[2])
+    if not covers(context, association_id):
+        await not_yours(update, context)
         return
     async with context.session() as session:
         try:
@@ -664,12 +492,9 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
             },
         ),
         CommandHandler("associations", panel),
-        CallbackQueryHandler(export, pattern="^dir:export$"),
-        CallbackQueryHandler(import_decision, pattern=r"^dir:imp:(all|skip|no):\d+$"),
         CallbackQueryHandler(edit_menu, pattern=r"^dir:edit:\d+$"),
         CallbackQueryHandler(set_status, pattern=r"^dir:st:\d+:(active|forming|inactive)$"),
         CallbackQueryHandler(toggle, pattern=r"^dir:tg:\d+:(degree_required|evidence_required)$"),
         CallbackQueryHandler(toggle_evidence, pattern=r"^dir:ev:\d+:\w+$"),
         CallbackQueryHandler(founding_list, pattern=r"^dir:fl:\d+$"),
-        MessageHandler(filters.ChatType.PRIVATE & CSV_FILE, import_file),
     ]

@@ -202,8 +202,11 @@ async def create(
         status=fields.parse_status(status),
         **values,
     )
-    session.add(association)
-    await session.flush()
+    try:
+        async with session.begin_nested():  # two staff adding the same name at once
+            session.add(association)
+    except IntegrityError:
+        raise DomainError("name_taken") from None
     return association
 
 
