@@ -66,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     backup.add_argument("path", type=Path, help="where to write the backup")
     backup.set_defaults(func=_backup)
+    from bot.directory_cli import add_commands
+
+    add_commands(commands, _prepare)
     return parser
 
 

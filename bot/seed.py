@@ -6,11 +6,12 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.services.directory_seed import seed_forming
 from db.session import create_engine, create_sessionmaker
 
 # Each seeder adds what is missing and returns a one-line report (empty when nothing was added).
 Seeder = Callable[[AsyncSession], Awaitable[str]]
-SEEDERS: list[Seeder] = []
+SEEDERS: list[Seeder] = [seed_forming]
 
 
 async def run_seeders(sessionmaker: async_sessionmaker[AsyncSession]) -> str:

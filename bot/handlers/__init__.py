@@ -19,12 +19,35 @@ from telegram import BotCommand, Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import BotContext
-from bot.handlers import announce, broadcasts, errors, fallback, news, presence, profile, staff, start
+from bot.handlers import (
+    announce,
+    broadcasts,
+    directory,
+    directory_csv,
+    directory_staff,
+    errors,
+    fallback,
+    news,
+    presence,
+    profile,
+    staff,
+    start,
+)
 from bot.handlers.menu import Menu, MenuItem
 from bot.i18n import Gettext
 
 # The features, in registration order (see the module docstring).
-FEATURES: list[ModuleType] = [profile, news, announce, staff, broadcasts, start]
+FEATURES: list[ModuleType] = [
+    profile,
+    news,
+    announce,
+    directory_staff,
+    directory_csv,
+    directory,
+    staff,
+    broadcasts,
+    start,
+]
 
 
 def menu_items() -> list[MenuItem]:

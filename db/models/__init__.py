@@ -2,6 +2,7 @@
 
 from db.models.associations import Association
 from db.models.base import Base, UTCDateTime, utcnow
+from db.models.directory import DirectoryDraft
 from db.models.news import NewsItem
 from db.models.outbox import Broadcast, Delivery
 from db.models.people import FoundingInterest, Member, Subscription
@@ -14,6 +15,7 @@ __all__ = [
     "Broadcast",
     "ConversationState",
     "Delivery",
+    "DirectoryDraft",
     "FoundingInterest",
     "Member",
     "NewsItem",

@@ -1,0 +1,151 @@
+"""Validating one field of an association, shared by the staff edit form and the CSV import."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.services.errors import DomainError
+from bot.text import normalize_input, normalize_numeric
+from db.models.associations import ACTIVE, EVIDENCE_KINDS, FORMING, INACTIVE, STATUSES
+
+# Fields staff may set, in the order of the CSV columns and of the edit menu.
+TEXT_FIELDS = ("name", "description", "category", "phone", "address", "channel")
+RULE_FIELDS = (
+    "degree_required",
+    "accepted_evidence",
+    "min_experience_years",
+    "evidence_required",
+    "yearly_fee_rials",
+)
+FIELDS = (*TEXT_FIELDS, "status", *RULE_FIELDS)
+NULLABLE = ("phone", "address", "channel")
+LIMITS = {"name": (3, 200), "description": (0, 1000), "category": (0, 100), "address": (0, 300)}
+
+_TRUE = {"1", "true", "yes", "y", "بله", "آری", "اری", "دارد", "لازم", "لازم است", "✓"}
+_FALSE = {"0", "false", "no", "n", "خیر", "نه", "ندارد", "لازم نیست", ""}
+# Persian words staff may type or keep in a spreadsheet instead of the English codes.
+STATUS_WORDS = {
+    ACTIVE: ACTIVE,
+    FORMING: FORMING,
+    INACTIVE: INACTIVE,
+    "فعال": ACTIVE,
+    "در حال تشکیل": FORMING,
+    "درحال تشکیل": FORMING,
+    "غیرفعال": INACTIVE,
+    "غیر فعال": INACTIVE,
+}
+EVIDENCE_WORDS = {
+    **{kind: kind for kind in EVIDENCE_KINDS},
+    "سابقه": "experience",
+    "سابقه کار": "experience",
+    "سابقهٔ کار": "experience",
+    "پروانه کسب": "business_licence",
+    "پروانهٔ کسب": "business_licence",
+    "مجوز کسب و کار خانگی": "home_permit",
+    "مجوز کسب‌وکار خانگی": "home_permit",
+    "مجوز خانگی": "home_permit",
+}
+_CHANNEL = re.compile(r"^(@[A-Za-z][A-Za-z0-9_]{3,31}|https?://\S{4,190})$")
+_PHONE = re.compile(r"^\+?[0-9]{5,15}$")
+MAX_FEE = 10**13
+MAX_YEARS = 60
+
+
+class InvalidField(DomainError):
+    """A value that cannot be stored in this field; `reason` says why, `details["field"]` which."""
+
+
+def _words(raw: str) -> str:
+    return " ".join(normalize_input(raw).replace("\u200c", " ").split()).casefold()
+
+
+def parse_bool(field: str, raw: str) -> bool:
+    """Yes/no in English or Persian."""
+    word = _words(raw)
+    if word in _TRUE:
+        return True
+    if word in _FALSE:
+        return False
+    raise InvalidField("not_yes_no", field=field)
+
+
+def parse_status(raw: str) -> str:
+    """active | forming | inactive, or their Persian names."""
+    status = STATUS_WORDS.get(_words(raw)) or STATUS_WORDS.get(" ".join(normalize_input(raw).split()))
+    if status not in STATUSES:
+        raise InvalidField("bad_status", field="status")
+    return status
+
+
+def parse_evidence(raw: str) -> str:
+    """A comma list of evidence kinds (English codes or Persian names); stored comma-separated."""
+    kinds: list[str] = []
+    for part in re.split(r"[,،;؛|]", normalize_input(raw)):
+        word = " ".join(part.split())
+        if not word:
+            continue
+        kind = EVIDENCE_WORDS.get(word) or EVIDENCE_WORDS.get(word.casefold())
+        if kind is None:
+            raise InvalidField("bad_evidence", field="accepted_evidence", value=word)
+        if kind not in kinds:
+            kinds.append(kind)
+    return ",".join(kind for kind in EVIDENCE_KINDS if kind in kinds)
+
+
+def _number(field: str, raw: str, limit: int) -> int:
+    digits = normalize_numeric(raw).replace(",", "").replace("٬", "")
+    if not digits:
+        return 0
+    if not digits.isdigit():
+        raise InvalidField("not_a_number", field=field)
+    value = int(digits)
+    if value > limit:
+        raise InvalidField("too_large", field=field)
+    return value
+
+
+def clean(field: str, raw: str) -> Any:
+    """The stored value of `field` from what staff typed (raises InvalidField)."""
+    if field in LIMITS:
+        text = " ".join(normalize_input(raw).split()) if field != "description" else normalize_input(raw)
+        low, high = LIMITS[field]
+        if len(text) < low:
+            raise InvalidField("too_short", field=field)
+        if len(text) > high:
+            raise InvalidField("too_long", field=field)
+        return text or (None if field in NULLABLE else "")
+    if field == "phone":
+        phone = normalize_numeric(raw)
+        if not phone:
+            return None
+        if not _PHONE.fullmatch(phone):
+            raise InvalidField("bad_phone", field=field)
+        return phone
+    if field == "channel":
+        channel = normalize_input(raw).strip()
+        if not channel:
+            return None
+        if not _CHANNEL.fullmatch(channel):
+            raise InvalidField("bad_channel", field=field)
+        return channel
+    if field == "status":
+        return parse_status(raw)
+    if field in ("degree_required", "evidence_required"):
+        return parse_bool(field, raw)
+    if field == "accepted_evidence":
+        return parse_evidence(raw)
+    if field == "min_experience_years":
+        return _number(field, raw, MAX_YEARS)
+    if field == "yearly_fee_rials":
+        return _number(field, raw, MAX_FEE) or None
+    raise InvalidField("unknown_field", field=field)
+
+
+def as_text(field: str, value: Any) -> str:
+    """A stored value written back the way `clean` reads it (for CSV export)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)

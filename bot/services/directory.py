@@ -1,0 +1,246 @@
+"""The association directory: pages by status, one association, search, founding interest, and the
+staff changes (add, edit a field, change status)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import association_fields as fields
+from bot.services.errors import DomainError, NotFound
+from bot.text import normalize_numeric, search_key
+from db.models import Association, FoundingInterest, Profile
+from db.models.associations import EVIDENCE_KINDS, FORMING, STATUSES
+
+PAGE_SIZE = 8
+ALL = "all"
+FILTERS = (ALL, *STATUSES)
+
+# Search: rapidfuzz WRatio on search keys; see docs/directory.md for why this scorer and cut-off.
+SEARCH_CUTOFF = 70.0
+SEARCH_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the directory."""
+
+    items: list[Association]
+    number: int
+    pages: int
+    total: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 0
+
+    @property
+    def has_next(self) -> bool:
+        return self.number + 1 < self.pages
+
+
+# Persian alphabetical order: Unicode puts پ چ ژ گ after the Arabic letters; move them to their places.
+_PERSIAN_ORDER = "آاأإءبپتثجچحخدذرزژسشصضطظعغفقکگلمنوهیئ"
+_COLLATE = str.maketrans({letter: chr(0xE000 + index) for index, letter in enumerate(_PERSIAN_ORDER)})
+
+
+def collation_key(name_key: str) -> str:
+    """Sort key for a search key in Persian alphabetical order."""
+    return name_key.translate(_COLLATE)
+
+
+async def page(session: AsyncSession, status: str = ALL, number: int = 0) -> Page:
+    """Page `number` (from 0) of the associations with `status` (or all), in Persian alphabetical order;
+    a number out of range gives the nearest page."""
+    query = select(Association.id, Association.name_key)
+    if status != ALL:
+        if status not in STATUSES:
+            raise DomainError("bad_status")
+        query = query.where(Association.status == status)
+    # A chamber has tens of associations (the country 17,000): sorting the keys here is cheap and
+    # gives the Persian order no database collation offers on both SQLite and PostgreSQL.
+    keys = sorted((collation_key(row[1]), row[0]) for row in await session.execute(query))
+    total = len(keys)
+    pages = max(1, -(-total // PAGE_SIZE))
+    number = min(max(number, 0), pages - 1)
+    ids = [id_ for _, id_ in keys[number * PAGE_SIZE : (number + 1) * PAGE_SIZE]]
+    rows = {row.id: row for row in await session.scalars(select(Association).where(Association.id.in_(ids)))}
+    return Page([rows[id_] for id_ in ids], number, pages, total)
+
+
+async def get(session: AsyncSession, association_id: int) -> Association:
+    """One association (NotFound if there is none)."""
+    association = await session.get(Association, association_id)
+    if association is None:
+        raise NotFound("unknown_association")
+    return association
+
+
+async def search(session: AsyncSession, text: str, limit: int = SEARCH_LIMIT) -> list[Association]:
+    """Associations matching `text`, closest first (by name, then category and description)."""
+    query = search_key(text)
+    if not query:
+        return []
+    rows = list(await session.scalars(select(Association)))
+    by_id = {row.id: row for row in rows}
+    numeric = normalize_numeric(text)
+    exact = [by_id[int(numeric)]] if numeric.isdigit() and int(numeric) in by_id else []
+    names = {row.id: row.name_key for row in rows}
+    others = {row.id: search_key(f"{row.category} {row.description}") for row in rows}
+    scores: dict[int, float] = {}
+    for choices, weight in ((names, 1.0), (others, 0.9)):
+        # Also without spaces, so «صادر کنندگان» meets «صادرکنندگان» (ZWNJ is already a space).
+        compact = {key: value.replace(" ", "") for key, value in choices.items()}
+        for probe, pool in ((query, choices), (query.replace(" ", ""), compact)):
+            for _, score, key in process.extract(
+                probe, pool, scorer=fuzz.WRatio, score_cutoff=SEARCH_CUTOFF, limit=None
+            ):
+                scores[key] = max(scores.get(key, 0.0), score * weight)
+    ranked = sorted(scores, key=lambda key: (-scores[key], collation_key(names[key])))
+    found = exact + [by_id[key] for key in ranked if by_id[key] not in exact]
+    return found[:limit]
+
+
+# ---------------------------------------------------------------- founding members
+
+
+async def register_interest(session: AsyncSession, user_id: int, association_id: int) -> bool:
+    """'I want to be a founding member'; True if newly recorded. Only for associations being formed."""
+    association = await get(session, association_id)
+    if association.status != FORMING:
+        raise DomainError("not_forming")
+    existing = await session.scalar(
+        select(FoundingInterest.id).where(
+            FoundingInterest.association_id == association_id, FoundingInterest.user_id == user_id
+        )
+    )
+    if existing is not None:
+        return False
+    try:
+        async with session.begin_nested():
+            session.add(FoundingInterest(association_id=association_id, user_id=user_id))
+    except IntegrityError:  # the same user pressed twice at once
+        return False
+    return True
+
+
+async def withdraw_interest(session: AsyncSession, user_id: int, association_id: int) -> None:
+    """Take back a founding-member interest."""
+    await session.execute(
+        delete(FoundingInterest).where(
+            FoundingInterest.association_id == association_id, FoundingInterest.user_id == user_id
+        )
+    )
+
+
+async def has_interest(session: AsyncSession, user_id: int, association_id: int) -> bool:
+    """Whether the user said they want to be a founding member."""
+    query = select(FoundingInterest.id).where(
+        FoundingInterest.association_id == association_id, FoundingInterest.user_id == user_id
+    )
+    return await session.scalar(query) is not None
+
+
+async def interest_count(session: AsyncSession, association_id: int) -> int:
+    """How many people want to be founding members."""
+    query = (
+        select(func.count())
+        .select_from(FoundingInterest)
+        .where(FoundingInterest.association_id == association_id)
+    )
+    return int(await session.scalar(query) or 0)
+
+
+@dataclass(frozen=True)
+class Interested:
+    """A would-be founding member, with what their profile says."""
+
+    user_id: int
+    full_name: str | None
+    mobile: str | None
+    city: str | None
+
+
+async def interested(session: AsyncSession, association_id: int) -> list[Interested]:
+    """Everyone who wants to be a founding member, earliest first."""
+    rows = await session.execute(
+        select(FoundingInterest.user_id, Profile.full_name, Profile.mobile, Profile.city)
+        .outerjoin(Profile, Profile.user_id == FoundingInterest.user_id)
+        .where(FoundingInterest.association_id == association_id)
+        .order_by(FoundingInterest.created_at, FoundingInterest.id)
+    )
+    return [Interested(row[0], row[1], row[2], row[3]) for row in rows]
+
+
+# ---------------------------------------------------------------- staff changes
+
+
+async def name_taken(session: AsyncSession, name: str, exclude_id: int | None = None) -> Association | None:
+    """The association whose normalised name equals `name`'s, if any."""
+    query = select(Association).where(Association.name_key == search_key(name))
+    if exclude_id is not None:
+        query = query.where(Association.id != exclude_id)
+    return await session.scalar(query.limit(1))
+
+
+async def create(
+    session: AsyncSession, name: str, description: str = "", status: str = FORMING, **values: Any
+) -> Association:
+    """Add an association (the caller has already shown staff any near-duplicate)."""
+    name = fields.clean("name", name)
+    if await name_taken(session, name) is not None:
+        raise DomainError("name_taken")
+    association = Association(
+        name=name,
+        name_key=search_key(name),
+        description=fields.clean("description", description),
+        status=fields.parse_status(status),
+        **values,
+    )
+    try:
+        async with session.begin_nested():  # two staff adding the same name at once
+            session.add(association)
+    except IntegrityError:
+        raise DomainError("name_taken") from None
+    return association
+
+
+async def set_field(session: AsyncSession, association_id: int, field: str, raw: str) -> Association:
+    """Validate and store one field (raises InvalidField, NotFound, DomainError('name_taken'))."""
+    association = await get(session, association_id)
+    value = fields.clean(field, raw)
+    if field == "name":
+        if await name_taken(session, value, exclude_id=association_id) is not None:
+            raise DomainError("name_taken")
+        association.name_key = search_key(value)
+    setattr(association, field, value)
+    await session.flush()
+    return association
+
+
+async def set_value(session: AsyncSession, association_id: int, field: str, value: Any) -> Association:
+    """Store an already-valid value (status buttons, yes/no toggles, evidence toggles)."""
+    association = await get(session, association_id)
+    if field == "status" and value not in STATUSES:
+        raise DomainError("bad_status")
+    if field not in ("status", "degree_required", "evidence_required", "accepted_evidence"):
+        raise DomainError("unknown_field")
+    setattr(association, field, value)
+    await session.flush()
+    return association
+
+
+async def toggle_evidence(session: AsyncSession, association_id: int, kind: str) -> Association:
+    """Accept, or stop accepting, one kind of evidence instead of a degree."""
+    association = await get(session, association_id)
+    if kind not in EVIDENCE_KINDS:
+        raise DomainError("bad_evidence")
+    kinds = set(association.evidence_kinds) ^ {kind}
+    association.accepted_evidence = ",".join(k for k in EVIDENCE_KINDS if k in kinds)
+    await session.flush()
+    return association

@@ -1,0 +1,279 @@
+"""CSV import and export: by the service, by a staff member sending the file, and on the command line."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.context import BotApplication
+from bot.services import association_csv
+from bot.services.association_csv import MalformedCsv
+from tests.conftest import ADMIN_ID
+from tests.directory_helpers import add_association, associations, send_csv
+from tests.fakeapi.simulator import Simulator
+from tests.fakeapi.state import FakeTelegram
+
+BOM = "\ufeff".encode()
+GOOD = (
+    "name,description,status,category,phone,channel,degree_required,accepted_evidence,"
+    "min_experience_years,evidence_required,yearly_fee_rials\r\n"
+    "انجمن صادرکنندگان پسته,صادرکنندگان پستهٔ استان,active,کشاورزی,034-3222 1234,@kerman_pistachio,no,"
+    '"experience,business_licence",3,yes,"1,500,000"\r\n'
+    "انجمن خرما,,فعال,کشاورزی,,,خیر,مجوز کسب‌وکار خانگی,,خیر,\r\n"
+    "كانون مهندسان ناظر,,inactive,خدمات,,,بله,,۵,no,۲۰۰۰۰۰۰\r\n"
+)
+
+
+async def _import(app: BotApplication, data: bytes, **options: bool) -> association_csv.ImportReport:
+    async with app.bot_data.sessionmaker() as session, session.begin():
+        return await association_csv.import_csv(session, data, **options)
+
+
+def _actions(report: association_csv.ImportReport) -> list[str]:
+    return [row.action for row in report.rows]
+
+
+async def test_good_file_with_bom_then_again_changes_nothing(app: BotApplication) -> None:
+    report = await _import(app, BOM + GOOD.encode())
+    assert _actions(report) == ["added", "added", "added"]
+    saved = {a.name: a for a in await associations(app)}
+    pistachio = saved["انجمن صادرکنندگان پسته"]
+    assert pistachio.phone == "03432221234" and pistachio.yearly_fee_rials == 1_500_000
+    assert pistachio.evidence_kinds == ["experience", "business_licence"] and pistachio.evidence_required
+    assert pistachio.min_experience_years == 3 and not pistachio.degree_required
+    dates = saved["انجمن خرما"]
+    assert (
+        dates.status == "active"
+        and dates.evidence_kinds == ["home_permit"]
+        and dates.yearly_fee_rials is None
+    )
+    # Arabic kaf in the file is stored as Persian; Persian digits become numbers.
+    engineers = saved["کانون مهندسان ناظر"]
+    assert (
+        engineers.degree_required and engineers.min_experience_years == 5 and engineers.status == "inactive"
+    )
+    assert engineers.yearly_fee_rials == 2_000_000
+    before = [(a.id, a.updated_at) for a in await associations(app)]
+    again = await _import(app, GOOD.encode())  # without BOM this time
+    assert _actions(again) == ["unchanged", "unchanged", "unchanged"]
+    assert [(a.id, a.updated_at) for a in await associations(app)] == before
+
+
+async def test_changed_rows_are_updated_and_matched_by_normalised_name(app: BotApplication) -> None:
+    await _import(app, GOOD.encode())
+    changed = "name,description,yearly_fee_rials\nانجمن صادركنندگان پسته,شرح تازه,0\n"
+    report = await _import(app, changed.encode())
+    assert _actions(report) == ["updated"]
+    saved = {a.name: a for a in await associations(app)}
+    assert len(saved) == 3
+    # Matched by the normalised name (Arabic kaf in the file).
+    assert saved["انجمن صادرکنندگان پسته"].description == "شرح تازه"
+    assert saved["انجمن صادرکنندگان پسته"].yearly_fee_rials is None
+    # A name that differs by a missing space is a near-duplicate, not the same association.
+    spaced = await _import(app, "name\nانجمن صادر کنندگان پسته\n".encode())
+    assert [row.reason for row in spaced.rows] == ["near_duplicate"]
+
+
+async def test_repeated_and_invalid_rows_are_rejected_with_reasons(app: BotApplication) -> None:
+    data = (
+        "name,status,phone,min_experience_years\n"
+        "انجمن پسته,active,,\n"
+        "انجمن  پسته,forming,,\n"
+        "انجمن مس,closed,,\n"
+        "انجمن سنگ,active,abc,\n"
+        ",active,,\n"
+        "انجمن فرش,active,,ده\n"
+        "انجمن زعفران,active,,2\n"
+    )
+    report = await _import(app, data.encode())
+    reasons = [(row.action, row.reason) for row in report.rows]
+    assert reasons == [
+        ("added", ""),
+        ("rejected", "repeated_in_file"),
+        ("rejected", "bad_status"),
+        ("rejected", "bad_phone"),
+        ("rejected", "too_short"),
+        ("rejected", "not_a_number"),
+        ("added", ""),
+    ]
+    assert report.rows[1].detail == "2"
+    assert sorted(a.name for a in await associations(app)) == ["انجمن زعفران", "انجمن پسته"]
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (GOOD.encode("utf-8") + "انجمن سنگ,active\r\n".encode(), "ragged_row"),
+        (GOOD.encode("cp1256", errors="replace"), "not_utf8"),
+        ("نام,رنگ\nانجمن پسته,سبز\n".encode(), "unknown_columns"),
+        (b"status,phone\nactive,\n", "no_name_column"),
+        (b"", "empty"),
+        (b"name,name\nx,y\n", "repeated_column"),
+        ('name,description\n"انجمن پسته,unterminated\n'.encode(), "bad_csv"),
+    ],
+)
+async def test_malformed_file_applies_nothing(app: BotApplication, data: bytes, reason: str) -> None:
+    await add_association(app, "انجمن موجود")
+    with pytest.raises(MalformedCsv) as raised:
+        await _import(app, data)
+    assert raised.value.reason == reason
+    assert [a.name for a in await associations(app)] == ["انجمن موجود"]
+
+
+async def test_persian_headers_and_semicolons(app: BotApplication) -> None:
+    data = "نام;وضعیت;تلفن\nانجمن پسته;در حال تشکیل;۰۳۴۳۲۲۲۱۲۳۴\n".encode()
+    report = await _import(app, BOM + data)
+    assert _actions(report) == ["added"]
+    (saved,) = await associations(app)
+    assert saved.status == "forming" and saved.phone == "03432221234"
+
+
+async def test_near_duplicates_rejected_unless_allowed(app: BotApplication) -> None:
+    await add_association(app, "کسب‌وکارهای خانگی", status="forming")
+    data = "name\nانجمن کسب و کارهای خانگی استان کرمان\nانجمن پسته\n".encode()
+    preview = await _import(app, data, apply=False)
+    assert [row.reason for row in preview.near_duplicates] == ["near_duplicate"]
+    assert preview.near_duplicates[0].detail == "کسب‌وکارهای خانگی"
+    assert len(await associations(app)) == 1  # a preview changes nothing
+    skipped = await _import(app, data)
+    assert _actions(skipped) == ["rejected", "added"]
+    allowed = await _import(app, data, allow_near=True)
+    assert _actions(allowed) == ["added", "unchanged"]
+    assert len(await associations(app)) == 3
+
+
+async def test_export_round_trip(app: BotApplication) -> None:
+    await _import(app, GOOD.encode())
+    await add_association(
+        app, "انجمن «ویژه», با ویرگول", description="سطر اول\nسطر دوم", channel="https://t.me/x_y"
+    )
+    exported = await _export(app)
+    assert exported.startswith(BOM)
+    rows = list(csv.DictReader(io.StringIO(exported.decode("utf-8-sig"))))
+    assert list(rows[0]) == list(association_csv.COLUMNS)
+    assert [row["name"] for row in rows][-1] == "انجمن «ویژه», با ویرگول"
+    before = [(a.id, a.name, a.description, a.updated_at) for a in await associations(app)]
+    report = await _import(app, exported)
+    assert set(_actions(report)) == {"unchanged"} and len(report.rows) == 4
+    assert [(a.id, a.name, a.description, a.updated_at) for a in await associations(app)] == before
+
+
+async def _export(app: BotApplication) -> bytes:
+    async with app.bot_data.sessionmaker() as session:
+        return await association_csv.export_csv(session)
+
+
+# ---------------------------------------------------------------- through the bot
+
+
+async def test_staff_imports_by_sending_the_file(sim: Simulator, app: BotApplication) -> None:
+    admin = sim.user(ADMIN_ID)
+    messages = await send_csv(sim, admin, BOM + GOOD.encode())
+    text = messages[-1].content
+    assert "۳ افزوده" in text and "سطر ۲: «انجمن صادرکنندگان پسته» افزوده شد" in text
+    assert len(await associations(app)) == 3
+    again = await send_csv(sim, admin, BOM + GOOD.encode())
+    assert "۳ بدون تغییر" in again[-1].content
+    bad = (
+        "name,description,status\nانجمن سنگ,,active\nانجمن مس,,active\n"
+        "انجمن مس,,active\nانجمن بیمه,,unknown\n"
+    )
+    rejected = await send_csv(sim, admin, bad.encode())
+    assert "سطر ۴: «انجمن مس» رد شد — همین تشکل در سطر ۳ هم آمده است" in rejected[-1].content
+    assert "سطر ۵: «انجمن بیمه» رد شد — وضعیت ناشناخته است" in rejected[-1].content
+    assert len(await associations(app)) == 5
+    sim.assert_no_errors()
+
+
+async def test_malformed_file_sent_to_the_bot_applies_nothing(sim: Simulator, app: BotApplication) -> None:
+    admin = sim.user(ADMIN_ID)
+    data = GOOD.encode() + "انجمن سنگ,active\n".encode()
+    messages = await send_csv(sim, admin, data)
+    assert "هیچ چیز وارد نشد" in messages[-1].content and "سطر ۵" in messages[-1].content
+    await send_csv(sim, admin, GOOD.encode("cp1256", errors="replace"))
+    assert "UTF-8" in admin.last_text
+    assert await associations(app) == []
+
+
+async def test_bot_import_with_near_duplicate_asks_first(sim: Simulator, app: BotApplication) -> None:
+    await add_association(app, "کسب‌وکارهای خانگی", status="forming")
+    admin = sim.user(ADMIN_ID)
+    data = "name\nانجمن کسب و کارهای خانگی\nانجمن پسته\n".encode()
+    await send_csv(sim, admin, data)
+    assert "«انجمن کسب و کارهای خانگی» به «کسب‌وکارهای خانگی» نزدیک است" in admin.last_text
+    assert len(await associations(app)) == 1
+    await admin.press("لغو ورود اطلاعات")
+    assert "لغو شد" in admin.last_text and len(await associations(app)) == 1
+    await send_csv(sim, admin, data)
+    button = admin.last_message.button("این‌ها هم افزوده شوند")  # type: ignore[union-attr]
+    assert button is not None
+    await admin.press("بدون این‌ها وارد شود")
+    assert "۱ افزوده" in admin.last_text and "۱ ردشده" in admin.last_text
+    assert sorted(a.name for a in await associations(app)) == ["انجمن پسته", "کسب‌وکارهای خانگی"]
+    # The decided import's other button does nothing any more.
+    await admin.press_data(str(button["callback_data"]))
+    assert "پیش‌تر انجام یا لغو شده" in admin.last_text
+    assert len(await associations(app)) == 2
+    await send_csv(sim, admin, data)
+    await admin.press("این‌ها هم افزوده شوند")
+    assert len(await associations(app)) == 3
+
+
+async def test_export_button_sends_a_csv_that_reimports_unchanged(
+    sim: Simulator, app: BotApplication, api: FakeTelegram
+) -> None:
+    await _import(app, GOOD.encode())
+    admin = sim.user(ADMIN_ID)
+    await admin.command("/associations")
+    await admin.press("⬇️ خروجی CSV")
+    document = admin.last_message.media["document"]  # type: ignore[union-attr]
+    assert document["file_name"] == "associations.csv"
+    content = api.files[document["file_id"]].data()
+    assert content.startswith(BOM) and "انجمن صادرکنندگان پسته".encode() in content
+    await send_csv(sim, admin, content)
+    assert "۳ بدون تغییر" in admin.last_text
+
+
+# ---------------------------------------------------------------- command line
+
+
+def _cli(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": database_url, "TELEGRAM_BOT_TOKEN": ""}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "associations", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+
+
+async def test_cli_import_and_export(app: BotApplication, database_url: str, tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_bytes(BOM + GOOD.encode())
+    done = _cli(database_url, "import", str(source))
+    assert done.returncode == 0, done.stderr
+    assert "3 added" in done.stdout
+    assert len(await associations(app)) == 3
+    again = _cli(database_url, "import", str(source))
+    assert "3 unchanged" in again.stdout
+    broken = tmp_path / "bad.csv"
+    broken.write_bytes(GOOD.encode() + "انجمن سنگ,active\n".encode())
+    failed = _cli(database_url, "import", str(broken))
+    assert failed.returncode == 4 and "nothing imported" in failed.stderr and "line 5" in failed.stderr
+    out = tmp_path / "out.csv"
+    exported = _cli(database_url, "export", str(out))
+    assert exported.returncode == 0 and "wrote 3 associations" in exported.stdout
+    assert out.read_bytes().startswith(BOM)
+    near = tmp_path / "near.csv"
+    near.write_bytes("name\nانجمن خرمای کرمان\n".encode())
+    assert "near_duplicate" in _cli(database_url, "import", str(near)).stdout
+    assert "1 added" in _cli(database_url, "import", "--allow-near-duplicates", str(near)).stdout
+    assert len(await associations(app)) == 4

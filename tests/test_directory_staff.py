@@ -1,0 +1,256 @@
+"""Staff editing of the directory: add with the near-duplicate guard, edit, status, staff assignment,
+and every staff action refused to everyone else (forged buttons included)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.context import BotApplication
+from bot.services.staff import scope_of
+from db.models import DirectoryDraft, FoundingInterest, Staff
+from tests.conftest import ADMIN_ID, AppFactory
+from tests.directory_helpers import add_association, associations, send_csv
+from tests.fakeapi.simulator import Simulator
+
+LRI, PDI = "\u2066", "\u2069"
+REFUSED = "فقط برای کارشناسان"
+
+
+async def _open_add(sim: Simulator, user_id: int = ADMIN_ID) -> None:
+    admin = sim.user(user_id)
+    await admin.command("/associations")
+    await admin.press("➕ افزودن تشکل")
+
+
+async def test_add_warns_about_near_duplicate_and_can_cancel_or_confirm(
+    sim: Simulator, app: BotApplication
+) -> None:
+    await add_association(app, "کسب‌وکارهای خانگی", status="forming")
+    admin = sim.user(ADMIN_ID)
+    await _open_add(sim)
+    assert "نام تشکل را بنویسید" in admin.last_text
+    await admin.send("انجمن کسب و کارهاي خانگي استان کرمان")
+    warning = admin.last_text
+    assert "شبیه تشکلی است که از قبل داریم" in warning and "• کسب‌وکارهای خانگی" in warning
+    assert len(await associations(app)) == 1
+    await admin.press("نه، لغو شود")
+    assert "چیزی افزوده نشد" in admin.last_text
+    assert len(await associations(app)) == 1
+    await _open_add(sim)
+    await admin.send("انجمن کسب و کارهای خانگی استان کرمان")
+    await admin.press("بله، افزوده شود")
+    assert "معرفی کوتاه" in admin.last_text
+    await admin.send("تشکل صاحبان کسب‌وکار خانگی در شهرستان‌ها")
+    await admin.press("فعال")
+    assert "افزوده شد" in admin.texts_since(0)[-2]  # the status question, now confirming
+    card = admin.last_text
+    assert "انجمن کسب و کارهای خانگی استان کرمان" in card and "وضعیت: فعال" in card
+    saved = {a.name: a for a in await associations(app)}
+    assert saved["انجمن کسب و کارهای خانگی استان کرمان"].description.startswith("تشکل صاحبان")
+    sim.assert_no_errors()
+
+
+async def test_add_refuses_exact_duplicate_and_skips_warning_for_distinct_names(
+    sim: Simulator, app: BotApplication
+) -> None:
+    await add_association(app, "برند و بسته‌بندی", status="forming")
+    admin = sim.user(ADMIN_ID)
+    await _open_add(sim)
+    await admin.send("برند و بسته بندي")
+    assert "از قبل در فهرست هست" in admin.last_text
+    await admin.send("ab")
+    assert "کوتاه" in admin.last_text
+    await admin.send("انجمن صادرکنندگان زعفران")
+    assert "معرفی کوتاه" in admin.last_text  # no warning: a different trade
+    await admin.send("")
+    await admin.send("صادرکنندگان زعفران استان")
+    await admin.press("در حال تشکیل")
+    assert "🤝 می‌خواهم عضو مؤسس باشم" in admin.buttons()
+    assert len(await associations(app)) == 2
+
+
+async def test_add_survives_a_restart(sim: Simulator, app: BotApplication, make_app: AppFactory) -> None:
+    admin = sim.user(ADMIN_ID)
+    await _open_add(sim)
+    await admin.send("انجمن صنایع چوب")
+    fresh = Simulator(await make_app(), sim.state)
+    again = fresh.user(ADMIN_ID)
+    await again.send("تولیدکنندگان مبلمان و درودگری")
+    await again.press("فعال")
+    saved = {a.name: a for a in await associations(fresh.app)}
+    assert saved["انجمن صنایع چوب"].description == "تولیدکنندگان مبلمان و درودگری"
+
+
+async def test_edit_fields_status_and_rules(sim: Simulator, app: BotApplication) -> None:
+    youth = await add_association(app, "جوانان کارآفرین", status="forming")
+    admin = sim.user(ADMIN_ID)
+    await admin.command("/start", f"assoc_{youth}")
+    await admin.press("✏️ ویرایش")
+    assert "ویرایش «جوانان کارآفرین»" in admin.last_text
+    await admin.press("تلفن")
+    await admin.send("تلفن ندارد")
+    assert "شمارهٔ تلفن نیست" in admin.last_text
+    await admin.send("۰۳۴-۳۲۲۲ ۱۲۳۴")
+    assert f"{LRI}۰۳۴۳۲۲۲۱۲۳۴{PDI}" in admin.last_text
+    await admin.press("✏️ ویرایش")
+    await admin.press("حق عضویت سالانه (ریال)")
+    await admin.send("۳٬۰۰۰٬۰۰۰")
+    assert "حق عضویت سالانه: ۳٬۰۰۰٬۰۰۰ ریال" in admin.last_text
+    await admin.press("✏️ ویرایش")
+    await admin.press("کانال")
+    await admin.send("kerman")
+    assert "@username" in admin.last_text
+    await admin.send("@kerman_youth")
+    await admin.press("✏️ ویرایش")
+    await admin.press("مدرک لازم: خیر")
+    assert "مدرک لازم: بله" in admin.buttons()
+    await admin.press("✓ پروانهٔ کسب")
+    assert "✗ پروانهٔ کسب" in admin.buttons()
+    await admin.press("فعال")
+    assert "✓ فعال" in admin.buttons()
+    (saved,) = await associations(app)
+    assert saved.phone == "03432221234" and saved.yearly_fee_rials == 3_000_000
+    assert saved.channel == "@kerman_youth" and saved.degree_required and saved.status == "active"
+    assert saved.evidence_kinds == ["experience", "home_permit"]
+    await admin.press("» بازگشت به کارت")
+    assert "مدرک تحصیلی دانشگاهی لازم است" in admin.last_text
+    sim.assert_no_errors()
+
+
+async def test_admin_assigns_association_staff_who_then_edit_only_their_own(
+    sim: Simulator, app: BotApplication
+) -> None:
+    mine = await add_association(app, "انجمن پسته", status="active")
+    other = await add_association(app, "انجمن خرما", status="active")
+    admin = sim.user(ADMIN_ID)
+    await admin.command("/start", f"assoc_{mine}")
+    await admin.press("✏️ ویرایش")
+    await admin.press("👤 تعیین کارشناس")
+    await admin.send("یک نفر")
+    assert "با رقم" in admin.last_text
+    await admin.send("۷۰۰۱")
+    assert f"{LRI}۷۰۰۱{PDI} اکنون کارشناس این تشکل است" in admin.last_text
+    async with app.bot_data.sessionmaker() as session:
+        scope = await scope_of(session, 7001, app.bot_data.settings.admin_ids)
+    assert scope.association_ids == {mine} and not scope.chamber_wide
+    staffer = sim.user(7001)
+    await staffer.command("/start", f"assoc_{mine}")
+    await staffer.press("✏️ ویرایش")
+    assert "👤 تعیین کارشناس" not in staffer.buttons()
+    await staffer.press("معرفی")
+    await staffer.send("انجمن صنفی تولیدکنندگان و صادرکنندگان پسته")
+    assert "تولیدکنندگان و صادرکنندگان" in staffer.last_text
+    # Another association's card has no staff tools for them, and forged buttons are refused.
+    await staffer.command("/start", f"assoc_{other}")
+    assert "✏️ ویرایش" not in staffer.buttons()
+    for data in (
+        f"dir:edit:{other}",
+        f"dir:st:{other}:inactive",
+        f"dir:ef:{other}:name",
+        f"dir:fl:{other}",
+        "dir:add",
+    ):
+        await staffer.press_data(data)
+        assert "فقط تشکل خودتان" in str(staffer.answers[-1].params.get("text"))
+    await staffer.press_data(f"dir:as:{mine}")
+    assert REFUSED in str(staffer.answers[-1].params.get("text"))
+    await send_csv(sim, staffer, b"name\n\xd8\xa7\xd9\x86\xd8\xac\xd9\x85\xd9\x86 \xd9\x85\xd8\xb3\n")
+    assert "فقط تشکل خودتان" in staffer.last_text
+    saved = {a.id: a for a in await associations(app)}
+    assert saved[other].status == "active" and len(saved) == 2
+
+
+async def _snapshot(app: BotApplication) -> tuple[object, ...]:
+    async with app.bot_data.sessionmaker() as session:
+        counts = [
+            int(await session.scalar(select(func.count()).select_from(model)) or 0)
+            for model in (DirectoryDraft, FoundingInterest, Staff)
+        ]
+    rows = [
+        (a.id, a.name, a.status, a.phone, a.degree_required, a.accepted_evidence, a.updated_at)
+        for a in await associations(app)
+    ]
+    return (*counts, rows)
+
+
+STAFF_BUTTONS = [
+    "dir:add",
+    "dir:export",
+    "dir:edit:{id}",
+    "dir:ef:{id}:name",
+    "dir:ef:{id}:phone",
+    "dir:st:{id}:inactive",
+    "dir:tg:{id}:degree_required",
+    "dir:tg:{id}:evidence_required",
+    "dir:ev:{id}:home_permit",
+    "dir:fl:{id}",
+    "dir:as:{id}",
+    "dir:imp:all:{draft}",
+    "dir:imp:no:{draft}",
+]
+
+
+@pytest.mark.parametrize("template", STAFF_BUTTONS)
+async def test_non_staff_forged_staff_buttons_are_refused(
+    sim: Simulator, app: BotApplication, template: str
+) -> None:
+    youth = await add_association(app, "جوانان کارآفرین", status="forming")
+    # A real pending import of the admin's, so the forged decision has something to hit.
+    await add_association(app, "کسب‌وکارهای خانگی", status="forming")
+    await send_csv(sim, sim.user(ADMIN_ID), "name\nانجمن کسب و کارهای خانگی\n".encode())
+    async with app.bot_data.sessionmaker() as session:
+        draft = int(await session.scalar(select(func.max(DirectoryDraft.id))) or 0)
+    await sim.user(5999).command("/start")
+    await sim.user(5999).press_data(f"dir:found:{youth}")
+    before = await _snapshot(app)
+    stranger = sim.user(6000)
+    await stranger.command("/start")
+    mark = stranger.mark()
+    await stranger.press_data(template.format(id=youth, draft=draft))
+    assert REFUSED in str(stranger.answers[-1].params.get("text"))
+    assert not any("document" in m.media for m in stranger.messages_since(mark))
+    # A follow-up text is not taken as an answer to a staff question.
+    await stranger.send("انجمن تازه")
+    assert await _snapshot(app) == before
+    sim.assert_no_errors()
+
+
+async def test_non_staff_commands_and_uploads_are_refused(sim: Simulator, app: BotApplication) -> None:
+    before = await _snapshot(app)
+    stranger = sim.user(6001)
+    await stranger.command("/associations")
+    assert REFUSED in stranger.last_text
+    await send_csv(sim, stranger, "name\nانجمن پسته\n".encode())
+    assert REFUSED in stranger.last_text
+    assert await _snapshot(app) == before
+
+
+async def test_staff_buttons_in_conversation_states_refuse_strangers(
+    sim: Simulator, app: BotApplication
+) -> None:
+    """Forged in-form buttons (confirm a near-duplicate, pick a status) change nothing for non-staff."""
+    before = await _snapshot(app)
+    stranger = sim.user(6002)
+    await stranger.command("/start")
+    for data in ("dir:dup:ok", "dir:new:active"):
+        await stranger.press_data(data)
+    assert await _snapshot(app) == before
+
+
+def test_every_staff_handler_is_guarded() -> None:
+    """Every handler of the staff module (top level and inside the conversation) carries a guard."""
+    from telegram.ext import ConversationHandler
+
+    from bot.handlers import directory_csv, directory_staff
+    from bot.handlers.guards import guard_of
+
+    found = []
+    for handler in [*directory_staff.handlers(), *directory_csv.handlers()]:
+        inner = (
+            [*handler.entry_points, *[h for hs in handler.states.values() for h in hs]]
+            if isinstance(handler, ConversationHandler)
+            else [handler]
+        )
+        found += [h.callback for h in inner if h.callback is not directory_staff.wrong_kind]
+    assert found and all(guard_of(callback) for callback in found)
