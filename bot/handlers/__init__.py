@@ -19,12 +19,12 @@ from telegram import BotCommand, Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import BotContext
-from bot.handlers import errors, fallback, presence, profile, staff, start
+from bot.handlers import apply, errors, fallback, presence, profile, requests, review, staff, start
 from bot.handlers.menu import Menu, MenuItem
 from bot.i18n import Gettext
 
 # The features, in registration order (see the module docstring).
-FEATURES: list[ModuleType] = [profile, staff, start]
+FEATURES: list[ModuleType] = [review, apply, profile, requests, staff, start]
 
 
 def menu_items() -> list[MenuItem]:
