@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
@@ -17,6 +18,7 @@ from bot.handlers.common import END, answer, button, columns, conversation, esc,
 from bot.handlers.menu import HOME, MenuItem
 from bot.i18n import N_, Gettext
 from bot.services import applications as service
+from bot.services import eligibility
 from bot.services import profile as profile_service
 from bot.services.errors import DomainError, NotFound
 from bot.services.validators import ValidationError
@@ -237,27 +239,26 @@ async def start_for(update: Update, context: BotContext, association_id: int) ->
         async with context.session() as session, session.begin():
             application = await service.open_draft(session, user.id, association_id)
     except service.AlreadyMember as exc:
-        member = exc.details["member"]
         await answer(
             update,
             _("You are already a member of {name}. Member number: {number}").format(
-                name=esc(exc.details["association"].name),  # type: ignore[attr-defined]
-                number=isolate_ltr(fa_digits(member.member_number)),  # type: ignore[attr-defined]
+                name=esc(exc.details["association"]),
+                number=isolate_ltr(fa_digits(str(exc.details["member_number"]))),
             ),
             edit=False,
         )
         return END
     except service.AlreadyPending as exc:
-        existing: Application = exc.details["application"]  # type: ignore[assignment]
+        sent = exc.details["submitted_at"]
         await answer(
             update,
             _(
                 "You already have an application to {name} waiting for review (tracking code {code}, sent {date}). "
                 "You will be told the outcome here."
             ).format(
-                name=esc(exc.details["association"].name),  # type: ignore[attr-defined]
-                code=view.code_text(existing.tracking_code),
-                date=jalali_date(existing.submitted_at) if existing.submitted_at else "—",
+                name=esc(exc.details["association"]),
+                code=view.code_text(str(exc.details["tracking_code"] or "")),
+                date=jalali_date(sent) if isinstance(sent, datetime) else "—",
             ),
             keyboard([[button(_("My requests"), "menu:requests")]]),
             edit=False,
@@ -366,7 +367,6 @@ async def choice_pressed(update: Update, context: BotContext) -> str | int:
     assert query is not None and query.data is not None
     _prefix, kind, value = query.data.split(":", 2)
     field = "applicant_type" if kind == "type" else "education"
-    await query.answer()
     return await _save(update, context, field, value)
 
 
@@ -536,17 +536,18 @@ async def submit(update: Update, context: BotContext) -> str | int:
         assert application_now is not None
         return await proceed(update, context, application_now)
     except service.NotEligible as exc:
-        verdict = exc.details["verdict"]
+        verdict: eligibility.Verdict = exc.details["verdict"]  # type: ignore[assignment]
+        rows = []
+        if any(s.need == eligibility.EVIDENCE for s in verdict.shortfalls):
+            rows.append([button(_("Change my years of experience"), "apply:edit:experience_years")])
+            rows.append([button(_("Send a document"), "apply:edit:documents")])
+        rows.append([button(_("Edit a field"), "apply:editmenu")])
+        rows.append([button(_("Discard this application"), "apply:discard")])
         await answer(
             update,
-            _("The application cannot be sent yet.") + "\n" + view.shortfall_text(_, verdict),  # type: ignore[arg-type]
-            keyboard(
-                [
-                    [button(_("Change my years of experience"), "apply:edit:experience_years")],
-                    [button(_("Send a document"), "apply:edit:documents")],
-                    [button(_("Back to the summary"), "apply:summary")],
-                ]
-            ),
+            _("The application cannot be sent yet.") + "\n" + view.shortfall_text(_, verdict),
+            keyboard(rows),
+            edit=False,
         )
         return SUMMARY
     name = association.name if association is not None else "—"

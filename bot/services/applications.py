@@ -78,11 +78,12 @@ class InvalidAnswer(DomainError):
 
 
 class AlreadyPending(DomainError):
-    """The person already has a submitted application to this association (`details["application"]`)."""
+    """The person already has a submitted application to this association (details: association,
+    tracking_code, submitted_at: plain values, as the transaction is rolled back)."""
 
 
 class AlreadyMember(DomainError):
-    """The person is already a member of this association (`details["member"]`)."""
+    """The person is already a member of this association (details: association, member_number)."""
 
 
 class NotAccepting(DomainError):
@@ -212,7 +213,7 @@ async def open_draft(session: AsyncSession, user_id: int, association_id: int) -
         select(Member).where(Member.association_id == association_id, Member.user_id == user_id)
     )
     if member is not None:
-        raise AlreadyMember("member", member=member, association=association)
+        raise AlreadyMember("member", association=association.name, member_number=member.member_number)
     existing = await session.scalar(
         select(Application).where(
             Application.user_id == user_id,
@@ -222,12 +223,17 @@ async def open_draft(session: AsyncSession, user_id: int, association_id: int) -
     )
     if existing is not None:
         if existing.status == SUBMITTED:
-            raise AlreadyPending("pending", application=existing, association=association)
+            raise AlreadyPending(
+                "pending",
+                association=association.name,
+                tracking_code=existing.tracking_code,
+                submitted_at=existing.submitted_at,
+            )
         existing.updated_at = utcnow()  # the draft the conversation is now on
         await session.flush()
         return existing
     if association.status != ACTIVE:
-        raise NotAccepting(association.status, association=association)
+        raise NotAccepting(association.status)
     application = Application(user_id=user_id, association_id=association_id, status=DRAFT)
     session.add(application)
     await session.flush()
@@ -252,7 +258,7 @@ async def editable(session: AsyncSession, user_id: int, application_id: int) -> 
     if application is None or application.user_id != user_id:
         raise NotFound("application")
     if application.status not in EDITABLE_STATUSES:
-        raise AlreadyDecided(application.status, status=application.status, application=application)
+        raise AlreadyDecided(application.status, status=application.status)
     application.updated_at = utcnow()
     await session.flush()
     return application
@@ -261,7 +267,7 @@ async def editable(session: AsyncSession, user_id: int, application_id: int) -> 
 async def save_answer(session: AsyncSession, application: Application, field: str, raw: str) -> Application:
     """Validate one answer and store it at once; a field staff asked about counts as answered again."""
     if application.status not in EDITABLE_STATUSES:
-        raise AlreadyDecided(application.status, status=application.status, application=application)
+        raise AlreadyDecided(application.status, status=application.status)
     value = clean_answer(field, raw)
     if field == "applicant_type" and value != application.applicant_type and value != HOME_BUSINESS:
         application.permit_number = None  # a permit number is only asked of home businesses
@@ -374,7 +380,7 @@ async def discard(session: AsyncSession, application: Application, actor_id: int
         await session.flush()
         return "deleted"
     if application.status not in OPEN_STATUSES:
-        raise AlreadyDecided(application.status, status=application.status, application=application)
+        raise AlreadyDecided(application.status, status=application.status)
     application.status = WITHDRAWN
     _log(session, application, actor_id, WITHDRAWN)
     await session.flush()
@@ -400,7 +406,7 @@ def normalize_code(text: str) -> str:
 async def submit(session: AsyncSession, application: Application) -> Application:
     """Send a complete, eligible draft to staff; the tracking code is kept on resubmission."""
     if application.status not in EDITABLE_STATUSES:
-        raise AlreadyDecided(application.status, status=application.status, application=application)
+        raise AlreadyDecided(application.status, status=application.status)
     missing = next_step(application)
     if missing is not None:
         raise Incomplete("incomplete", field=missing)
@@ -476,7 +482,7 @@ async def decide(
     )
     if int(getattr(result, "rowcount", 0) or 0) != 1:
         await session.refresh(application)
-        raise AlreadyDecided(application.status, status=application.status, application=application)
+        raise AlreadyDecided(application.status, status=application.status)
     await session.refresh(application)
     _log(session, application, scope.user_id, decision, values["last_reason"])  # type: ignore[arg-type]
     if decision == APPROVED and application.user_id is not None:
