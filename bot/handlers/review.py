@@ -195,6 +195,14 @@ def _id(update: Update) -> int:
     return int(query.data.rsplit(":", 1)[-1])
 
 
+async def _tell_staff(update: Update, text: str) -> None:
+    """An alert on the pressed button plus a message that stays in the chat."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    if update.effective_chat is not None:
+        await update.effective_chat.send_message(text)
+
+
 async def _refuse(update: Update, context: BotContext) -> None:
     _ = context.gettext
     text = _("This application is not one of your associations'.")
@@ -229,10 +237,7 @@ async def _decide(
         text = _("This application was already decided by someone else: {status}").format(
             status=_(view.STATUS.get(status, status))
         )
-        if update.callback_query is not None:
-            await update.callback_query.answer(text, show_alert=True)
-        if update.effective_chat is not None:
-            await update.effective_chat.send_message(text)
+        await _tell_staff(update, text)
         await _drop_pending(context)
         return END
     except (NotFound, NotAllowed):
@@ -316,7 +321,7 @@ async def _start_pending(update: Update, context: BotContext, decision: str) -> 
         text = _("This application was already decided by someone else: {status}").format(
             status=_(view.STATUS.get(status, status))
         )
-        await answer(update, text)
+        await _tell_staff(update, text)
         return None
     except (NotFound, NotAllowed):
         await _refuse(update, context)
