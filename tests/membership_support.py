@@ -51,7 +51,9 @@ async def add_staff(app: BotApplication, telegram_id: int, association_id: int |
 
 async def applications_of(app: BotApplication, user_id: int) -> list[Application]:
     async with app.bot_data.sessionmaker() as session:
-        rows = await session.scalars(select(Application).where(Application.user_id == user_id).order_by(Application.id))
+        rows = await session.scalars(
+            select(Application).where(Application.user_id == user_id).order_by(Application.id)
+        )
         return list(rows)
 
 

@@ -24,7 +24,9 @@ def test_no_rules_anyone_qualifies_without_a_degree() -> None:
     assert verdict.eligible and verdict.shortfalls == ()
 
 
-@pytest.mark.parametrize("education", ["no_degree", "diploma", "associate", "bachelor", "master", "doctorate"])
+@pytest.mark.parametrize(
+    "education", ["no_degree", "diploma", "associate", "bachelor", "master", "doctorate"]
+)
 def test_education_never_matters_unless_the_association_requires_a_degree(education: str) -> None:
     rules = Rules(min_experience_years=2)
     assert assess(rules, Answers(HOME, experience_years=2, education=education)).eligible

@@ -59,7 +59,15 @@ async def test_business_owner_whole_walk_from_the_menu(sim: Simulator, app: BotA
     assert ASKS["documents"] in user.last_text
     await user.press(CONTINUE_DOCS)
     summary = user.last_text
-    for expected in ("رضا احمدی", "۰۴۹۹۳۷۰۸۹۹", "+۹۸۹۱۲۱۲۳۴۵۶۷", "فرش دستباف ماهان", "کرمان", "۱۲ سال", NO_DEGREE):
+    for expected in (
+        "رضا احمدی",
+        "۰۴۹۹۳۷۰۸۹۹",
+        "+۹۸۹۱۲۱۲۳۴۵۶۷",
+        "فرش دستباف ماهان",
+        "کرمان",
+        "۱۲ سال",
+        NO_DEGREE,
+    ):
         assert expected in summary
     await user.press(SUBMIT)
     confirmation = user.last_text
@@ -68,7 +76,12 @@ async def test_business_owner_whole_walk_from_the_menu(sim: Simulator, app: BotA
     assert application.status == "submitted" and application.submitted_at is not None
     code = application.tracking_code or ""
     assert re.fullmatch("[2-9]{8}", code) and PERSIAN_CODE.search(confirmation)
-    assert (application.full_name, application.national_id, application.mobile, application.experience_years) == (
+    assert (
+        application.full_name,
+        application.national_id,
+        application.mobile,
+        application.experience_years,
+    ) == (
         "رضا احمدی",
         NID,
         "+989121234567",
@@ -237,7 +250,9 @@ async def test_wrong_file_type_and_size_then_a_pdf(sim: Simulator, app: BotAppli
     for answer in ("رضا احمدی", NID, "09121234567", "فرش ماهان", "فروش فرش", "کرمان", "2"):
         await user.send(answer)
     await user.press(NO_DEGREE)
-    await user.send_document("licence.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+    await user.send_document(
+        "licence.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
     assert "فقط عکس یا فایل PDF" in user.last_text
     await user.send_document("big.pdf", "application/pdf", file_size=25 * 1024 * 1024)
     assert "بزرگ‌تر از ۱۰ مگابایت" in user.last_text
@@ -353,7 +368,9 @@ async def test_profile_values_are_offered_as_one_tap_answers(sim: Simulator, app
     async with app.bot_data.sessionmaker() as session, session.begin():
         session.add(User(id=6205, first_name="رضا"))
         await session.flush()
-        session.add(Profile(user_id=6205, full_name="رضا احمدی", national_id=NID, mobile="+989121234567", city="بم"))
+        session.add(
+            Profile(user_id=6205, full_name="رضا احمدی", national_id=NID, mobile="+989121234567", city="بم")
+        )
     user = sim.user(6205)
     await user.command("/start", f"apply_{association}")
     await user.press(OWNER)

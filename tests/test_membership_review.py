@@ -54,7 +54,11 @@ async def test_approve_makes_a_member_and_tells_the_applicant(sim: Simulator, ap
     assert "تبریک" in applicant.last_text and "شمارهٔ عضویت" in applicant.last_text
     async with app.bot_data.sessionmaker() as session:
         member = await session.scalar(select(Member).where(Member.user_id == 7100))
-    assert member is not None and member.association_id == association and member.application_id == application.id
+    assert (
+        member is not None
+        and member.association_id == association
+        and member.application_id == application.id
+    )
     number = member.member_number.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
     assert number in applicant.last_text
     assert (await only_application(app, 7100)).status == "approved"
@@ -95,7 +99,9 @@ async def test_reject_with_a_typed_reason(sim: Simulator, app: BotApplication) -
     assert "صاحب کسب‌وکار درخواست می‌دهید" in applicant.last_text
 
 
-async def test_more_information_reopens_the_asked_fields_and_resubmits(sim: Simulator, app: BotApplication) -> None:
+async def test_more_information_reopens_the_asked_fields_and_resubmits(
+    sim: Simulator, app: BotApplication
+) -> None:
     _association, application = await _setup(sim, app)
     staff = sim.user(STAFF)
     await staff.press("درخواست اطلاعات بیشتر")
@@ -125,7 +131,12 @@ async def test_more_information_reopens_the_asked_fields_and_resubmits(sim: Simu
     await applicant.press("ارسال درخواست")
     assert "فرستاده شد" in applicant.last_text
     stored = await only_application(app, 7100)
-    assert (stored.status, stored.national_id, stored.city, stored.requested) == ("submitted", NID_2, "زرند", [])
+    assert (stored.status, stored.national_id, stored.city, stored.requested) == (
+        "submitted",
+        NID_2,
+        "زرند",
+        [],
+    )
     assert stored.tracking_code == application.tracking_code
     assert any("درخواست تازه" in text for text in staff.texts_since(mark))
     actions = [e[0] for e in await _events(app, application.id)]
@@ -156,7 +167,9 @@ async def test_two_staff_at_once_the_first_decision_wins(sim: Simulator, app: Bo
     assert len([t for t in sim.user(7100).texts_since(0) if "تبریک" in t]) == 1
 
 
-async def test_a_late_reject_after_approval_is_told_it_was_decided(sim: Simulator, app: BotApplication) -> None:
+async def test_a_late_reject_after_approval_is_told_it_was_decided(
+    sim: Simulator, app: BotApplication
+) -> None:
     second = 7002
     _association, _application = await _setup(sim, app, staff=(STAFF, second))
     await sim.user(STAFF).press("تأیید")
@@ -166,8 +179,12 @@ async def test_a_late_reject_after_approval_is_told_it_was_decided(sim: Simulato
     assert (await only_application(app, 7100)).status == "approved"
 
 
-@pytest.mark.parametrize("decisions", [("approved", "rejected"), ("more_info", "approved"), ("rejected", "rejected")])
-async def test_two_concurrent_decision_calls(app: BotApplication, sim: Simulator, decisions: tuple[str, str]) -> None:
+@pytest.mark.parametrize(
+    "decisions", [("approved", "rejected"), ("more_info", "approved"), ("rejected", "rejected")]
+)
+async def test_two_concurrent_decision_calls(
+    app: BotApplication, sim: Simulator, decisions: tuple[str, str]
+) -> None:
     association, application = await _setup(sim, app)
 
     async def decide(staff_id: int, decision: str) -> str:
@@ -246,7 +263,9 @@ async def test_review_lists_oldest_first_paginated_and_scoped(sim: Simulator, ap
     await add_staff(app, STAFF, carpets)
     sim.user(STAFF)
     for n in range(7):
-        await submitted(sim.user(7500 + n), carpets, name=f"متقاضی {'الف ب پ ت ث ج چ'.split()[n]} کرمانی")
+        await submitted(
+            sim.user(7500 + n), carpets, name=f"متقاضی {['الف', 'ب', 'پ', 'ت', 'ث', 'ج', 'چ'][n]} کرمانی"
+        )
     await submitted(sim.user(7510), pistachio, name="متقاضی پسته")
     staff = sim.user(STAFF)
     await staff.command("/review")

@@ -79,17 +79,13 @@ def value_text(_: Gettext, application: Application, field: str, documents: int 
     return esc(value)
 
 
-def summary(
-    _: Gettext, application: Application, association_name: str, documents: int, *, private: bool = True
-) -> str:
-    """Every answer, one a line. `private=False` leaves the national ID out (not for staff eyes)."""
+def summary(_: Gettext, application: Application, association_name: str, documents: int) -> str:
+    """Every answer, one a line (the national ID included: only for the applicant and their staff)."""
     lines = [_("Association: {name}").format(name=esc(association_name))]
     if application.tracking_code:
         lines.append(_("Tracking code: {code}").format(code=code_text(application.tracking_code)))
     for field in service.FIELDS:
         if not service.applies(application, field):
-            continue
-        if field == "national_id" and not private:
             continue
         lines.append(f"{_(LABELS[field])}: {value_text(_, application, field, documents)}")
     return "\n".join(lines)
