@@ -405,3 +405,26 @@ async def test_events_record_creation_and_submission(sim: Simulator, app: BotApp
         )
         documents = list(await session.scalars(select(ApplicationDocument)))
     assert actions == ["created", "submitted"] and documents == []
+
+
+async def test_home_business_can_give_a_permit_number_instead_of_a_document(
+    sim: Simulator, app: BotApplication
+) -> None:
+    home = await add_association(app, "انجمن کسب‌وکارهای خانگی", min_experience_years=3)
+    user = sim.user(6208)
+    await user.command("/start", f"apply_{home}")
+    await user.press(HOME)
+    for answer in ("مریم کرمانی", NID, "09121234567", "شیرینی مریم", "پخت شیرینی", "کرمان", "0"):
+        await user.send(answer)
+    await user.press(NO_DEGREE)
+    await user.press("شمارهٔ مجوز ندارم")
+    assert "یک مدرک لازم است" in user.last_text
+    await user.press("تمام شد، ادامه")
+    assert "هنوز یک مدرک لازم است" in user.last_text
+    await user.press("نوشتن شمارهٔ مجوز")
+    await user.send("۱۲۳۴۵۶")
+    assert ASKS["documents"] in user.last_text and "یک مدرک لازم است" not in user.last_text
+    await user.press(CONTINUE_DOCS)
+    await user.press(SUBMIT)
+    assert "فرستاده شد" in user.last_text
+    assert (await only_application(app, 6208)).permit_number == "123456"

@@ -7,7 +7,14 @@ import re
 from datetime import datetime
 from typing import Any
 
-from telegram import InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
@@ -116,8 +123,16 @@ def _choice_markup(
     done = _("Done, continue") if doc_required else _("Continue (with or without a document)")
     rows = [[button(done, "apply:docs:done")]]
     if doc_required:
-        rows.append([button(_("Change my years of experience"), "apply:edit:experience_years")])
+        rows += _alternatives(_, application)
     return keyboard(rows)
+
+
+def _alternatives(_: Gettext, application: Application) -> list[list[InlineKeyboardButton]]:
+    """Ways out of a missing document other than sending one: never a dead end."""
+    rows = [[button(_("Change my years of experience"), "apply:edit:experience_years")]]
+    if application.applicant_type == "home_business":
+        rows.append([button(_("Type my permit number"), "apply:edit:permit_number")])
+    return rows
 
 
 async def ask(update: Update, context: BotContext, application: Application, field: str) -> str:
@@ -442,10 +457,12 @@ async def documents_done(update: Update, context: BotContext) -> str | int:
             application = await service.finish_documents(session, application)
     except service.NotEligible as exc:
         verdict = exc.details["verdict"]
+        application_now = await _draft(update, context)
+        assert application_now is not None
         await answer(
             update,
             _("A document is still needed.") + "\n" + view.shortfall_text(_, verdict),  # type: ignore[arg-type]
-            keyboard([[button(_("Change my years of experience"), "apply:edit:experience_years")]]),
+            keyboard(_alternatives(_, application_now)),
             edit=False,
         )
         return STATES["documents"]
