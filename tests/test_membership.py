@@ -178,6 +178,7 @@ async def test_changing_experience_instead_of_a_document(sim: Simulator, app: Bo
     [
         ("full_name", "ر", "خیلی کوتاه"),
         ("full_name", "Reza123", "فقط می‌تواند حرف"),
+        ("full_name", "ا" * 101, "نام خیلی طولانی است"),
         ("national_id", "1234567890", "کد ملی معتبر نیست"),
         ("national_id", "1111111111", "کد ملی معتبر نیست"),
         ("national_id", "۱۲۳", "کد ملی معتبر نیست"),
@@ -188,6 +189,8 @@ async def test_changing_experience_instead_of_a_document(sim: Simulator, app: Bo
         ("activity", "فر", "چند کلمه"),
         ("activity", "x" * 201, "خیلی طولانی"),
         ("city", "ب", "خیلی کوتاه"),
+        ("city", "Kerman 1", "نام شهر فقط می‌تواند حرف"),
+        ("business_name", "ف" * 101, "نام کسب‌وکار خیلی طولانی"),
         ("experience_years", "پنج", "به عدد بنویسید"),
         ("experience_years", "۹۹", "ممکن به نظر نمی‌رسد"),
         ("permit_number", "؟", "شمارهٔ مجوز ۳ تا ۴۰"),
@@ -428,3 +431,21 @@ async def test_home_business_can_give_a_permit_number_instead_of_a_document(
     await user.press(SUBMIT)
     assert "فرستاده شد" in user.last_text
     assert (await only_application(app, 6208)).permit_number == "123456"
+
+
+async def test_at_most_five_files(sim: Simulator, app: BotApplication) -> None:
+    association = await add_association(app)
+    user = sim.user(6209)
+    await user.command("/start", f"apply_{association}")
+    await user.press(OWNER)
+    for answer in ("رضا احمدی", NID, "09121234567", "فرش ماهان", "فروش فرش", "کرمان", "2"):
+        await user.send(answer)
+    await user.press(NO_DEGREE)
+    for _ in range(5):
+        await user.send_photo()
+    assert "دریافت شد (۵ فایل" in user.last_text
+    await user.send_document("sixth.pdf", "application/pdf")
+    assert "۵ فایل فرستاده‌اید" in user.last_text
+    application = await only_application(app, 6209)
+    async with app.bot_data.sessionmaker() as session:
+        assert len(await service.documents_of(session, application.id)) == 5

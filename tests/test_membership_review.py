@@ -320,3 +320,30 @@ async def test_export_members_and_applications_as_csv_with_bom(
     assert applications[1][1] == "تأیید شد" and "بدون مدرک دانشگاهی" in applications[1]
     await staff.command("/export", str(association + 100))
     assert "تشکلی با این شماره وجود ندارد" in staff.last_text
+
+
+async def test_more_information_with_a_template_and_a_cancelled_decision(
+    sim: Simulator, app: BotApplication
+) -> None:
+    _association, _application = await _setup(sim, app)
+    staff = sim.user(STAFF)
+    await staff.press("رد")
+    await staff.press("انصراف")
+    assert "تصمیمی گرفته نشد" in staff.last_text
+    async with app.bot_data.sessionmaker() as session:
+        assert await session.get(PendingDecision, STAFF) is None
+    assert (await only_application(app, 7100)).status == "submitted"
+    await staff.press("درخواست اطلاعات بیشتر")
+    await staff.press("مدارک")
+    await staff.press("بعدی")
+    await staff.press("لطفاً عکس واضحی از جواز یا مجوز خود بفرستید.")
+    stored = await only_application(app, 7100)
+    assert stored.status == "more_info" and stored.requested == ["documents"] and not stored.documents_done
+    applicant = sim.user(7100)
+    await applicant.press("به‌روزرسانی درخواست من")
+    assert "لطفاً عکس واضحی از جواز" in applicant.last_text and "عکس یا فایل PDF" in applicant.last_text
+    await applicant.send_document("licence.pdf", "application/pdf")
+    await applicant.press("تمام شد، ادامه")
+    assert "مدارک: ۱" in applicant.last_text
+    await applicant.press("ارسال درخواست")
+    assert (await only_application(app, 7100)).status == "submitted"
