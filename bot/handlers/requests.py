@@ -21,7 +21,7 @@ from bot.i18n import N_, Gettext
 from bot.services import applications as service
 from bot.services import privacy
 from bot.services.errors import NotAllowed, NotFound
-from bot.services.staff import ADMIN
+from bot.services.staff import ADMIN, scope_of
 from db.models import Application, Association, Staff
 
 log = logging.getLogger(__name__)
@@ -104,8 +104,6 @@ async def status_command(update: Update, context: BotContext) -> None:
         application = await service.by_code(session, "".join(context.args))
         allowed = application is not None and application.user_id == user.id
         if application is not None and not allowed:
-            from bot.services.staff import scope_of
-
             scope = await scope_of(session, user.id, context.settings.admin_ids)
             allowed = scope.covers(application.association_id)
     if application is None or not allowed:

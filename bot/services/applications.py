@@ -553,7 +553,7 @@ async def pending(session: AsyncSession, scope: StaffScope, offset: int = 0, lim
 
 
 async def of_user(session: AsyncSession, user_id: int) -> list[Application]:
-    """The user's applications that went beyond a bare draft, newest first, plus current drafts."""
+    """All of the user's applications (drafts included), newest first."""
     rows = await session.scalars(
         select(Application).where(Application.user_id == user_id).order_by(Application.id.desc())
     )
