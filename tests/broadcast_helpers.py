@@ -49,13 +49,16 @@ async def start_sender(app: BotApplication, config: SenderConfig = FAST) -> None
 
 
 async def wait_finished(app: BotApplication, broadcast_id: int, timeout: float = 60.0) -> Report:  # noqa: ASYNC109
-    """Wait until the broadcast is done or cancelled (a guard against hanging, not a timing assertion)."""
+    """Wait until the broadcast is done or cancelled and no batch of it is still in flight
+    (a guard against hanging, not a timing assertion)."""
     async with asyncio.timeout(timeout):
         while True:
             async with app.bot_data.sessionmaker() as session:
                 status = await session.scalar(select(Broadcast.status).where(Broadcast.id == broadcast_id))
                 if status in (DONE, CANCELLED):
-                    return await report(session, broadcast_id)
+                    result = await report(session, broadcast_id)
+                    if not result.sending:
+                        return result
             await asyncio.sleep(0.05)
 
 

@@ -21,6 +21,7 @@ from telegram.ext import Application, CallbackQueryHandler
 from bot.context import BotContext
 from bot.handlers import (
     announce,
+    apply,
     broadcasts,
     directory,
     directory_csv,
@@ -30,6 +31,8 @@ from bot.handlers import (
     news,
     presence,
     profile,
+    requests,
+    review,
     staff,
     start,
 )
@@ -37,13 +40,18 @@ from bot.handlers.menu import Menu, MenuItem
 from bot.i18n import Gettext
 
 # The features, in registration order (see the module docstring).
+# Staff conversations come before the applicant's form, so a staff member who also has a form open
+# gets their typed reason or news text taken where they meant it.
 FEATURES: list[ModuleType] = [
-    profile,
+    review,
     news,
     announce,
     directory_staff,
     directory_csv,
+    apply,
+    profile,
     directory,
+    requests,
     staff,
     broadcasts,
     start,

@@ -1,5 +1,12 @@
 """All models, imported here so that `Base.metadata` knows every table (Alembic reads it)."""
 
+from db.models.applications import (
+    Application,
+    ApplicationDocument,
+    ApplicationEvent,
+    DeletionRequest,
+    PendingDecision,
+)
 from db.models.associations import Association
 from db.models.base import Base, UTCDateTime, utcnow
 from db.models.directory import DirectoryDraft
@@ -10,15 +17,20 @@ from db.models.runtime import ConversationState
 from db.models.users import Profile, Staff, User
 
 __all__ = [
+    "Application",
+    "ApplicationDocument",
+    "ApplicationEvent",
     "Association",
     "Base",
     "Broadcast",
     "ConversationState",
+    "DeletionRequest",
     "Delivery",
     "DirectoryDraft",
     "FoundingInterest",
     "Member",
     "NewsItem",
+    "PendingDecision",
     "Profile",
     "Staff",
     "Subscription",
