@@ -2,6 +2,7 @@
 
 from db.models.associations import Association
 from db.models.base import Base, UTCDateTime, utcnow
+from db.models.courses import Course, CourseEdit, Registration
 from db.models.outbox import Broadcast, Delivery
 from db.models.people import FoundingInterest, Member, Subscription
 from db.models.runtime import ConversationState
@@ -12,10 +13,13 @@ __all__ = [
     "Base",
     "Broadcast",
     "ConversationState",
+    "Course",
+    "CourseEdit",
     "Delivery",
     "FoundingInterest",
     "Member",
     "Profile",
+    "Registration",
     "Staff",
     "Subscription",
     "UTCDateTime",
