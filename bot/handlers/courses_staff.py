@@ -675,10 +675,10 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
     states: dict[object, list[BaseHandler[Update, BotContext, Any]]] = {
         STATES[name]: [MessageHandler(TEXT, _text_step(name)), other] for name in service.TEXT_FIELDS
     }
-    states[STATES["members_only"]] = [
-        CallbackQueryHandler(staff_only(_members), pattern=r"^cadm:members:[01]$")
-    ]
-    states[REVIEW] = [CallbackQueryHandler(staff_only(_publish), pattern=r"^cadm:publish$")]
+    members = CallbackQueryHandler(staff_only(_members), pattern=r"^cadm:members:[01]$")
+    publish = CallbackQueryHandler(staff_only(_publish), pattern=r"^cadm:publish$")
+    states[STATES["members_only"]] = [members]
+    states[REVIEW] = [publish]
     edit = CallbackQueryHandler(staff_only(_edit), pattern=r"^cadm:edit:\d+:\w+$")
     new = CallbackQueryHandler(staff_only(_new), pattern=r"^cadm:new$")
     new_for = CallbackQueryHandler(staff_only(_new_for), pattern=r"^cadm:newfor:\d+$")
@@ -686,7 +686,8 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
     return [
         conversation(
             "course_staff",
-            entry_points=[new, new_for, edit],
+            # The draft being filled in is in the database, so its buttons work even after /cancel.
+            entry_points=[new, new_for, edit, members, publish],
             states=states,
             fallbacks=[new, new_for, edit, *leave],
         ),

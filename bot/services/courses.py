@@ -187,7 +187,7 @@ async def my_courses(
         .order_by(Course.starts_at, Course.id)
     )
     result = []
-    for course, registration in rows.tuples():
+    for course, registration in rows:
         result.append((course, registration, await waiting_position(session, registration)))
     return result
 
@@ -603,7 +603,7 @@ async def participants(
         .where(Registration.course_id == course_id, Registration.status == status)
         .order_by(*order)
     )
-    return list(rows.tuples())
+    return [(registration, profile) for registration, profile in rows]
 
 
 async def toggle_attendance(session: AsyncSession, actor: StaffScope, registration_id: int) -> Registration:
@@ -681,5 +681,5 @@ async def counts(session: AsyncSession, course_id: int) -> tuple[int, int]:
         .where(Registration.course_id == course_id, Registration.status.in_(ACTIVE))
         .group_by(Registration.status)
     )
-    found = {status: int(n) for status, n in rows.tuples()}
+    found = {status: int(n) for status, n in rows}
     return found.get(REGISTERED, 0), found.get(WAITING, 0)
