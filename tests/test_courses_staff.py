@@ -22,7 +22,7 @@ from db.models import Broadcast, Course, Profile, Registration, utcnow
 from db.models.courses import CANCELLED, CLOSED, FINISHED, OPEN, REGISTERED, WAITING
 from tests import coursekit as kit
 from tests.conftest import ADMIN_ID
-from tests.fakeapi.simulator import SimUser, Simulator
+from tests.fakeapi.simulator import Simulator, SimUser
 from tests.fakeapi.state import FakeTelegram
 
 

@@ -23,7 +23,7 @@ from bot.handlers.common import END, answer, button, conversation, esc, keyboard
 from bot.handlers.menu import HOME, MenuItem
 from bot.i18n import N_, Gettext
 from bot.services import courses as service
-from bot.services import reminders
+from bot.services import reminders, seats
 from bot.services.calendar_ics import course_ics
 from bot.services.errors import DomainError, NotAllowed, NotFound
 from bot.text import truncate
@@ -264,8 +264,9 @@ async def join(update: Update, context: BotContext) -> None:
     assert query is not None and user is not None
     course_id = _number(query.data)
     try:
-        async with context.session() as session, session.begin():
-            result = await service.sign_up(session, course_id, user.id)
+        result = await seats.run(
+            context.bot_data.sessionmaker, lambda session: service.sign_up(session, course_id, user.id)
+        )
     except service.MembersOnly as exc:
         await _members_only(update, context, exc.details.get("association_id"))
         return
@@ -341,10 +342,11 @@ async def do_cancel(update: Update, context: BotContext) -> None:
     assert query is not None and query.data is not None and user is not None
     course_id = _number(query.data)
     try:
-        async with context.session() as session, session.begin():
-            result = await service.cancel(
-                session, course_id, user.id, release=query.data.startswith("courses:releaseok")
-            )
+        release = query.data.startswith("courses:releaseok")
+        result = await seats.run(
+            context.bot_data.sessionmaker,
+            lambda session: service.cancel(session, course_id, user.id, release=release),
+        )
     except DomainError as exc:
         await show_card(update, context, course_id, note=_(REFUSALS.get(exc.reason, REFUSALS["closed"])))
         return

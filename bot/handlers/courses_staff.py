@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InputFile, Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
@@ -17,6 +18,7 @@ from bot.handlers.common import END, answer, button, conversation, esc, keyboard
 from bot.handlers.guards import staff_only
 from bot.i18n import N_, Gettext
 from bot.services import courses as service
+from bot.services import seats
 from bot.services.errors import DomainError, NotAllowed, NotFound
 from bot.services.outbox import create_broadcast, reachable
 from bot.text import truncate
@@ -273,30 +275,33 @@ def _text_step(name: str) -> Callable[[Update, BotContext], Coroutine[Any, Any, 
         _ = context.gettext
         message = update.effective_message
         assert message is not None and message.text is not None
+        text = message.text
+
+        async def work(session: AsyncSession) -> tuple[Course, list[int], bool] | None:
+            pointer = await service.editing(session, context.staff.user_id)
+            if pointer is None:
+                return None
+            course, promoted = await service.save_answer(
+                session, context.staff, pointer[1].id, name, text, tz=context.settings.timezone
+            )
+            return course, promoted, pointer[0].creating
+
         try:
-            async with context.session() as session, session.begin():
-                pointer = await service.editing(session, context.staff.user_id)
-                if pointer is None:
-                    await answer(update, _("There is no course being edited. Send /managecourses."))
-                    return END
-                course, promoted = await service.save_answer(
-                    session,
-                    context.staff,
-                    pointer[1].id,
-                    name,
-                    message.text,
-                    tz=context.settings.timezone,
-                )
-                creating = pointer[0].creating
+            # A capacity change moves seats, so it runs as a seat transaction.
+            saved = await seats.run(context.bot_data.sessionmaker, work)
         except service.InvalidAnswer as exc:
-            text = _(ERRORS.get(exc.reason, ERRORS["incomplete"])).format(
+            error = _(ERRORS.get(exc.reason, ERRORS["incomplete"])).format(
                 taken=fa_number(int(str(exc.details.get("taken", 0))))
             )
-            await answer(update, text)
+            await answer(update, error)
             return STATES[name]
         except DomainError as exc:
             await _refuse(update, context, exc)
             return END
+        if saved is None:
+            await answer(update, _("There is no course being edited. Send /managecourses."))
+            return END
+        course, promoted, creating = saved
         await public.tell_promoted(context, course, promoted)
         return await _after_answer(update, context, course, creating)
 
@@ -404,8 +409,10 @@ async def _close(update: Update, context: BotContext) -> None:
     course_id = _number(query.data)
     status = CLOSED if query.data.startswith("cadm:close:") else OPEN
     try:
-        async with context.session() as session, session.begin():
-            await service.set_status(session, context.staff, course_id, status)
+        await seats.run(
+            context.bot_data.sessionmaker,
+            lambda session: service.set_status(session, context.staff, course_id, status),
+        )
     except DomainError as exc:
         await _refuse(update, context, exc)
         return
@@ -440,29 +447,33 @@ async def _cancel(update: Update, context: BotContext) -> None:
     query = update.callback_query
     course_id = _number(query.data if query else None)
     tz = context.settings.timezone
+
+    async def work(session: AsyncSession) -> list[int]:
+        course, people = await service.cancel_course(session, context.staff, course_id)
+        text = "\n".join(
+            [
+                _("<b>The course «{title}» has been cancelled.</b>").format(title=esc(course.title)),
+                _("It was planned for {when}. We are sorry for the change.").format(
+                    when=public.when(course, tz)
+                ),
+            ]
+        )
+        # Through the outbox: a course may have hundreds of registrants, and the sender paces
+        # itself under Telegram's limits and survives a restart half-way.
+        await create_broadcast(
+            session,
+            kind="announcement",
+            text=text,
+            recipients=await reachable(session, people),
+            created_by=context.staff.user_id,
+            association_id=course.association_id,
+            audience=f"course:{course.id}",
+            dedupe_key=f"course:{course.id}:cancelled",
+        )
+        return people
+
     try:
-        async with context.session() as session, session.begin():
-            course, people = await service.cancel_course(session, context.staff, course_id)
-            text = "\n".join(
-                [
-                    _("<b>The course «{title}» has been cancelled.</b>").format(title=esc(course.title)),
-                    _("It was planned for {when}. We are sorry for the change.").format(
-                        when=public.when(course, tz)
-                    ),
-                ]
-            )
-            # Through the outbox: a course may have hundreds of registrants, and the sender paces
-            # itself under Telegram's limits and survives a restart half-way.
-            await create_broadcast(
-                session,
-                kind="announcement",
-                text=text,
-                recipients=await reachable(session, people),
-                created_by=context.staff.user_id,
-                association_id=course.association_id,
-                audience=f"course:{course.id}",
-                dedupe_key=f"course:{course.id}:cancelled",
-            )
+        people = await seats.run(context.bot_data.sessionmaker, work)
     except DomainError as exc:
         await _refuse(update, context, exc)
         return

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.formatting import JalaliParseError, parse_jalali
 from bot.services import seats
@@ -200,30 +201,31 @@ async def sign_up(
 ) -> SignUp:
     """Give the user a seat, or (when full) a place on the waiting list."""
     moment = now or utcnow()
+    # Lock first: every check below then sees the course as it is until this transaction ends.
+    ticket = await seats.lock_and_ticket(session, course_id)
+    if ticket is None:
+        raise NotFound("course")
     course = await get_course(session, course_id)
     _check_open(course, moment)
     if course.members_only and not await is_member(session, user_id, course.association_id):
         raise MembersOnly("members_only", association_id=course.association_id)
-    ticket = await seats.lock_and_ticket(session, course_id)
     existing = await registration_of(session, course_id, user_id)
     if existing is not None and existing.status in ACTIVE:
         raise AlreadySignedUp(existing.status)
-    if await seats.take_seat(session, course_id):
-        status, queue_no = REGISTERED, None
-    else:
-        await session.refresh(course)
-        _check_open(course, moment)
-        status, queue_no = WAITING, ticket
+    seated = await seats.take_seat(session, course_id)
+    if seated:
+        # The row is locked by us, so the count we read plus our seat is the truth; no re-read.
+        set_committed_value(course, "taken", course.taken + 1)
     registration = existing or Registration(course_id=course_id, user_id=user_id)
-    registration.status = status
-    registration.queue_no = queue_no
+    registration.status = REGISTERED if seated else WAITING
+    registration.queue_no = None if seated else ticket
     registration.promoted_at = None
     registration.attended = False
     if existing is None:
         session.add(registration)
     await session.flush()
-    await session.refresh(course)
-    return SignUp(registration, course, await waiting_position(session, registration))
+    position = None if seated else await waiting_position(session, registration)
+    return SignUp(registration, course, position)
 
 
 def _check_open(course: Course, now: datetime) -> None:
@@ -246,8 +248,9 @@ async def cancel(
     `release` is the same for a seat the user got from the waiting list and no longer wants.
     """
     moment = now or utcnow()
+    if await seats.lock_and_ticket(session, course_id) is None:
+        raise NotFound("course")
     course = await get_course(session, course_id)
-    await seats.lock_and_ticket(session, course_id)
     registration = await registration_of(session, course_id, user_id)
     if registration is None or registration.status not in ACTIVE:
         raise NotFound("registration")

@@ -8,11 +8,27 @@ concurrency. The `seats` CHECK constraint on the table backs this up.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+import weakref
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from db.models import Course
 from db.models.courses import OPEN
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+RETRIES = 5
+# One queue per SQLite engine: SQLite runs one writer at a time anyway, and waiting here is first
+# come, first served, while SQLite's busy handler is not (under a long queue it starved some
+# transactions past the busy timeout). PostgreSQL needs no queue: the row lock orders them.
+_GATES: weakref.WeakKeyDictionary[object, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 def _rowcount(result: object) -> int:
@@ -69,3 +85,39 @@ async def set_capacity(session: AsyncSession, course_id: int, capacity: int) -> 
         .execution_options(synchronize_session=False)
     )
     return _rowcount(result) == 1
+
+
+def _gate(sessionmaker: async_sessionmaker[AsyncSession]) -> asyncio.Lock | None:
+    engine = sessionmaker.kw.get("bind")
+    if not isinstance(engine, AsyncEngine) or engine.dialect.name != "sqlite":
+        return None
+    gate = _GATES.get(engine.sync_engine)
+    if gate is None:
+        gate = _GATES[engine.sync_engine] = asyncio.Lock()
+    return gate
+
+
+def _busy(exc: OperationalError) -> bool:
+    return "database is locked" in str(exc.orig) or "database is busy" in str(exc.orig)
+
+
+async def run(
+    sessionmaker: async_sessionmaker[AsyncSession], work: Callable[[AsyncSession], Awaitable[T]]
+) -> T:
+    """Run one seat-changing transaction (`work`), committed when it returns.
+
+    On SQLite these transactions queue in order in this process, and a transaction that still
+    finds the database busy (another writer held it past the busy timeout) is retried from the
+    start: it was rolled back, so nothing is lost or done twice. Domain errors pass straight through.
+    """
+    gate = _gate(sessionmaker)
+    for attempt in range(1, RETRIES + 1):
+        try:
+            async with gate or contextlib.nullcontext(), sessionmaker() as session, session.begin():
+                return await work(session)
+        except OperationalError as exc:
+            if not _busy(exc) or attempt == RETRIES:
+                raise
+            log.warning("Database busy; retrying a seat transaction (attempt %d)", attempt)
+            await asyncio.sleep(0.05 * attempt)
+    raise AssertionError("unreachable")
