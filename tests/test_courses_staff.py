@@ -272,7 +272,7 @@ async def test_attendance_and_feedback(sim: Simulator, app: BotApplication) -> N
     await admin.press_data(f"cadm:view:{cid}")
     await admin.press("نتیجهٔ نظرسنجی")
     results = admin.last_text
-    assert "حاضران: ۱ — پاسخ‌دهندگان: ۱" in results and "میانگین امتیاز: ۴.۰ از ۵" in results
+    assert "حاضران: ۱ — پاسخ‌دهندگان: ۱" in results and "میانگین امتیاز: ۴٫۰ از ۵" in results
     assert "مطالب کاربردی بود" in results
 
 
@@ -423,3 +423,20 @@ async def test_registered_and_waiting_counts_on_the_staff_card(sim: Simulator, a
     assert "ثبت‌نام‌شده: ۱ — در انتظار: ۱" in admin.last_text
     statuses = await kit.statuses(app, cid)
     assert statuses == {8951: REGISTERED, 8952: WAITING}
+
+
+async def test_a_blocked_user_still_gets_the_seat_and_others_are_told(
+    sim: Simulator, app: BotApplication, api: FakeTelegram
+) -> None:
+    cid = await kit.course(app, capacity=1)
+    people = [await kit.started(sim, 8960 + i) for i in range(3)]
+    for person in people:
+        await person.press_data(f"courses:join:{cid}")
+    api.block_chat(8961)
+    admin = await kit.started(sim, ADMIN_ID)
+    await admin.press_data(f"cadm:edit:{cid}:capacity")
+    mark = people[2].mark()
+    await admin.send("۳")
+    sim.assert_no_errors()
+    assert any("خبر خوب" in t for t in people[2].texts_since(mark))
+    assert await kit.statuses(app, cid) == {8960: REGISTERED, 8961: REGISTERED, 8962: REGISTERED}

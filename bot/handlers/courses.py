@@ -3,12 +3,13 @@ calendar file, and the feedback question after a course. Also the reminder job."
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
-from telegram.error import TelegramError
+from telegram.error import RetryAfter, TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -36,6 +37,7 @@ COMMANDS = [("courses", N_("Training courses")), ("mycourses", N_("My courses"))
 PAGE = 8
 COMMENT = "courses:comment"
 REMINDER_INTERVAL = timedelta(minutes=1)
+SEND_INTERVAL = timedelta(milliseconds=40)  # 25 messages a second, under Telegram's 30
 REMINDER_JOB = "courses:reminders"
 TEXT = filters.TEXT & ~filters.COMMAND
 
@@ -357,28 +359,52 @@ async def do_cancel(update: Update, context: BotContext) -> None:
 async def tell_promoted(context: BotContext, course: Course, user_ids: list[int]) -> None:
     """Tell the people who moved up from the waiting list that the seat is theirs."""
     _ = context.gettext
-    tz = context.settings.timezone
-    for user_id in user_ids:
-        text = "\n".join(
-            [
-                _("Good news! A seat in «{title}» became free and it is now yours.").format(
-                    title=esc(course.title)
-                ),
-                _("When: {when}").format(when=when(course, tz)),
-                _("If you no longer want it, give it back with the button below so the next person gets it."),
-            ]
-        )
-        markup = keyboard(
-            [
-                [button(_("I no longer want it"), f"courses:release:{course.id}")],
-                [button(_("View the course"), f"courses:view:{course.id}")],
-            ]
-        )
-        try:
-            await context.bot.send_message(user_id, text, reply_markup=markup)
-        except TelegramError:
-            # The seat is theirs either way; they see it under "My courses" and get the reminders.
-            log.warning("Could not tell user %s about their seat in course %s", user_id, course.id)
+    text = "\n".join(
+        [
+            _("Good news! A seat in «{title}» became free and it is now yours.").format(
+                title=esc(course.title)
+            ),
+            _("When: {when}").format(when=when(course, context.settings.timezone)),
+            _("If you no longer want it, give it back with the button below so the next person gets it."),
+        ]
+    )
+    markup = keyboard(
+        [
+            [button(_("I no longer want it"), f"courses:release:{course.id}")],
+            [button(_("View the course"), f"courses:view:{course.id}")],
+        ]
+    )
+    # If a message cannot be sent the seat is theirs anyway: "My courses" and the reminders show it.
+    await send_each(context, user_ids, text, markup)
+
+
+async def send_each(
+    context: BotContext, user_ids: list[int], text: str, markup: InlineKeyboardMarkup | None = None
+) -> int:
+    """Send one message with buttons to a few people, paced under Telegram's limits; returns how many got it.
+
+    For promotions and feedback questions (a course's worth of people, and they need buttons);
+    messages to everyone go through the outbox instead.
+    """
+    sent = 0
+    for index, user_id in enumerate(user_ids):
+        if index:
+            await asyncio.sleep(SEND_INTERVAL.total_seconds())
+        for attempt in (1, 2):
+            try:
+                await context.bot.send_message(user_id, text, reply_markup=markup)
+                sent += 1
+                break
+            except RetryAfter as exc:
+                if attempt == 2:
+                    log.warning("Telegram still limits us; not sent to %s", user_id)
+                    break
+                wait = exc.retry_after
+                await asyncio.sleep(wait.total_seconds() if isinstance(wait, timedelta) else float(wait))
+            except TelegramError as exc:
+                log.warning("Could not send a course message to %s: %s", user_id, exc)
+                break
+    return sent
 
 
 # ---------------------------------------------------------------------------- my courses, calendar

@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InputFile, Update
-from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
@@ -602,13 +601,7 @@ async def _finish(update: Update, context: BotContext) -> None:
             _("How was it? Please rate it from 1 (poor) to 5 (excellent)."),
         ]
     )
-    asked = 0
-    for user_id in attendees:
-        try:
-            await context.bot.send_message(user_id, question, reply_markup=public.rating_markup(_, course.id))
-            asked += 1
-        except TelegramError:
-            continue
+    asked = await public.send_each(context, attendees, question, public.rating_markup(_, course.id))
     note = _("The course is marked as held; {count} attendees were asked for feedback.").format(
         count=fa_number(asked)
     )
@@ -634,9 +627,8 @@ async def _results(update: Update, context: BotContext) -> None:
         )
     )
     if result.average is not None:
-        lines.append(
-            _("Average rating: {average} out of 5").format(average=fa_digits(f"{result.average:.1f}"))
-        )
+        average = fa_digits(f"{result.average:.1f}").replace(".", "٫")
+        lines.append(_("Average rating: {average} out of 5").format(average=average))
         for stars, count in result.counts.items():
             lines.append(f"{fa_digits(stars)}: {fa_number(count)}")
     else:
