@@ -16,7 +16,7 @@ from telegram.ext import ConversationHandler
 
 from bot.context import BotApplication
 from bot.formatting import fa_digits
-from bot.handlers import courses_staff, exits
+from bot.handlers import courses_form, courses_staff, exits
 from bot.handlers.guards import guard_of
 from db.models import Broadcast, Course, Profile, Registration, utcnow
 from db.models.courses import CANCELLED, CLOSED, FINISHED, OPEN, REGISTERED, WAITING
@@ -408,7 +408,8 @@ def _callbacks(handler: Any) -> list[Any]:
 
 
 def test_every_staff_handler_is_guarded() -> None:
-    callbacks = [cb for handler in courses_staff.handlers() for cb in _callbacks(handler)]
+    handlers = [*courses_form.handlers(), *courses_staff.handlers()]
+    callbacks = [cb for handler in handlers for cb in _callbacks(handler)]
     assert len(callbacks) > 20
     unguarded = [getattr(cb, "__name__", cb) for cb in callbacks if guard_of(cb) is None]
     assert not unguarded, unguarded

@@ -19,12 +19,22 @@ from telegram import BotCommand, Update
 from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import BotContext
-from bot.handlers import courses, courses_staff, errors, fallback, presence, profile, staff, start
+from bot.handlers import (
+    courses,
+    courses_form,
+    courses_staff,
+    errors,
+    fallback,
+    presence,
+    profile,
+    staff,
+    start,
+)
 from bot.handlers.menu import Menu, MenuItem
 from bot.i18n import Gettext
 
 # The features, in registration order (see the module docstring).
-FEATURES: list[ModuleType] = [profile, staff, courses_staff, courses, start]
+FEATURES: list[ModuleType] = [profile, staff, courses_form, courses_staff, courses, start]
 
 
 def menu_items() -> list[MenuItem]:
