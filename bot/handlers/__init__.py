@@ -23,6 +23,9 @@ from bot.handlers import (
     announce,
     apply,
     broadcasts,
+    courses,
+    courses_form,
+    courses_staff,
     directory,
     directory_csv,
     directory_staff,
@@ -40,17 +43,20 @@ from bot.handlers.menu import Menu, MenuItem
 from bot.i18n import Gettext
 
 # The features, in registration order (see the module docstring).
-# Staff conversations come before the applicant's form, so a staff member who also has a form open
-# gets their typed reason or news text taken where they meant it.
+# Staff conversations come before the applicants' forms, so a staff member who also has a form open
+# gets their typed reason, news text or course details taken where they meant it.
 FEATURES: list[ModuleType] = [
     review,
     news,
     announce,
     directory_staff,
     directory_csv,
+    courses_form,
+    courses_staff,
     apply,
     profile,
     directory,
+    courses,
     requests,
     staff,
     broadcasts,

@@ -9,6 +9,7 @@ from db.models.applications import (
 )
 from db.models.associations import Association
 from db.models.base import Base, UTCDateTime, utcnow
+from db.models.courses import Course, CourseEdit, Registration
 from db.models.directory import DirectoryDraft
 from db.models.news import NewsItem
 from db.models.outbox import Broadcast, Delivery
@@ -24,6 +25,8 @@ __all__ = [
     "Base",
     "Broadcast",
     "ConversationState",
+    "Course",
+    "CourseEdit",
     "DeletionRequest",
     "Delivery",
     "DirectoryDraft",
@@ -32,6 +35,7 @@ __all__ = [
     "NewsItem",
     "PendingDecision",
     "Profile",
+    "Registration",
     "Staff",
     "Subscription",
     "UTCDateTime",

@@ -1,7 +1,7 @@
 """news items
 
 Revision ID: 0400_news
-Revises: 0200_membership
+Revises: 0300_courses
 Create Date: 2026-11-26 15:25:04.994386
 """
 
@@ -14,7 +14,7 @@ import db.models.base
 
 
 revision: str = '0400_news'
-down_revision: str | Sequence[str] | None = '0200_membership'
+down_revision: str | Sequence[str] | None = '0300_courses'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

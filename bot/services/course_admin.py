@@ -1,0 +1,164 @@
+"""Staff running a course: their courses, close/reopen, cancel, finish, lists, attendance, feedback."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services import seats
+from bot.services.courses import ACTIVE, LISTED, CourseUnavailable
+from bot.services.errors import NotAllowed, NotFound
+from bot.services.staff import StaffScope
+from db.models import Association, Course, Profile, Registration
+from db.models.courses import CANCELLED, CLOSED, DRAFT, FINISHED, OPEN, REGISTERED, WAITING
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """Feedback results of one course."""
+
+    attended: int
+    answers: int
+    average: float | None
+    counts: dict[int, int]
+    comments: list[str]
+
+
+async def staff_course(session: AsyncSession, actor: StaffScope, course_id: int) -> Course:
+    """A course (draft or not) that this staff member may manage."""
+    course = await session.get(Course, course_id)
+    if course is None:
+        raise NotFound("course")
+    if not actor.covers(course.association_id):
+        raise NotAllowed("not_your_association")
+    return course
+
+
+async def staff_courses(session: AsyncSession, actor: StaffScope, *, limit: int = 30) -> list[Course]:
+    """Published courses this staff member manages, newest start first."""
+    query = select(Course).where(Course.status != DRAFT)
+    if not (actor.is_admin or actor.chamber_wide):
+        query = query.where(Course.association_id.in_(actor.association_ids or {-1}))
+    rows = await session.scalars(query.order_by(Course.starts_at.desc(), Course.id.desc()).limit(limit))
+    return list(rows)
+
+
+async def associations_for(session: AsyncSession, actor: StaffScope) -> list[Association]:
+    """Associations this staff member may create courses for."""
+    query = select(Association).order_by(Association.name)
+    if not (actor.is_admin or actor.chamber_wide):
+        query = query.where(Association.id.in_(actor.association_ids or {-1}))
+    return list(await session.scalars(query))
+
+
+async def set_status(session: AsyncSession, actor: StaffScope, course_id: int, status: str) -> Course:
+    """Close (no new sign-ups) or reopen a course."""
+    course = await staff_course(session, actor, course_id)
+    allowed = {CLOSED: (OPEN,), OPEN: (CLOSED,)}
+    if status not in allowed or course.status not in allowed[status]:
+        raise CourseUnavailable(course.status)
+    await seats.lock_and_ticket(session, course_id)
+    course.status = status
+    await session.flush()
+    return course
+
+
+async def cancel_course(session: AsyncSession, actor: StaffScope, course_id: int) -> tuple[Course, list[int]]:
+    """Cancel a course; returns every registrant (seat or waiting) to tell."""
+    course = await staff_course(session, actor, course_id)
+    if course.status not in LISTED:
+        raise CourseUnavailable(course.status)
+    await seats.lock_and_ticket(session, course_id)
+    course.status = CANCELLED
+    rows = await session.scalars(
+        select(Registration.user_id)
+        .where(Registration.course_id == course_id, Registration.status.in_(ACTIVE))
+        .order_by(Registration.id)
+    )
+    await session.flush()
+    return course, list(rows)
+
+
+async def finish(session: AsyncSession, actor: StaffScope, course_id: int) -> tuple[Course, list[int]]:
+    """Mark a course as held; returns the attendees who have not given feedback yet."""
+    course = await staff_course(session, actor, course_id)
+    if course.status not in LISTED:
+        raise CourseUnavailable(course.status)
+    course.status = FINISHED
+    await session.flush()
+    rows = await session.scalars(
+        select(Registration.user_id)
+        .where(
+            Registration.course_id == course_id,
+            Registration.attended.is_(True),
+            Registration.rating.is_(None),
+        )
+        .order_by(Registration.id)
+    )
+    return course, list(rows)
+
+
+async def participants(
+    session: AsyncSession, course_id: int, status: str = REGISTERED
+) -> list[tuple[Registration, Profile | None]]:
+    """Registrations in one state (waiting ones in queue order) with the people's profiles."""
+    order = (Registration.queue_no, Registration.id) if status == WAITING else (Registration.id,)
+    rows = await session.execute(
+        select(Registration, Profile)
+        .outerjoin(Profile, Profile.user_id == Registration.user_id)
+        .where(Registration.course_id == course_id, Registration.status == status)
+        .order_by(*order)
+    )
+    return [(registration, profile) for registration, profile in rows]
+
+
+async def toggle_attendance(session: AsyncSession, actor: StaffScope, registration_id: int) -> Registration:
+    """Mark a participant present (or not, when pressed again)."""
+    registration = await session.get(Registration, registration_id)
+    if registration is None or registration.status != REGISTERED:
+        raise NotFound("registration")
+    course = await staff_course(session, actor, registration.course_id)
+    if course.status == CANCELLED:
+        raise CourseUnavailable(course.status)
+    registration.attended = not registration.attended
+    await session.flush()
+    return registration
+
+
+async def feedback(session: AsyncSession, course_id: int) -> Feedback:
+    """Attendance and rating results of a course."""
+    rows = list(
+        await session.scalars(
+            select(Registration).where(Registration.course_id == course_id, Registration.attended.is_(True))
+        )
+    )
+    ratings = [r.rating for r in rows if r.rating is not None]
+    counts = {n: ratings.count(n) for n in range(5, 0, -1)}
+    average = sum(ratings) / len(ratings) if ratings else None
+    comments = [r.comment for r in rows if r.comment]
+    return Feedback(len(rows), len(ratings), average, counts, comments)
+
+
+def to_csv(header: Sequence[str], rows: Sequence[Sequence[object]]) -> bytes:
+    """CSV in UTF-8 with a BOM, so spreadsheet programs show Persian text correctly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+async def counts(session: AsyncSession, course_id: int) -> tuple[int, int]:
+    """How many have a seat and how many are waiting."""
+    rows = await session.execute(
+        select(Registration.status, func.count())
+        .where(Registration.course_id == course_id, Registration.status.in_(ACTIVE))
+        .group_by(Registration.status)
+    )
+    found = {status: int(n) for status, n in rows}
+    return found.get(REGISTERED, 0), found.get(WAITING, 0)

@@ -1,0 +1,196 @@
+"""No course is ever oversold: 1,000 concurrent sign-ups for 50 seats, on SQLite and PostgreSQL alike,
+leave exactly 50 seats taken and 950 people waiting in order; and the same through the real bot.
+
+Each sign-up runs in its own session and transaction, through `seats.run` as the bot's handlers do.
+At most POOL of them hold a database connection at a time (a semaphore the size of the engine's
+pool): asyncpg's pool would otherwise make the rest wait for a connection and time out after 30 s.
+On PostgreSQL the contention that matters (many transactions on one course row at once) is there at
+every moment; on SQLite `seats.run` queues seat transactions in order within the process, so a
+separate test drives the bare service over raw sessions to show the SQL alone never oversells.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.context import BotApplication
+from bot.services import courses as service
+from bot.services import seats
+from bot.text import to_ascii_digits
+from db.models import Course, Registration
+from db.models.courses import REGISTERED, WAITING
+from db.session import create_engine, create_sessionmaker
+from tests import coursekit as kit
+from tests.fakeapi.simulator import Simulator
+
+POOL = 20
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = create_engine(database_url, pool_size=POOL, max_overflow=0)
+    try:
+        yield create_sessionmaker(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _new_course(sessions: async_sessionmaker[AsyncSession], capacity: int) -> int:
+    from datetime import timedelta
+
+    from db.models import utcnow
+
+    async with sessions() as session, session.begin():
+        course = Course(
+            title="دورهٔ پرطرفدار",
+            description="—",
+            teacher="—",
+            starts_at=utcnow() + timedelta(days=3),
+            ends_at=utcnow() + timedelta(days=3, hours=2),
+            place="کرمان",
+            capacity=capacity,
+            status="open",
+        )
+        session.add(course)
+        await session.flush()
+        return course.id
+
+
+async def _sign_up_all(
+    sessions: async_sessionmaker[AsyncSession], course_id: int, user_ids: list[int]
+) -> list[service.SignUp]:
+    gate = asyncio.Semaphore(POOL)
+
+    async def one(user_id: int) -> service.SignUp:
+        async with gate:
+            return await seats.run(sessions, lambda session: service.sign_up(session, course_id, user_id))
+
+    return await asyncio.gather(*(one(uid) for uid in user_ids))
+
+
+async def test_thousand_concurrent_sign_ups_for_fifty_seats(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    course_id = await _new_course(sessions, capacity=50)
+    users = list(range(100_000, 101_000))
+    results = await _sign_up_all(sessions, course_id, users)  # raises if any user hit an error
+
+    seated = [r.registration.user_id for r in results if not r.waiting]
+    told = {r.registration.user_id: r.position for r in results if r.waiting}
+    assert len(seated) == 50 and len(told) == 950
+    assert sorted(p for p in told.values() if p is not None) == list(range(1, 951))
+
+    async with sessions() as session:
+        course = await session.get(Course, course_id)
+        assert course is not None and (course.taken, course.capacity) == (50, 50)
+        rows = list(await session.scalars(select(Registration).where(Registration.course_id == course_id)))
+        assert sum(r.status == REGISTERED for r in rows) == 50
+        waiting = sorted((r for r in rows if r.status == WAITING), key=lambda r: r.queue_no or 0)
+        # In order: the queue as stored is the order people were told, and positions have not moved.
+        assert [told[r.user_id] for r in waiting] == list(range(1, 951))
+        for r in waiting[:5] + waiting[-5:]:
+            assert await service.waiting_position(session, r) == told[r.user_id]
+
+    # Seats freed one by one go to the head of the queue, in order.
+    for leaver in seated[:3]:
+        async with sessions() as session, session.begin():
+            result = await service.cancel(session, course_id, leaver)
+        assert len(result.promoted) == 1
+    async with sessions() as session:
+        promoted = [
+            r.user_id
+            for r in await session.scalars(
+                select(Registration).where(
+                    Registration.course_id == course_id, Registration.promoted_at.is_not(None)
+                )
+            )
+        ]
+        course = await session.get(Course, course_id)
+        assert course is not None and course.taken == 50
+    assert sorted(promoted, key=lambda uid: told[uid]) == [w.user_id for w in waiting[:3]]
+
+
+async def test_cancellations_racing_sign_ups_never_oversell_or_strand_a_seat(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    course_id = await _new_course(sessions, capacity=20)
+    first = await _sign_up_all(sessions, course_id, list(range(200_000, 200_040)))
+    seated = [r.registration.user_id for r in first if not r.waiting]
+    gate = asyncio.Semaphore(POOL)
+
+    async def leave(user_id: int) -> None:
+        async with gate:
+            await seats.run(sessions, lambda session: service.cancel(session, course_id, user_id))
+
+    async def join(user_id: int) -> None:
+        async with gate:
+            await seats.run(sessions, lambda session: service.sign_up(session, course_id, user_id))
+
+    await asyncio.gather(
+        *(leave(uid) for uid in seated[:10]), *(join(uid) for uid in range(200_100, 200_160))
+    )
+    async with sessions() as session:
+        course = await session.get(Course, course_id)
+        rows = list(await session.scalars(select(Registration).where(Registration.course_id == course_id)))
+    assert course is not None
+    registered = sum(r.status == REGISTERED for r in rows)
+    waiting = sum(r.status == WAITING for r in rows)
+    assert course.taken == registered == 20  # full, and every freed seat went to someone waiting
+    assert registered + waiting == 40 - 10 + 60  # everyone who did not leave has a seat or a place
+
+
+async def test_the_conditional_update_alone_never_oversells(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """No queue, no retry: 300 bare service calls on raw sessions, 5 connections at once."""
+    course_id = await _new_course(sessions, capacity=25)
+    gate = asyncio.Semaphore(5)
+
+    async def one(user_id: int) -> bool:
+        async with gate, sessions() as session, session.begin():
+            return not (await service.sign_up(session, course_id, user_id)).waiting
+
+    seated = await asyncio.gather(*(one(uid) for uid in range(400_000, 400_300)))
+    async with sessions() as session:
+        course = await session.get(Course, course_id)
+        queue = list(
+            await session.scalars(
+                select(Registration.queue_no).where(
+                    Registration.course_id == course_id, Registration.status == WAITING
+                )
+            )
+        )
+    assert course is not None and course.taken == sum(seated) == 25
+    assert len(queue) == 275 and len(set(queue)) == 275
+
+
+async def test_hundred_users_tap_sign_up_at_once_through_the_bot(sim: Simulator, app: BotApplication) -> None:
+    course_id = await kit.course(app, title="کارگاه پرطرفدار", capacity=10)
+    users = [sim.user(300_000 + i) for i in range(100)]
+    for user in users:
+        await user.command("/start", f"course_{course_id}")
+    for user in users:
+        sim.enqueue_press(user, "ثبت‌نام")
+    await sim.drain()
+    sim.assert_no_errors()
+
+    seated, positions = [], []
+    for user in users:
+        text = user.last_text
+        if "جای شما در دوره ثبت شد" in text:
+            seated.append(user.id)
+        else:
+            match = re.search("فهرست انتظار قرار گرفتید: نفر ([۰-۹]+)", text)
+            assert match is not None, text
+            positions.append(int(to_ascii_digits(match[1])))
+    assert len(seated) == 10 and sorted(positions) == list(range(1, 91))
+    course = await kit.get_course(app, course_id)
+    assert course.taken == 10
+    statuses = await kit.statuses(app, course_id)
+    assert sorted(uid for uid, s in statuses.items() if s == REGISTERED) == sorted(seated)
