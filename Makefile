@@ -26,7 +26,7 @@ catalog: $(MO)
 catalog-update: install
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k _ --no-location --sort-output \
 		--project=tashakkol --copyright-holder=Tashakkol -o bot/locale/messages.pot .
-	$(BIN)/pybabel update -N -i bot/locale/messages.pot -d bot/locale -D messages
+	$(BIN)/pybabel update -N --no-wrap -i bot/locale/messages.pot -d bot/locale -D messages
 
 run: install catalog
 	@$(BIN)/python -m bot run

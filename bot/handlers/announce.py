@@ -46,6 +46,7 @@ ERRORS = {
     ),
     "not_your_association": N_("You can only reach the people of your own associations."),
     "unknown_association": N_("That association was not found."),
+    "unknown_course": N_("That course was not found."),
     "association_required": N_("Please choose an association."),
     "wrong_status": N_("That choice does not apply to this association."),
     "unknown_audience": N_("Please choose one of the buttons."),
@@ -142,18 +143,20 @@ async def kind_step(update: Update, context: BotContext) -> str:
     if kind.association == "none":
         return await _choose(update, context, audiences.Audience(key))
     async with context.session() as session:
-        options = await audiences.associations_for(session, context.staff, kind)
+        options = await audiences.targets_for(session, context.staff, kind)
     buttons: list[InlineKeyboardButton] = [
-        button(truncate(a.name, 40), f"ann:aud:{key}:{a.id}") for a in options
+        button(truncate(label, 40), f"ann:aud:{key}:{target}") for target, label in options
     ]
     rows = columns(buttons)
     if kind.association == "optional" and context.staff.covers(None):
         rows.insert(0, [button(_("All (every association)"), f"ann:aud:{key}:{ALL}")])
     rows.append([button(_("Back"), "ann:kinds")])
+    courses = kind.targets is not None
     if not buttons and len(rows) == 1:
-        await answer(update, _("There is no association you can choose for this."), keyboard(rows))
+        nothing = _("There is no course you can choose for this.") if courses else None
+        await answer(update, nothing or _("There is no association you can choose for this."), keyboard(rows))
         return AUDIENCE
-    await answer(update, _("Which association?"), keyboard(rows))
+    await answer(update, _("Which course?") if courses else _("Which association?"), keyboard(rows))
     return AUDIENCE
 
 

@@ -17,10 +17,16 @@ from bot.i18n import N_
 from bot.services import members, subscriptions
 from bot.services.errors import DomainError, NotAllowed, NotFound
 from bot.services.staff import StaffScope
-from db.models import Association, FoundingInterest, User
+from db.models import Application, Association, Course, FoundingInterest, Registration, User
+from db.models.applications import DRAFT, HOME_BUSINESS, MORE_INFO, SUBMITTED, WITHDRAWN
 from db.models.associations import ACTIVE, FORMING
+from db.models.courses import CLOSED, OPEN, REGISTERED, WAITING
 
 Resolver = Callable[[AsyncSession, int | None], Awaitable[list[int]]]
+# For kinds aimed at something other than an association (a course): the choices, as
+# (id, label, owning association id or None), and the owner of one id (NotFound if there is none).
+Targets = Callable[[AsyncSession], Awaitable[list[tuple[int, str, int | None]]]]
+Owner = Callable[[AsyncSession, int], Awaitable[int | None]]
 
 
 @dataclass(frozen=True)
@@ -34,6 +40,9 @@ class AudienceKind:
     association: str = "required"
     # Association statuses this kind applies to (founding interest: associations being formed).
     statuses: tuple[str, ...] = (ACTIVE, FORMING)
+    # Set for kinds whose id names something else (a course) owned by an association.
+    targets: Targets | None = None
+    owner: Owner | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,7 @@ class Audience:
     """A chosen audience: a kind and, where the kind takes one, an association."""
 
     kind: str
+    # The association chosen, or for kinds with `owner` (courses) the id of that thing.
     association_id: int | None = None
 
     @property
@@ -81,6 +91,10 @@ async def check(session: AsyncSession, scope: StaffScope, audience: Audience) ->
         raise DomainError("unknown_audience")
     if kind.association == "required" and audience.association_id is None:
         raise DomainError("association_required")
+    if kind.owner is not None and audience.association_id is not None:
+        if not scope.covers(await kind.owner(session, audience.association_id)):
+            raise NotAllowed("not_your_association")
+        return None
     # covers(None) is true only for admins and chamber-wide staff.
     if not scope.covers(audience.association_id):
         raise NotAllowed("not_your_association")
@@ -112,6 +126,13 @@ async def reachable_users(session: AsyncSession, ids: list[int]) -> list[int]:
     return [i for i in unique if i in ok]
 
 
+async def targets_for(session: AsyncSession, scope: StaffScope, kind: AudienceKind) -> list[tuple[int, str]]:
+    """What this staff member may pick for this kind: (id, label) of associations, or of courses."""
+    if kind.targets is not None:
+        return [(i, label) for i, label, owner in await kind.targets(session) if scope.covers(owner)]
+    return [(a.id, a.name) for a in await associations_for(session, scope, kind)]
+
+
 async def associations_for(session: AsyncSession, scope: StaffScope, kind: AudienceKind) -> list[Association]:
     """Associations this staff member may pick for this kind."""
     query = select(Association).where(Association.status.in_(kind.statuses)).order_by(Association.name)
@@ -139,6 +160,41 @@ async def _subscribers(session: AsyncSession, association_id: int | None) -> lis
     return await subscriptions.subscribers(session, association_id)
 
 
+async def _pending_applicants(session: AsyncSession, association_id: int | None) -> list[int]:
+    query = select(Application.user_id).where(
+        Application.association_id == association_id, Application.status.in_((SUBMITTED, MORE_INFO))
+    )
+    return [i for i in await session.scalars(query.order_by(Application.id)) if i is not None]
+
+
+async def _home_business(session: AsyncSession, association_id: int | None) -> list[int]:
+    query = select(Application.user_id).where(
+        Application.applicant_type == HOME_BUSINESS, Application.status.not_in((DRAFT, WITHDRAWN))
+    )
+    if association_id is not None:
+        query = query.where(Application.association_id == association_id)
+    return [i for i in await session.scalars(query.order_by(Application.id)) if i is not None]
+
+
+async def _course_registrants(session: AsyncSession, course_id: int | None) -> list[int]:
+    query = select(Registration.user_id).where(
+        Registration.course_id == course_id, Registration.status.in_((REGISTERED, WAITING))
+    )
+    return list(await session.scalars(query.order_by(Registration.status, Registration.id)))
+
+
+async def _courses(session: AsyncSession) -> list[tuple[int, str, int | None]]:
+    query = select(Course.id, Course.title, Course.association_id).where(Course.status.in_((OPEN, CLOSED)))
+    return [(i, title, owner) for i, title, owner in await session.execute(query.order_by(Course.starts_at))]
+
+
+async def _course_owner(session: AsyncSession, course_id: int) -> int | None:
+    course = await session.get(Course, course_id)
+    if course is None:
+        raise NotFound("unknown_course")
+    return course.association_id
+
+
 EVERYONE = "everyone"
 MEMBERS = "members"
 FOUNDERS = "founders"
@@ -152,3 +208,16 @@ register(
     )
 )
 register(AudienceKind(SUBSCRIBERS, N_("News subscribers"), _subscribers, association="optional"))
+register(AudienceKind("pending", N_("Applicants with a pending application"), _pending_applicants))
+register(
+    AudienceKind("home_business", N_("Home-business applicants"), _home_business, association="optional")
+)
+register(
+    AudienceKind(
+        "course",
+        N_("Registrants of a course (and its waiting list)"),
+        _course_registrants,
+        targets=_courses,
+        owner=_course_owner,
+    )
+)
