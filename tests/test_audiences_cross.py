@@ -44,7 +44,9 @@ async def _world(app: BotApplication) -> dict[str, int]:
     async with app.bot_data.sessionmaker() as session, session.begin():
         for user_id, association_id, status, kind in applications:
             session.add(
-                Application(user_id=user_id, association_id=association_id, status=status, applicant_type=kind)
+                Application(
+                    user_id=user_id, association_id=association_id, status=status, applicant_type=kind
+                )
             )
         course = Course(
             association_id=pistachio,
@@ -85,7 +87,9 @@ async def test_course_audience_is_scoped_to_the_courses_association(app: BotAppl
     async with app.bot_data.sessionmaker() as session:
         kind = audiences.REGISTRY["course"]
         assert await audiences.targets_for(session, copper_staff, kind) == []
-        assert await audiences.targets_for(session, pistachio_staff, kind) == [(ids["course"], "بسته‌بندی پسته")]
+        assert await audiences.targets_for(session, pistachio_staff, kind) == [
+            (ids["course"], "بسته‌بندی پسته")
+        ]
 
 
 async def test_announce_to_a_course_through_the_bot(sim: Simulator, app: BotApplication) -> None:

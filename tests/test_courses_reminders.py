@@ -90,3 +90,30 @@ def test_due_windows() -> None:
     assert reminders.due(course, start - timedelta(minutes=60)) == reminders.REMINDERS[0]
     assert reminders.due(course, start - timedelta(minutes=1)) == reminders.REMINDERS[0]
     assert reminders.due(course, start) is None
+
+
+async def test_reminders_are_delivered_by_the_sender_once_across_a_restart(
+    make_app: AppFactory, api: FakeTelegram
+) -> None:
+    from tests.broadcast_helpers import copies, start_sender, wait_finished
+
+    app = await make_app()
+    cid = await kit.course(app, title="کارگاه بسته‌بندی", capacity=5, starts_in=timedelta(hours=20))
+    await _sign_up(app, api, cid, [9101, 9102])
+    await _run_job(app)
+    await start_sender(app)
+    (broadcast, _recipients), *_ = await kit.broadcasts(app)
+    report = await wait_finished(app, broadcast.id)
+    assert (report.total, report.sent) == (2, 2)
+    reminders_seen = {
+        c.chat_id for c in api.calls_to("sendMessage", ok=True) if "یادآوری" in str(c.params.get("text"))
+    }
+    assert reminders_seen == {9101, 9102}
+
+    # Restart: the job runs again and the sender starts again; nobody gets a second reminder.
+    before = copies(api)
+    app = await make_app()
+    await _run_job(app)
+    await start_sender(app)
+    await wait_finished(app, broadcast.id)
+    assert copies(api) == before
