@@ -147,3 +147,19 @@ async def test_resume_after_application_rebuild(make_app: AppFactory, api: FakeT
     assert "کدام شهر" in user.last_text
     await user.send("کرمان")
     assert "مشخصات شما" in user.last_text and "رضا احمدی" in user.last_text
+
+
+async def test_opening_another_form_leaves_this_one(sim: Simulator, app: BotApplication) -> None:
+    """Mid-profile, the user opens the directory search: their next text is a search, not a name."""
+    user = sim.user(2050)
+    await user.command("/profile")
+    assert "نام و نام خانوادگی" in user.last_text
+    await user.command("/search")
+    await user.send("فرش")
+    assert "نام فقط می‌تواند" not in user.last_text and "مشخصات شما" not in user.last_text
+    profile = await _profile(app, 2050)
+    assert profile is None or profile.full_name is None  # type: ignore[attr-defined]
+    # The profile conversation resumes from the first missing answer when opened again.
+    await user.command("/profile")
+    await user.send("فرزانه کریمی")
+    assert "کد ملی" in user.last_text

@@ -113,3 +113,10 @@ async def test_one_log_line_per_update(sim: Simulator, caplog: pytest.LogCapture
     line = lines[0]
     assert "handler=start.help_" in line and "outcome=ok" in line and "duration_ms=" in line
     assert "1010" not in line  # the user id is pseudonymised
+
+
+async def test_a_button_on_a_message_that_is_gone_gets_a_new_message(sim: Simulator) -> None:
+    user = sim.user(1011)
+    await user.press_data("menu:help", message_id=99_999)  # no such message: the edit fails
+    assert "مدرک دانشگاهی لازم نیست" in user.last_text
+    sim.assert_no_errors()

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
-from telegram.ext import BaseHandler, ConversationHandler
+from telegram.ext import Application, BaseHandler, ConversationHandler
 
 from bot.context import BotContext
 from db.persistence import write_ahead
 
 END = ConversationHandler.END
+# BadRequest texts meaning the pressed message cannot be edited, so a new message is sent instead.
+_CANNOT_EDIT = ("message to edit not found", "message can't be edited", "message_id_invalid")
 MENU_PREFIX = "menu:"
 
 
@@ -54,10 +57,14 @@ async def answer(
             try:
                 edited = await query.message.edit_text(text, reply_markup=markup, parse_mode=ParseMode.HTML)
             except BadRequest as exc:
-                if "not modified" not in str(exc).lower():
+                reason = str(exc).lower()
+                if "not modified" in reason:
+                    return query.message
+                if not any(gone in reason for gone in _CANNOT_EDIT):
                     raise
-                return query.message
-            return edited if isinstance(edited, Message) else query.message
+                # The message is gone or too old to edit (or the button was forged): send instead.
+            else:
+                return edited if isinstance(edited, Message) else query.message
     chat = update.effective_chat
     if chat is None:
         return None
@@ -84,9 +91,17 @@ def conversation(
     *,
     fallbacks: Sequence[BaseHandler[Update, BotContext, Any]] = (),
 ) -> ConversationHandler[BotContext]:
-    """A persistent ConversationHandler with the shared /cancel and /start exits."""
+    """A persistent ConversationHandler with the shared /cancel and /start exits.
+
+    Entering it leaves any other conversation the user was in (their answers stay saved): otherwise
+    the form registered first would keep taking the user's messages meant for the one just opened.
+    """
     from bot.handlers import exits  # local: exits imports this module
 
+    for entry in entry_points:
+        callback = getattr(entry, "callback", None)
+        if callback is not None:
+            entry.callback = _leaving_others(name, callback)
     return ConversationHandler(
         entry_points=entry_points,
         states=states,
@@ -95,3 +110,27 @@ def conversation(
         persistent=True,
         allow_reentry=True,
     )
+
+
+def _leaving_others(name: str, callback: Callable[..., Coroutine[Any, Any, Any]]) -> Any:
+    @functools.wraps(callback)
+    async def entered(update: Update, context: BotContext) -> Any:
+        leave_other_conversations(context.application, update, keep=name)
+        return await callback(update, context)
+
+    return entered
+
+
+def leave_other_conversations(
+    application: Application[Any, Any, Any, Any, Any, Any], update: Update, keep: str
+) -> None:
+    """End the user's state in every conversation but `keep` (saved as deleted by the persistence)."""
+    if update.effective_chat is None or update.effective_user is None:
+        return
+    key = conversation_key(update)
+    for group in application.handlers.values():
+        for handler in group:
+            if isinstance(handler, ConversationHandler) and handler.name != keep:
+                # PTB has no public way to end another handler's conversation; _update_state(END)
+                # is what the handler itself does, and it records the deletion for persistence.
+                handler._update_state(ConversationHandler.END, key)
