@@ -21,7 +21,7 @@ from bot.context import BotContext
 from bot.formatting import fa_digits, isolate_ltr, jalali_date
 from bot.handlers import applications_view as view
 from bot.handlers import review
-from bot.handlers.common import END, answer, button, columns, conversation, esc, keyboard
+from bot.handlers.common import END, advance, answer, button, columns, conversation, esc, keyboard
 from bot.handlers.menu import HOME, MenuItem
 from bot.i18n import N_, Gettext
 from bot.services import applications as service
@@ -33,6 +33,7 @@ from db.models import Application, Association, Profile
 
 COMMANDS = [("apply", N_("Apply for membership"))]
 
+NAME = "apply"
 STATES = {field: f"apply:{field}" for field in service.FIELDS}
 CHOOSE = "apply:choose"
 SUMMARY = "apply:summary"
@@ -347,6 +348,8 @@ async def _save(update: Update, context: BotContext, field: str, raw: str) -> st
             if application is None:
                 return await _no_draft(update, context)
             application = await service.save_answer(session, application, field, raw)
+            following = service.next_step(application)
+            await advance(session, update, NAME, STATES[following] if following else SUMMARY)
     except (DomainError, ValidationError) as exc:
         if isinstance(exc, service.AlreadyDecided):
             return await _no_draft(update, context)
@@ -635,7 +638,7 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
     or a restart; each works out the next step from the draft row, not from memory."""
     return [
         conversation(
-            "apply",
+            NAME,
             entry_points=[
                 CommandHandler("start", deep_link, filters=filters.Regex(r"^/start\s+apply_\d+$")),
                 CommandHandler("apply", choose),
