@@ -66,6 +66,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     backup.add_argument("path", type=Path, help="where to write the backup")
     backup.set_defaults(func=_backup)
+    commands.add_parser(
+        "stats", help="print users, members per association, applications, courses, broadcasts"
+    ).set_defaults(func=_stats)
     from bot.directory_cli import add_commands
 
     add_commands(commands, _prepare)
@@ -103,6 +106,33 @@ def _backup(args: argparse.Namespace) -> int:
 
     settings = _prepare(require_token=False)
     print(backup(settings.database_url, args.path))
+    return 0
+
+
+def _stats(_args: argparse.Namespace) -> int:
+    from bot.services.stats import collect
+    from db.session import create_engine, create_sessionmaker
+
+    settings = _prepare(require_token=False)
+
+    async def figures() -> str:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                result = await collect(session)
+        finally:
+            await engine.dispose()
+        lines = [f"users: {result.users} ({result.blocked} blocked the bot)", f"members: {result.members}"]
+        lines += [f"  {name}: {count}" for name, count in result.members_by_association]
+        lines.append(f"pending applications: {result.pending_applications}")
+        lines.append(f"courses: {result.upcoming_courses} upcoming, {result.courses} in all")
+        lines.append(
+            "broadcasts: "
+            + (", ".join(f"{k} {v}" for k, v in sorted(result.broadcasts_by_status.items())) or "none")
+        )
+        return "\n".join(lines)
+
+    print(asyncio.run(figures()))
     return 0
 
 

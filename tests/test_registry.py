@@ -11,7 +11,7 @@ from bot.context import BotApplication
 from bot.handlers.guards import guard_of
 
 # Commands and button prefixes that belong to staff; each handler for them must carry a guard.
-STAFF_COMMANDS = {"staff"}
+STAFF_COMMANDS = {"staff", "stats"}
 
 
 def _walk(handlers: list[BaseHandler[Any, Any, Any]]) -> Iterator[BaseHandler[Any, Any, Any]]:

@@ -38,6 +38,7 @@ from bot.handlers import (
     review,
     staff,
     start,
+    stats,
 )
 from bot.handlers.menu import Menu, MenuItem
 from bot.i18n import Gettext
@@ -59,6 +60,7 @@ FEATURES: list[ModuleType] = [
     courses,
     requests,
     staff,
+    stats,
     broadcasts,
     start,
 ]

@@ -1,0 +1,68 @@
+"""/stats: the bot's figures for staff (association staff see their own associations)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseHandler, CommandHandler
+
+from bot.context import BotContext
+from bot.formatting import fa_number
+from bot.handlers.common import answer, esc
+from bot.handlers.guards import staff_only
+from bot.i18n import N_, Gettext
+from bot.services import stats as stats_service
+
+COMMANDS = [("stats", N_("Figures (staff)"))]
+BROADCAST_STATES = {
+    "pending": N_("waiting"),
+    "running": N_("sending"),
+    "paused": N_("paused"),
+    "cancelled": N_("cancelled"),
+    "done": N_("finished"),
+}
+
+
+def render(_: Gettext, figures: stats_service.Stats, *, chamber_wide: bool) -> str:
+    """The figures as Persian text."""
+    lines = [_("<b>Figures</b>")]
+    if chamber_wide:
+        lines.append(
+            _("Users: {users} (of whom {blocked} blocked the bot)").format(
+                users=fa_number(figures.users), blocked=fa_number(figures.blocked)
+            )
+        )
+    lines.append(_("Members: {members}").format(members=fa_number(figures.members)))
+    for name, count in figures.members_by_association:
+        lines.append(f"  • {esc(name)}: {fa_number(count)}")
+    lines.append(
+        _("Applications waiting for a decision: {n}").format(n=fa_number(figures.pending_applications))
+    )
+    lines.append(
+        _("Courses: {upcoming} upcoming, {total} in all").format(
+            upcoming=fa_number(figures.upcoming_courses), total=fa_number(figures.courses)
+        )
+    )
+    if figures.broadcasts_by_status:
+        parts = [
+            f"{_(BROADCAST_STATES.get(status, status))} {fa_number(count)}"
+            for status, count in sorted(figures.broadcasts_by_status.items())
+        ]
+        lines.append(_("Broadcasts: {parts}").format(parts="، ".join(parts)))
+    return "\n".join(lines)
+
+
+@staff_only
+async def stats_command(update: Update, context: BotContext) -> None:
+    """Show the figures within the staff member's scope."""
+    scope = context.staff
+    chamber_wide = scope.covers(None)
+    async with context.session() as session:
+        figures = await stats_service.collect(session, None if chamber_wide else scope.association_ids)
+    await answer(update, render(context.gettext, figures, chamber_wide=chamber_wide))
+
+
+def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
+    """The /stats command."""
+    return [CommandHandler("stats", stats_command)]
