@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -72,15 +72,18 @@ async def test_stats_command_scoped_and_guarded(sim: Simulator, app: BotApplicat
 
 async def test_stats_cli(app: BotApplication, database_url: str, tmp_path: Path) -> None:
     await _data(app)
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", "stats"],
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "stats",
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": ROOT, "DATABASE_URL": database_url},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
-    assert result.returncode == 0, result.stderr
-    assert "users: 5 (1 blocked the bot)" in result.stdout
-    assert "انجمن مس: 2" in result.stdout and "pending applications: 2" in result.stdout
+    out, err = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, err.decode()
+    stdout = out.decode()
+    assert "users: 5 (1 blocked the bot)" in stdout
+    assert "انجمن مس: 2" in stdout and "pending applications: 2" in stdout
