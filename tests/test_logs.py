@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 import logging
+from collections.abc import Iterator
 
 import pytest
 
@@ -39,7 +39,9 @@ def test_token_and_personal_data_never_reach_the_output(stream: io.StringIO) -> 
     logging.getLogger("httpx").warning(
         "HTTP Request: POST https://api.telegram.org/bot%s/sendMessage failed", TOKEN
     )
-    logging.getLogger("bot.x").info("saved national id %s for +98 912 123 4567? no: +989121234567", "0499370899")
+    logging.getLogger("bot.x").info(
+        "saved national id %s for +98 912 123 4567? no: +989121234567", "0499370899"
+    )
     try:
         raise RuntimeError(f"https://api.telegram.org/bot{TOKEN}/getUpdates refused for 09121234567")
     except RuntimeError:
