@@ -14,12 +14,14 @@ from telegram.request import BaseRequest
 from bot import handlers, observe
 from bot.config import Settings
 from bot.context import CONTEXT_TYPES, BotApplication
+from bot.handlers.limits import flood_notice
 from bot.i18n import load_translations
 from bot.platform import make_bot
 from bot.processing import PerUserUpdateProcessor
 from bot.services.users import SeenCache
 from db.persistence import DatabasePersistence
 from db.session import create_engine, create_sessionmaker
+from db.update_log import UpdateLog
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,9 @@ def build_application(
     processor.log_key = settings.telegram_bot_token
     # Save conversation state right after each update, before the same user's next one runs.
     processor.after_update = application.update_persistence
+    processor.application = application
+    processor.update_log = UpdateLog(sessionmaker)
+    processor.on_flood = flood_notice(application)
     return application
 
 

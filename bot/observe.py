@@ -17,6 +17,10 @@ log = logging.getLogger("bot.updates")
 
 current_handler: ContextVar[str] = ContextVar("current_handler", default="-")
 outcome: ContextVar[str] = ContextVar("outcome", default="ok")
+# Set by the error handler when an update failed only because the database was busy; the update
+# processor then runs it again. `final_attempt` tells the error handler to apologise instead.
+_retry: ContextVar[bool] = ContextVar("retry", default=False)
+_final_attempt: ContextVar[bool] = ContextVar("final_attempt", default=False)
 
 
 def user_hash(user_id: int, key: str) -> str:
@@ -60,6 +64,28 @@ def begin() -> None:
     """Reset the per-update fields (an update's processing runs in one task)."""
     current_handler.set("-")
     outcome.set("ok")
+    _retry.set(False)
+    _final_attempt.set(False)
+
+
+def begin_retry(*, last: bool) -> None:
+    """Another attempt at the same update."""
+    outcome.set("retried")
+    _retry.set(False)
+    _final_attempt.set(last)
+
+
+def request_retry() -> bool:
+    """Ask for the update to be run again; False when this was already the last attempt."""
+    if _final_attempt.get():
+        return False
+    _retry.set(True)
+    return True
+
+
+def retry_requested() -> bool:
+    """Whether the error handler asked for another attempt."""
+    return _retry.get()
 
 
 def mark_error() -> None:

@@ -4,6 +4,10 @@ Sequential dispatch caps the whole bot at 1 / (Bot API round trip) updates a sec
 `concurrent_updates(True)` lets a ConversationHandler see a user's next step before the previous
 one finished and silently drops it. Serialising per user gives the throughput of the first
 without the data loss of the second.
+
+The same place guards the bot: an update delivered twice is handled once (also across restarts,
+with an UpdateLog); a user who floods the bot is paced (aiolimiter) and, past a backlog, told to slow
+down, without slowing anyone else; an update that failed only because SQLite was busy is run again.
 """
 
 from __future__ import annotations
@@ -13,19 +17,34 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from aiolimiter import AsyncLimiter
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
 from bot import observe
 
+if TYPE_CHECKING:
+    from telegram.ext import Application
+
+    from db.update_log import UpdateLog
+
 AfterUpdate = Callable[[], Awaitable[None]]
+FloodNotice = Callable[[Update], Awaitable[None]]
+
+# A person types or taps a few times a second at most; this lets bursts through and paces floods.
+USER_RATE = 10  # updates
+USER_PERIOD = 1.0  # per second
+USER_BACKLOG = 20  # updates waiting for one user before further ones are dropped
+NOTICE_EVERY = 30.0  # seconds between two "please slow down" notices to one user
+RETRY_DELAYS = (0.2, 0.6, 1.5)  # an update that hit a busy database is run again after these
 
 
 @dataclass
 class _Slot:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    limiter: AsyncLimiter = field(default_factory=lambda: AsyncLimiter(USER_RATE, USER_PERIOD))
     holders: int = 0
 
 
@@ -52,11 +71,16 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
     def __init__(self, max_concurrent_updates: int = 512, remember_updates: int = 10_000) -> None:
         super().__init__(max_concurrent_updates)
         self.after_update: AfterUpdate | None = None
+        self.application: Application[Any, Any, Any, Any, Any, Any] | None = None  # for retries
+        self.update_log: UpdateLog | None = None
+        self.on_flood: FloodNotice | None = None
         self.log_key = ""  # keys the user-id pseudonyms in the per-update log line
         self.last_update_at: float | None = None  # wall-clock time of the last handled update
+        self.dropped = 0  # updates dropped from flooding users
         self._slots: dict[int, _Slot] = {}
         self._recent: OrderedDict[int, None] = OrderedDict()
         self._remember = remember_updates
+        self._noticed: OrderedDict[int, float] = OrderedDict()
 
     @property
     def active_slots(self) -> int:
@@ -84,28 +108,58 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         slot = self._slots.get(key)
         if slot is None:
             slot = self._slots[key] = _Slot()
+        if slot.holders >= USER_BACKLOG:
+            _close(coroutine)
+            await self._flooded(key, update)
+            return
         slot.holders += 1
         try:
-            async with slot.lock:
-                started = time.perf_counter()
-                observe.begin()
-                try:
-                    await coroutine
-                    if self.after_update is not None:
-                        await self.after_update()
-                finally:
-                    self.last_update_at = time.time()
-                    observe.log_update(update, time.perf_counter() - started, self.log_key)
+            async with slot.lock, slot.limiter:
+                await self._handle(update, coroutine)
         finally:
             slot.holders -= 1
             if slot.holders == 0:
                 del self._slots[key]
 
+    async def _handle(self, update: object, coroutine: Awaitable[Any]) -> None:
+        started = time.perf_counter()
+        observe.begin()
+        try:
+            await coroutine
+            for delay in RETRY_DELAYS:
+                if not observe.retry_requested() or self.application is None:
+                    break
+                await asyncio.sleep(delay)
+                observe.begin_retry(last=delay == RETRY_DELAYS[-1])
+                await self.application.process_update(update)
+            if self.after_update is not None:
+                await self.after_update()
+        finally:
+            self.last_update_at = time.time()
+            if isinstance(update, Update) and self.update_log is not None:
+                self.update_log.note(update.update_id)
+            observe.log_update(update, time.perf_counter() - started, self.log_key)
+
+    async def _flooded(self, key: int, update: object) -> None:
+        self.dropped += 1
+        now = time.monotonic()
+        if now - self._noticed.get(key, -NOTICE_EVERY) < NOTICE_EVERY:
+            return
+        self._noticed[key] = now
+        self._noticed.move_to_end(key)
+        while len(self._noticed) > 1_000:
+            self._noticed.popitem(last=False)
+        if self.on_flood is not None and isinstance(update, Update):
+            await self.on_flood(update)
+
     async def initialize(self) -> None:
-        return None
+        if self.update_log is not None:
+            for update_id in reversed(await self.update_log.recent()):
+                self._recent[update_id] = None
 
     async def shutdown(self) -> None:
-        return None
+        if self.update_log is not None:
+            await self.update_log.close()
 
 
 def _close(coroutine: Awaitable[Any]) -> None:

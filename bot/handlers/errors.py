@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.exc import OperationalError
 from telegram import Update
 from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
 
@@ -13,11 +14,19 @@ from bot.context import BotContext
 log = logging.getLogger("bot.errors")
 
 
+def is_database_busy(error: object) -> bool:
+    """SQLite's "database is locked" (another writer held the lock past the busy timeout)."""
+    return isinstance(error, OperationalError) and "database is locked" in str(error).lower()
+
+
 async def on_error(update: object, context: BotContext) -> None:
     """Log every handler exception and apologise to the user it happened to."""
     error = context.error
-    observe.mark_error()
     update_id = update.update_id if isinstance(update, Update) else None
+    if is_database_busy(error) and observe.request_retry():
+        log.warning("Database busy on update %s; it will be run again", update_id)
+        return
+    observe.mark_error()
     if isinstance(error, (TimedOut, NetworkError, RetryAfter)):
         log.warning("Bot API trouble on update %s: %r", update_id, error)
     else:

@@ -16,11 +16,11 @@ from bot.services import stats as stats_service
 
 COMMANDS = [("stats", N_("Figures (staff)"))]
 BROADCAST_STATES = {
-    "pending": N_("waiting"),
-    "running": N_("sending"),
-    "paused": N_("paused"),
-    "cancelled": N_("cancelled"),
-    "done": N_("finished"),
+    "pending": N_("{n} waiting"),
+    "running": N_("{n} sending"),
+    "paused": N_("{n} paused"),
+    "cancelled": N_("{n} cancelled"),
+    "done": N_("{n} finished"),
 }
 
 
@@ -46,8 +46,9 @@ def render(_: Gettext, figures: stats_service.Stats, *, chamber_wide: bool) -> s
     )
     if figures.broadcasts_by_status:
         parts = [
-            f"{_(BROADCAST_STATES.get(status, status))} {fa_number(count)}"
+            _(BROADCAST_STATES[status]).format(n=fa_number(count))
             for status, count in sorted(figures.broadcasts_by_status.items())
+            if status in BROADCAST_STATES
         ]
         lines.append(_("Broadcasts: {parts}").format(parts="، ".join(parts)))
     return "\n".join(lines)

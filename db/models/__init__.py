@@ -14,7 +14,7 @@ from db.models.directory import DirectoryDraft
 from db.models.news import NewsItem
 from db.models.outbox import Broadcast, Delivery
 from db.models.people import FoundingInterest, Member, Subscription
-from db.models.runtime import ConversationState
+from db.models.runtime import ConversationState, ProcessedUpdate
 from db.models.users import Profile, Staff, User
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "Member",
     "NewsItem",
     "PendingDecision",
+    "ProcessedUpdate",
     "Profile",
     "Registration",
     "Staff",
