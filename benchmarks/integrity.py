@@ -49,7 +49,9 @@ async def run(users: int = 1000) -> dict[str, Any]:
             profiles = {p.user_id: p for p in await session.scalars(select(Profile))}
             states = {
                 decode_key(row.key)[-1]: json.loads(row.state)
-                for row in await session.scalars(select(ConversationState).where(ConversationState.name == "profile"))
+                for row in await session.scalars(
+                    select(ConversationState).where(ConversationState.name == "profile")
+                )
             }
         errors = len(rig.sim.errors)
     completed = 0

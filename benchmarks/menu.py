@@ -62,6 +62,9 @@ async def run(users: int = 50, rounds: int = 20, warmup_rounds: int = 1) -> dict
         "menu_ups": round(menu),
         "menu_ratio": ratio(menu, bare),
         "menu_updates": total,
+        "bare_echo_cpu_ms": round(echo_time.cpu * 1000 / total, 3),
+        "menu_cpu_ms": round(menu_time.cpu * 1000 / total, 3),
+        "menu_cpu_ratio": ratio(echo_time.cpu, menu_time.cpu),
         "menu_errors": echo_errors + menu_errors,
         "menu_stall_ms": stalls.max_stall_ms,
     }
