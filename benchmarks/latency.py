@@ -17,6 +17,7 @@ from typing import Any
 from benchmarks.harness import (
     ROUND_TRIP,
     Rig,
+    Timer,
     percentile,
     real_app,
     rounded,
@@ -55,6 +56,7 @@ async def run(rate: float = 200.0, seconds: float = 60.0, users: int = 2000) -> 
         loop = asyncio.get_running_loop()
         tasks: set[asyncio.Task[None]] = set()
         start = loop.time() + 0.1
+        timer = Timer().__enter__()
         for i in range(total):
             due = start + i / rate
             delay = due - loop.time()
@@ -72,6 +74,7 @@ async def run(rate: float = 200.0, seconds: float = 60.0, users: int = 2000) -> 
             unfinished = len(pending)
             for task in pending:
                 task.cancel()
+        timer.__exit__()
         errors = len(rig.sim.errors)
     every = samples["message"] + samples["press"]
     return {
@@ -81,6 +84,9 @@ async def run(rate: float = 200.0, seconds: float = 60.0, users: int = 2000) -> 
         "latency_message_p99_ms": rounded(percentile(samples["message"], 0.99)),
         "latency_press_p99_ms": rounded(percentile(samples["press"], 0.99)),
         "latency_updates": total,
+        # CPU this process used per update, and the share of one core it got (starved when ≪ need).
+        "latency_cpu_ms": round(timer.cpu * 1000 / total, 3),
+        "latency_cpu_share": round(timer.cpu / timer.seconds, 2),
         "latency_rate": rate,
         "latency_stall_ms": stalls.max_stall_ms,
     }
