@@ -275,15 +275,17 @@ STALLS = StallMonitor()
 
 
 @contextlib.asynccontextmanager
-async def watching_stalls() -> AsyncIterator[StallMonitor]:
-    """Run a stall monitor for the duration of a benchmark; folds its maximum into STALLS."""
+async def watching_stalls(*, of_the_bot: bool = True) -> AsyncIterator[StallMonitor]:
+    """Run a stall monitor around a measured phase. Phases where the bot runs (`of_the_bot`) fold
+    their maximum into STALLS; set-up and baselines are watched but not counted against the bot."""
     monitor = StallMonitor()
     monitor.start()
     try:
         yield monitor
     finally:
         await monitor.stop()
-        STALLS.max_stall = max(STALLS.max_stall, monitor.max_stall)
+        if of_the_bot:
+            STALLS.max_stall = max(STALLS.max_stall, monitor.max_stall)
 
 
 class Timer:

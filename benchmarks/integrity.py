@@ -34,7 +34,7 @@ FIRST_USER = 400_000
 
 
 async def run(users: int = 1000) -> dict[str, Any]:
-    async with watching_stalls() as stalls, real_app(latency=ROUND_TRIP, running=True) as rig:
+    async with real_app(latency=ROUND_TRIP, running=True) as rig, watching_stalls() as stalls:
         people = simulated_users(rig.api, FIRST_USER, users)
         with Timer() as timer:
             for i, user in enumerate(people):

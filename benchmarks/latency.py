@@ -50,7 +50,7 @@ async def run(rate: float = 200.0, seconds: float = 60.0, users: int = 2000) -> 
     """rate × seconds updates, spread over `users` users (each writes every users/rate seconds)."""
     total = int(rate * seconds)
     samples: dict[str, list[float]] = {"message": [], "press": []}
-    async with watching_stalls() as stalls, real_app(latency=ROUND_TRIP) as rig:
+    async with real_app(latency=ROUND_TRIP) as rig, watching_stalls() as stalls:
         people = simulated_users(rig.api, FIRST_USER, users)
         scripts = [itertools.cycle(_sequence(user)) for user in people]
         loop = asyncio.get_running_loop()

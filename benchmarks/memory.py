@@ -53,12 +53,13 @@ def _rss_after_collect() -> int:
 async def run(
     users_on_record: int = 100_000, conversations: int = 10_000, warmup: int = 1_000
 ) -> dict[str, Any]:
-    async with watching_stalls() as stalls, real_app() as rig:
+    async with real_app() as rig:
         await insert_users(rig, range(FIRST_USER, FIRST_USER + users_on_record))
-        await _open_profiles(rig, FIRST_USER, warmup)
-        before = _rss_after_collect()
-        await _open_profiles(rig, FIRST_USER + warmup, conversations)
-        after = _rss_after_collect()
+        async with watching_stalls() as stalls:
+            await _open_profiles(rig, FIRST_USER, warmup)
+            before = _rss_after_collect()
+            await _open_profiles(rig, FIRST_USER + warmup, conversations)
+            after = _rss_after_collect()
         async with rig.app.bot_data.sessionmaker() as session:
             open_conversations = await session.scalar(
                 select(func.count()).select_from(ConversationState).where(ConversationState.name == "profile")

@@ -42,19 +42,19 @@ async def _drive(feed: Callable[[JSON], Awaitable[None]], users: list[UserUpdate
 async def run(users: int = 50, rounds: int = 20, warmup_rounds: int = 1) -> dict[str, Any]:
     """updates = users × rounds × 5, for each of the two bots."""
     total = users * rounds * ROUND
-    async with watching_stalls() as stalls:
-        async with echo_app() as (_, api, sim):
-            people = simulated_users(api, 10_000, users)
-            await _drive(sim.feed, people, warmup_rounds)
-            with Timer() as echo_time:
-                await _drive(sim.feed, people, rounds)
-            echo_errors = len(sim.errors)
-        async with real_app() as rig:
-            people = simulated_users(rig.api, 10_000, users)
-            await _drive(rig.feed, people, warmup_rounds)  # first contact writes the user rows
+    async with echo_app() as (_, api, sim):
+        people = simulated_users(api, 10_000, users)
+        await _drive(sim.feed, people, warmup_rounds)
+        with Timer() as echo_time:
+            await _drive(sim.feed, people, rounds)
+        echo_errors = len(sim.errors)
+    async with real_app() as rig:
+        people = simulated_users(rig.api, 10_000, users)
+        await _drive(rig.feed, people, warmup_rounds)  # first contact writes the user rows
+        async with watching_stalls() as stalls:
             with Timer() as menu_time:
                 await _drive(rig.feed, people, rounds)
-            menu_errors = len(rig.sim.errors)
+        menu_errors = len(rig.sim.errors)
     bare = total / echo_time.seconds
     menu = total / menu_time.seconds
     return {
