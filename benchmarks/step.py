@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 
 from benchmarks.harness import (
     Rig,
@@ -65,6 +65,23 @@ async def sqlite_transactions(count: int) -> tuple[float, float]:
     return count / timer.seconds, timer.cpu * 1000 / count
 
 
+async def sqlalchemy_transactions(rig: Rig, count: int) -> tuple[float, float]:
+    """The same single-row transactions through the bot's own engine and session (SQLAlchemy on
+    aiosqlite, BEGIN IMMEDIATE): the floor under any step that writes through the ORM stack."""
+    statement = text(
+        "INSERT INTO bench_rows (id, value) VALUES (:id, :value) "
+        "ON CONFLICT (id) DO UPDATE SET value = excluded.value"
+    )
+    sessionmaker = rig.app.bot_data.sessionmaker
+    async with sessionmaker() as session, session.begin():
+        await session.execute(text("CREATE TABLE bench_rows (id INTEGER PRIMARY KEY, value TEXT NOT NULL)"))
+    with Timer() as timer:
+        for i in range(count):
+            async with sessionmaker() as session, session.begin():
+                await session.execute(statement, {"id": i % 1000, "value": persian_name(i)})
+    return count / timer.seconds, timer.cpu * 1000 / count
+
+
 async def _seed_half_profiles(rig: Rig, first: int, count: int) -> None:
     """Users whose profile has national ID and mobile, so /profile asks name then city."""
     await insert_users(rig, range(first, first + count))
@@ -92,6 +109,7 @@ async def run(users: int = 1000, sqlite_count: int = 2000) -> dict[str, Any]:
     """2 × `users` writing steps (name, then city, for every user at once)."""
     tx_per_s, tx_cpu_ms = await sqlite_transactions(sqlite_count)
     async with real_app() as rig:
+        orm_per_s, orm_cpu_ms = await sqlalchemy_transactions(rig, sqlite_count)
         await _seed_half_profiles(rig, FIRST_USER, users)
         people = simulated_users(rig.api, FIRST_USER, users)
         await _all(rig, people, lambda i, u: u.command_update("profile"))
@@ -115,6 +133,9 @@ async def run(users: int = 1000, sqlite_count: int = 2000) -> dict[str, Any]:
         "sqlite_tx_cpu_ms": round(tx_cpu_ms, 3),
         "step_cpu_ms": round(step_cpu_ms, 3),
         "step_cpu_ratio": ratio(tx_cpu_ms, step_cpu_ms),
+        "sqlalchemy_tx_per_s": round(orm_per_s),
+        "sqlalchemy_tx_cpu_ms": round(orm_cpu_ms, 3),
+        "step_ratio_vs_sqlalchemy": ratio(step_ups, orm_per_s),
         "step_errors": errors,
         "step_stall_ms": stalls.max_stall_ms,
     }
