@@ -138,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
 def run(args: argparse.Namespace) -> dict[str, Any]:
     """Run the chosen benchmarks; every key, plus `machine` and `notes`."""
     harness.GC_FREEZE = args.gc_freeze
+    harness.ensure_catalog()
     results: dict[str, Any] = {}
     notes: list[str] = []
     started = time.perf_counter()

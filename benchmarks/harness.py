@@ -41,6 +41,27 @@ GC_FREEZE = False
 _template: Path | None = None
 
 
+# ---------------------------------------------------------------------- catalog
+
+
+def ensure_catalog() -> None:
+    """Compile the Persian catalog when the .mo is missing or older than the .po (a fresh clone has
+    only the .po; `make bench` compiles it too)."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    from bot.i18n import DEFAULT_LOCALE, DOMAIN, LOCALE_DIR
+
+    folder = LOCALE_DIR / DEFAULT_LOCALE / "LC_MESSAGES"
+    po, mo = folder / f"{DOMAIN}.po", folder / f"{DOMAIN}.mo"
+    if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+        return
+    with po.open("rb") as source:
+        catalog = read_po(source, locale=DEFAULT_LOCALE, domain=DOMAIN)
+    with mo.open("wb") as target:
+        write_mo(target, catalog)
+
+
 # ---------------------------------------------------------------------- database
 
 
