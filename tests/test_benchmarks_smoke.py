@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
+from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from benchmarks import __main__ as cli
 from benchmarks import broadcast, integrity, latency, memory, menu, seats, step
-from benchmarks.harness import national_id, percentile, persian_name
+from benchmarks.harness import Rig, insert_users, national_id, percentile, persian_name, real_app
 from bot.services.validators import normalize_national_id
+from db.models import Delivery
 
 
 def _has(result: dict[str, object], *keys: str) -> None:
@@ -83,3 +87,65 @@ def test_generated_answers_are_valid() -> None:
     assert len({persian_name(i) for i in range(500)}) == 500
     assert percentile([3.0, 1.0, 2.0, 4.0], 0.5) == 2.0
     assert percentile([], 0.99) is None
+
+
+# The seats and broadcast drivers wait for their real targets (the lead wires them in); these
+# minimal targets on the real database and fake API check that the drivers count correctly.
+
+
+async def _prepare_seats(sessionmaker: async_sessionmaker[AsyncSession], seats_total: int) -> int:
+    async with sessionmaker() as session, session.begin():
+        await session.execute(
+            text("CREATE TABLE IF NOT EXISTS bench_seats (course INTEGER, user_id INTEGER, booked BOOLEAN)")
+        )
+        await session.execute(text("CREATE TABLE IF NOT EXISTS bench_courses (id INTEGER, seats INTEGER)"))
+        await session.execute(text("INSERT INTO bench_courses VALUES (1, :seats)"), {"seats": seats_total})
+    return 1
+
+
+async def _sign_up(sessionmaker: async_sessionmaker[AsyncSession], course: int, user_id: int) -> bool:
+    async with sessionmaker() as session, session.begin():  # BEGIN IMMEDIATE: one writer at a time
+        taken = await session.scalar(
+            text("SELECT count(*) FROM bench_seats WHERE course = :c AND booked"), {"c": course}
+        )
+        seats_total = await session.scalar(
+            text("SELECT seats FROM bench_courses WHERE id = :c"), {"c": course}
+        )
+        booked = int(taken or 0) < int(seats_total or 0)
+        await session.execute(
+            text("INSERT INTO bench_seats VALUES (:c, :u, :b)"), {"c": course, "u": user_id, "b": booked}
+        )
+    return booked
+
+
+async def _count_seats(sessionmaker: async_sessionmaker[AsyncSession], course: int) -> tuple[int, int]:
+    async with sessionmaker() as session:
+        rows = (await session.execute(text("SELECT booked, count(*) FROM bench_seats GROUP BY booked"))).all()
+    counts = {bool(booked): int(number) for booked, number in rows}
+    return counts.get(True, 0), counts.get(False, 0)
+
+
+async def test_seats_rush_counts_what_the_database_holds() -> None:
+    target = seats.SeatsTarget(prepare=_prepare_seats, sign_up=_sign_up, count=_count_seats)
+    async with real_app() as rig:
+        figures = await seats.rush(target, rig.app.bot_data.sessionmaker, 3, list(range(1, 21)))
+    assert (figures["booked"], figures["waiting"], figures["failed"], figures["told_booked"]) == (3, 17, 0, 3)
+
+
+async def test_broadcast_driver_measures_a_sender() -> None:
+    async def paced_sender(rig: Rig, broadcast_id: int) -> None:
+        async with rig.app.bot_data.sessionmaker() as session:
+            deliveries = (
+                await session.scalars(select(Delivery).where(Delivery.broadcast_id == broadcast_id))
+            ).all()
+        for delivery in deliveries:
+            await rig.app.bot.send_message(delivery.user_id, broadcast.TEXT)
+            await asyncio.sleep(1 / 20)
+
+    async with real_app(running=True) as rig:
+        rig.api.enforce_limits(global_per_s=30, per_chat_per_s=1, window=1.0)
+        recipients = list(range(2_000_000, 2_000_005))
+        await insert_users(rig, recipients)
+        figures = await broadcast._with_sender(rig, paced_sender, recipients)
+    assert figures["broadcast_429"] == 0 and figures["broadcast_duplicates"] == 0
+    assert figures["broadcast_undelivered"] == 0 and figures["chat_failed"] == 0
