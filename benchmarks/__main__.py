@@ -100,6 +100,21 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def profiled(runner: Runner, sizes: dict[str, Any]) -> dict[str, Any]:
+    """Run one benchmark under pyinstrument (a developer tool, not a project dependency)."""
+    try:
+        from pyinstrument import Profiler
+    except ModuleNotFoundError:
+        sys.exit("--profile needs pyinstrument: .venv/bin/pip install pyinstrument")
+    profiler = Profiler(async_mode="disabled")
+    profiler.start()
+    try:
+        return asyncio.run(runner(**sizes))
+    finally:
+        profiler.stop()
+        print(profiler.output_text(unicode=True, color=False), file=sys.stderr)
+
+
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--json", action="store_true", help="print one JSON object for machines")
@@ -109,6 +124,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--gc-freeze",
         action="store_true",
         help="experiment: gc.collect() + gc.freeze() once the app is built (see docs/performance.md)",
+    )
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="print a pyinstrument profile of each benchmark to stderr (pip install pyinstrument)",
     )
     args = parser.parse_args(argv)
     names = [name.strip() for name in args.only.split(",") if name.strip()]
@@ -145,7 +165,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     for name in args.names:
         runner, full, quick = BENCHMARKS[name]
         print(f"running {name}…", file=sys.stderr, flush=True)
-        figures: dict[str, Any] = asyncio.run(runner(**(quick if args.quick else full)))
+        sizes = quick if args.quick else full
+        figures: dict[str, Any] = profiled(runner, sizes) if args.profile else asyncio.run(runner(**sizes))
         notes += [f"{name}: {figures.pop(key)}" for key in list(figures) if key.endswith("_note")]
         results |= figures
     results["max_loop_stall_ms"] = harness.STALLS.max_stall_ms
