@@ -1,0 +1,197 @@
+"""`broadcast`: delivering one news broadcast under Telegram's limits while users keep chatting.
+
+The fake Bot API enforces a strict 30/s sliding window for the whole bot and 1/s per chat, and
+answers 429 past it. Recipients get a durable outbox broadcast (`create_broadcast`); meanwhile 20
+users keep writing to the bot (one /help every few seconds each) and the latency of their answers
+is measured: a broadcast must not make the bot unresponsive.
+
+Two senders are measured:
+- the baseline, always: PTB's `AIORateLimiter` at its defaults on a bot of its own, sending to
+  every recipient (what the framework gives out of the box) → `broadcast_baseline_*`;
+- the bot's own sender (`bot/services/sender.py`, the news feature) once it is wired in below
+  (`SENDER`); until then its keys are null with a note, never made-up numbers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram.error import RetryAfter, TelegramError
+from telegram.ext import AIORateLimiter, ExtBot
+
+from benchmarks.harness import (
+    ROUND_TRIP,
+    TOKEN,
+    Rig,
+    Timer,
+    insert_users,
+    percentile,
+    real_app,
+    rounded,
+    simulated_users,
+    watching_stalls,
+)
+from bot.services.outbox import create_broadcast
+from tests.fakeapi.simulator import UserUpdates
+from tests.fakeapi.transport import FakeRequest
+
+LIMIT_PER_S = 30
+FIRST_RECIPIENT = 2_000_000
+FIRST_CHATTER = 2_900_000
+CHATTERS = 20
+CHAT_PAUSE = 5.0  # seconds between one chatting user's messages
+TEXT = "<b>خبر تشکل</b>\nنشست هم‌اندیشی اعضا پنجشنبه ساعت ۱۰ در اتاق بازرگانی کرمان برگزار می‌شود."
+
+# The bot's sender, wired in by whoever lands bot/services/sender.py: deliver broadcast `id`
+# through `rig.app` until none of its deliveries is pending (it may use the app's job queue; the
+# app is running). None means "not wired yet": the keys below are reported as null.
+SenderTarget = Callable[[Rig, int], Awaitable[None]]
+SENDER: SenderTarget | None = None
+
+
+def sender_status() -> str | None:
+    """None when the bot's sender can be measured, else why not."""
+    if importlib.util.find_spec("bot.services.sender") is None:
+        return "not built yet: bot/services/sender.py is not in this tree"
+    if SENDER is None:
+        return "bot/services/sender.py exists but is not wired into benchmarks/broadcast.py (SENDER)"
+    return None
+
+
+class Chatter:
+    """Users who keep writing to the bot while a broadcast runs; their answer latencies in ms."""
+
+    def __init__(self, rig: Rig, count: int, pause: float) -> None:
+        self.rig = rig
+        self.users = simulated_users(rig.api, FIRST_CHATTER, count)
+        self.pause = pause
+        self.latencies: list[float] = []
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def _chat(self, index: int, user: UserUpdates) -> None:
+        loop = asyncio.get_running_loop()
+        # Spread the users over the pause, as real people are.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stop.wait(), self.pause * index / max(1, len(self.users)))
+        while not self._stop.is_set():
+            started = loop.time()
+            await self.rig.feed(user.command_update("help"))
+            self.latencies.append((loop.time() - started) * 1000)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.pause)
+
+    def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._chat(i, u)) for i, u in enumerate(self.users)]
+
+    async def stop(self) -> None:
+        self._stop.set()
+        await asyncio.gather(*self._tasks)
+
+    @property
+    def p99_ms(self) -> float | None:
+        return rounded(percentile(self.latencies, 0.99))
+
+
+def duplicates(rig: Rig, recipients: list[int]) -> int:
+    """Extra copies: successful sendMessage calls of the broadcast beyond one per recipient."""
+    wanted = set(recipients)
+    sent = Counter(
+        call.chat_id for call in rig.api.calls_to("sendMessage", ok=True) if call.chat_id in wanted
+    )
+    return sum(count - 1 for count in sent.values() if count > 1)
+
+
+async def _baseline(rig: Rig, recipients: list[int]) -> dict[str, Any]:
+    """PTB's AIORateLimiter at its defaults, sending to everyone at once on a bot of its own."""
+    bot: ExtBot[Any] = ExtBot(TOKEN, request=FakeRequest(rig.api), rate_limiter=AIORateLimiter())
+    await bot.initialize()
+    failures = Counter[str]()
+    delivered = 0
+
+    async def send(chat_id: int) -> None:
+        nonlocal delivered
+        try:
+            await bot.send_message(chat_id, TEXT, parse_mode="HTML")
+            delivered += 1
+        except RetryAfter:
+            failures["429"] += 1
+        except TelegramError as exc:
+            failures[type(exc).__name__] += 1
+
+    before_429 = rig.api.too_many_requests
+    errors_before = len(rig.sim.errors)
+    chatter = Chatter(rig, CHATTERS, CHAT_PAUSE)
+    chatter.start()
+    try:
+        with Timer() as timer:
+            await asyncio.gather(*(send(chat_id) for chat_id in recipients))
+    finally:
+        await chatter.stop()
+        await bot.shutdown()
+    return {
+        "broadcast_baseline_per_s": round(delivered / timer.seconds, 1),
+        "broadcast_baseline_429": rig.api.too_many_requests - before_429,
+        "broadcast_baseline_undelivered": len(recipients) - delivered,
+        "broadcast_baseline_duplicates": duplicates(rig, recipients),
+        "broadcast_baseline_chat_p99_ms": chatter.p99_ms,
+        "broadcast_baseline_chat_failed": len(rig.sim.errors) - errors_before,
+    }
+
+
+async def _with_sender(rig: Rig, sender: SenderTarget, recipients: list[int]) -> dict[str, Any]:
+    async with rig.app.bot_data.sessionmaker() as session, session.begin():
+        broadcast = await create_broadcast(session, kind="news", text=TEXT, recipients=recipients)
+    rig.api.calls.clear()
+    before_429 = rig.api.too_many_requests
+    errors_before = len(rig.sim.errors)
+    chatter = Chatter(rig, CHATTERS, CHAT_PAUSE)
+    chatter.start()
+    try:
+        with Timer() as timer:
+            await sender(rig, broadcast.id)
+    finally:
+        await chatter.stop()
+    wanted = set(recipients)
+    delivered = len({c.chat_id for c in rig.api.calls_to("sendMessage", ok=True) if c.chat_id in wanted})
+    return {
+        "broadcast_per_s": round(delivered / timer.seconds, 1),
+        "broadcast_429": rig.api.too_many_requests - before_429,
+        "broadcast_duplicates": duplicates(rig, recipients),
+        "broadcast_undelivered": len(recipients) - delivered,
+        "chat_p99_ms": chatter.p99_ms,
+        "chat_failed": len(rig.sim.errors) - errors_before,
+    }
+
+
+async def run(recipients: int = 10_000, baseline_recipients: int = 900) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "broadcast_per_s": None,
+        "broadcast_limit_per_s": LIMIT_PER_S,
+        "broadcast_429": None,
+        "broadcast_duplicates": None,
+        "chat_p99_ms": None,
+    }
+    note = sender_status()
+    async with real_app(latency=ROUND_TRIP, running=True) as rig:
+        rig.api.enforce_limits(global_per_s=LIMIT_PER_S, per_chat_per_s=1, window=1.0)
+        ids = list(range(FIRST_RECIPIENT, FIRST_RECIPIENT + max(recipients, baseline_recipients)))
+        await insert_users(rig, ids)
+        # The baseline's own burst (every send started at once) is not the bot's stall.
+        async with watching_stalls(of_the_bot=False) as baseline_stalls:
+            result |= await _baseline(rig, ids[:baseline_recipients])
+        result["broadcast_baseline_stall_ms"] = baseline_stalls.max_stall_ms
+        if note is None and SENDER is not None:
+            rig.api.calls.clear()
+            await asyncio.sleep(1.0)  # let the 1 s windows empty
+            async with watching_stalls() as stalls:
+                result |= await _with_sender(rig, SENDER, ids[:recipients])
+            result["broadcast_stall_ms"] = stalls.max_stall_ms
+    if note is not None:
+        result["broadcast_note"] = note
+    return result
