@@ -410,7 +410,7 @@ def _public_markup(_: Gettext, seen: service.IssueView) -> InlineKeyboardMarkup:
     return keyboard(rows)
 
 
-async def _show_issue(update: Update, context: BotContext, issue_id: int) -> None:
+async def _show_issue(update: Update, context: BotContext, issue_id: int, note: str = "") -> None:
     _ = context.gettext
     user = update.effective_user
     assert user is not None
@@ -422,7 +422,8 @@ async def _show_issue(update: Update, context: BotContext, issue_id: int) -> Non
             update, _("That issue was not found."), keyboard([[button(_("« Open issues"), "council:list:0")]])
         )
         return
-    await answer(update, public_text(_, seen, context.settings.timezone), _public_markup(_, seen))
+    text = public_text(_, seen, context.settings.timezone)
+    await answer(update, (f"<i>{note}</i>\n\n" if note else "") + text, _public_markup(_, seen))
 
 
 async def view_pressed(update: Update, context: BotContext) -> None:
@@ -433,8 +434,8 @@ async def view_pressed(update: Update, context: BotContext) -> None:
 async def support_pressed(update: Update, context: BotContext) -> None:
     """`council:sup:<id>`: one tap, once per person."""
     _ = context.gettext
-    user, query = update.effective_user, update.callback_query
-    assert user is not None and query is not None
+    user = update.effective_user
+    assert user is not None
     issue_id = _id(update)
     notes = {
         "own": _("This is your own issue."),
@@ -446,12 +447,10 @@ async def support_pressed(update: Update, context: BotContext) -> None:
         async with context.session() as session, session.begin():
             count = await service.support(session, issue_id, user.id)
     except DomainError as exc:
-        await query.answer(notes.get(exc.reason, notes["issue"]), show_alert=True)
+        note = notes.get(exc.reason, notes["issue"])
     else:
-        await query.answer(
-            _("Thank you. {count} members now support this issue.").format(count=fa_digits(count))
-        )
-    await _show_issue(update, context, issue_id)
+        note = _("Thank you. {count} members now support this issue.").format(count=fa_digits(count))
+    await _show_issue(update, context, issue_id, note)
 
 
 async def mine_pressed(update: Update, context: BotContext) -> None:

@@ -214,12 +214,7 @@ async def show_ranking(update: Update, context: BotContext, period: str | None =
     lines = [_("<b>Ranking of the associations — {period}</b>").format(period=period_label(_, period))]
     if not ranked:
         lines.append(_("No association has a complete scorecard for this period."))
-    lines += [
-        _("{rank}. {name}: {total}").format(
-            rank=fa_digits(item.rank), name=esc(item.name), total=fa_decimal(item.total)
-        )
-        for item in ranked
-    ]
+    lines += [f"{fa_digits(item.rank)}. {esc(item.name)}: {fa_decimal(item.total)}" for item in ranked]
     lines.append(
         _(
             "The total is the weighted average of the five indicators: governance, policy influence, "
