@@ -44,6 +44,7 @@ ERRORS = {
 CAPTION_LIMIT = 1024
 NOTE_IN_CAPTION = 45
 RANKING_PERIODS = 6
+TITLE_LIMIT = 60  # letters of the association's name that fit across the chart
 
 
 def fa_decimal(value: Decimal) -> str:
@@ -126,7 +127,7 @@ def chart(_: Gettext, card: service.Scorecard) -> bytes:
     if card.total is not None:
         subtitle += " — " + _("total {total}").format(total=fa_decimal(card.total))
     return scorecard_chart.render(
-        card.name,
+        truncate(card.name, TITLE_LIMIT),
         [_(LABELS[indicator]) for indicator in INDICATORS],
         [card.scores[i].score if i in card.scores else None for i in INDICATORS],
         subtitle=subtitle,
