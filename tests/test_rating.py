@@ -143,7 +143,7 @@ def test_periods() -> None:
     assert end.isoformat() == "2026-09-22T20:30:00+00:00"
 
 
-async def test_weights_come_from_the_settings(make_app: object, settings: object, api: FakeTelegram) -> None:
+async def test_weights_come_from_the_settings(settings: object, api: FakeTelegram) -> None:
     from bot.app import build_application
     from tests.fakeapi.transport import FakeRequest
 
