@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -44,6 +45,8 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     webhook_secret: str = Field(default="", repr=False)
+    # Weights of the five rating indicators (governance, policy, membership, regulation, services).
+    rating_weights: Annotated[tuple[float, float, float, float, float], NoDecode] = (1.0, 1.0, 1.0, 1.0, 1.0)
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -113,6 +116,28 @@ class Settings(BaseSettings):
         if not all(p.isdigit() for p in parts):
             raise ValueError("must be Telegram user ids separated by commas, e.g. 12345,67890")
         return frozenset(int(p) for p in parts)
+
+    @field_validator("rating_weights", mode="before")
+    @classmethod
+    def _rating_weights(cls, value: object) -> tuple[float, ...]:
+        if isinstance(value, str):
+            text = value.strip()
+            if not text:
+                return (1.0,) * 5
+            try:
+                value = json.loads(text) if text.startswith("[") else text.split(",")
+            except ValueError:
+                value = None
+        try:
+            weights = tuple(float(str(v).strip()) for v in value) if isinstance(value, (list, tuple)) else ()
+        except ValueError:
+            weights = ()
+        if len(weights) != 5 or any(not w >= 0 or w == float("inf") for w in weights) or sum(weights) <= 0:
+            raise ValueError(
+                "must be 5 non-negative numbers with a positive sum, in the order governance, policy, "
+                "membership, regulation, services (e.g. 20,20,20,20,20)"
+            )
+        return weights
 
     @field_validator("timezone")
     @classmethod

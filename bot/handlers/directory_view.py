@@ -171,6 +171,7 @@ def card_buttons(_: Gettext, association: Association, facts: CardFacts) -> Inli
     else:
         news = button(_("🔔 Follow its news"), f"dir:sub:{aid}")
     rows.append([news, button(_("📅 Upcoming courses"), f"courses:assoc:{aid}")])
+    rows.append([button(_("📊 Rating and scorecard"), f"rating:card:{aid}")])
     if facts.staff:
         staff_row = [button(_("✏️ Edit"), f"dir:edit:{aid}")]
         if association.status == FORMING:

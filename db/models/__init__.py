@@ -9,11 +9,13 @@ from db.models.applications import (
 )
 from db.models.associations import Association
 from db.models.base import Base, UTCDateTime, utcnow
+from db.models.council import CouncilAnswerDraft, CouncilIssue, CouncilSupport
 from db.models.courses import Course, CourseEdit, Registration
 from db.models.directory import DirectoryDraft
 from db.models.news import NewsItem
 from db.models.outbox import Broadcast, Delivery
 from db.models.people import FoundingInterest, Member, Subscription
+from db.models.rating import RatingScore
 from db.models.runtime import ConversationState, ProcessedUpdate
 from db.models.users import Profile, Staff, User
 
@@ -25,6 +27,9 @@ __all__ = [
     "Base",
     "Broadcast",
     "ConversationState",
+    "CouncilAnswerDraft",
+    "CouncilIssue",
+    "CouncilSupport",
     "Course",
     "CourseEdit",
     "DeletionRequest",
@@ -36,6 +41,7 @@ __all__ = [
     "PendingDecision",
     "ProcessedUpdate",
     "Profile",
+    "RatingScore",
     "Registration",
     "Staff",
     "Subscription",
