@@ -36,7 +36,7 @@ def build_application(
     translations = load_translations()
     engine = create_engine(settings.database_url)
     sessionmaker = create_sessionmaker(engine)
-    processor = PerUserUpdateProcessor()
+    processor = PerUserUpdateProcessor(user_rate=settings.user_rate_limit)
     defaults = Defaults(parse_mode=ParseMode.HTML, tzinfo=ZoneInfo(settings.timezone))
     application: BotApplication = (
         ApplicationBuilder()

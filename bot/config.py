@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     webhook_secret: str = Field(default="", repr=False)
+    # Updates a second one user may send before the bot paces them (0: no pacing).
+    user_rate_limit: float = Field(default=10.0, ge=0)
     # Weights of the five rating indicators (governance, policy, membership, regulation, services).
     rating_weights: Annotated[tuple[float, float, float, float, float], NoDecode] = (1.0, 1.0, 1.0, 1.0, 1.0)
 

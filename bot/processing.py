@@ -13,9 +13,11 @@ down, without slowing anyone else; an update that failed only because SQLite was
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -33,9 +35,8 @@ if TYPE_CHECKING:
 AfterUpdate = Callable[[], Awaitable[None]]
 FloodNotice = Callable[[Update], Awaitable[None]]
 
-# A person types or taps a few times a second at most; this lets bursts through and paces floods.
-USER_RATE = 10  # updates
-USER_PERIOD = 1.0  # per second
+# A person types or taps a few times a second at most; USER_RATE_LIMIT (default 10 a second) lets
+# their bursts through and paces floods.
 USER_BACKLOG = 20  # updates waiting for one user before further ones are dropped
 NOTICE_EVERY = 30.0  # seconds between two "please slow down" notices to one user
 RETRY_DELAYS = (0.2, 0.6, 1.5)  # an update that hit a busy database is run again after these
@@ -43,8 +44,8 @@ RETRY_DELAYS = (0.2, 0.6, 1.5)  # an update that hit a busy database is run agai
 
 @dataclass
 class _Slot:
+    limiter: AbstractAsyncContextManager[Any]
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    limiter: AsyncLimiter = field(default_factory=lambda: AsyncLimiter(USER_RATE, USER_PERIOD))
     holders: int = 0
 
 
@@ -68,8 +69,11 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
     Update ids seen recently are remembered so an update delivered twice is handled once.
     """
 
-    def __init__(self, max_concurrent_updates: int = 512, remember_updates: int = 10_000) -> None:
+    def __init__(
+        self, max_concurrent_updates: int = 512, remember_updates: int = 10_000, user_rate: float = 10.0
+    ) -> None:
         super().__init__(max_concurrent_updates)
+        self._user_rate = user_rate
         self.after_update: AfterUpdate | None = None
         self.application: Application[Any, Any, Any, Any, Any, Any] | None = None  # for retries
         self.update_log: UpdateLog | None = None
@@ -107,7 +111,8 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
             return
         slot = self._slots.get(key)
         if slot is None:
-            slot = self._slots[key] = _Slot()
+            limiter = AsyncLimiter(self._user_rate, 1.0) if self._user_rate > 0 else contextlib.nullcontext()
+            slot = self._slots[key] = _Slot(limiter)
         if slot.holders >= USER_BACKLOG:
             _close(coroutine)
             await self._flooded(key, update)
@@ -156,6 +161,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         if self.update_log is not None:
             for update_id in reversed(await self.update_log.recent()):
                 self._recent[update_id] = None
+            self.update_log.start()
 
     async def shutdown(self) -> None:
         if self.update_log is not None:

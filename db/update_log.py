@@ -30,7 +30,8 @@ class UpdateLog:
         self._keep = keep
         self._delay = delay
         self._pending: list[int] = []
-        self._timer: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
 
     async def recent(self) -> list[int]:
         """The most recently handled ids, newest first."""
@@ -40,18 +41,25 @@ class UpdateLog:
             )
             return list(await session.scalars(query))
 
+    def start(self) -> None:
+        """Start the background writer (one long-lived task, not one per batch)."""
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_loop(), name="update-log-writer")
+
     def note(self, update_id: int) -> None:
         """Remember an id; it is written with the next batch."""
         self._pending.append(update_id)
-        if self._timer is None or self._timer.done():
-            self._timer = asyncio.create_task(self._flush_later(), name="update-log-flush")
+        self._wake.set()
 
-    async def _flush_later(self) -> None:
-        await asyncio.sleep(self._delay)
-        try:
-            await self.flush()
-        except Exception:  # a failed batch is retried with the next one
-            log.warning("could not record handled update ids", exc_info=True)
+    async def _write_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            await asyncio.sleep(self._delay)  # let a batch gather
+            self._wake.clear()
+            try:
+                await self.flush()
+            except Exception:  # a failed batch is retried with the next one
+                log.warning("could not record handled update ids", exc_info=True)
 
     async def flush(self) -> None:
         """Write every pending id now, and forget ids far older than the ones kept."""
@@ -74,9 +82,9 @@ class UpdateLog:
             raise
 
     async def close(self) -> None:
-        """Write what is pending (on shutdown)."""
-        if self._timer is not None and not self._timer.done():
-            self._timer.cancel()
+        """Stop the writer and write what is pending (on shutdown)."""
+        if self._writer is not None and not self._writer.done():
+            self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._timer
+                await self._writer
         await self.flush()

@@ -78,6 +78,8 @@ def settings(database_url: str) -> Settings:
         telegram_bot_token=TOKEN,
         database_url=database_url,
         admin_ids=frozenset({ADMIN_ID}),
+        # Tests send many updates from one user back to back; pacing is tested on its own (test_floods).
+        user_rate_limit=0,
     )
 
 
