@@ -34,7 +34,7 @@ TEXT_STEP, MEDIA, AUDIENCE, CONFIRM = (
     "announce:audience",
     "announce:confirm",
 )
-TEXT = filters.TEXT & ~filters.COMMAND
+TEXT = filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED  # an edit of an old message is no answer
 ALL = "all"
 
 ERRORS = {

@@ -37,7 +37,7 @@ NAME = "apply"
 STATES = {field: f"apply:{field}" for field in service.FIELDS}
 CHOOSE = "apply:choose"
 SUMMARY = "apply:summary"
-TEXT = filters.TEXT & ~filters.COMMAND
+TEXT = filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED  # an edit of an old message is no answer
 
 QUESTIONS = {
     "applicant_type": N_("Are you applying as a business owner or as a home business?"),

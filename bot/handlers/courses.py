@@ -39,7 +39,7 @@ COMMENT = "courses:comment"
 REMINDER_INTERVAL = timedelta(minutes=1)
 SEND_INTERVAL = timedelta(milliseconds=40)  # 25 messages a second, under Telegram's 30
 REMINDER_JOB = "courses:reminders"
-TEXT = filters.TEXT & ~filters.COMMAND
+TEXT = filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED  # an edit of an old message is no answer
 
 REFUSALS = {
     "closed": N_("Registration for this course is closed."),

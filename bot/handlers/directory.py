@@ -22,7 +22,7 @@ from bot.services.errors import DomainError, NotFound
 COMMANDS = [("search", N_("Search associations"))]
 SEARCH = "directory:search"
 STATUS = "(all|active|forming|inactive)"
-TEXT = filters.TEXT & ~filters.COMMAND
+TEXT = filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED  # an edit of an old message is no answer
 
 
 async def browse(update: Update, context: BotContext) -> None:

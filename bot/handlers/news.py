@@ -34,7 +34,7 @@ SCOPE, TITLE, TEXT_STEP, MEDIA, PREVIEW = (
     "news:media",
     "news:preview",
 )
-TEXT = filters.TEXT & ~filters.COMMAND
+TEXT = filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED  # an edit of an old message is no answer
 ALL = "all"
 
 ERRORS = {

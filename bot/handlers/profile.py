@@ -23,7 +23,7 @@ COMMANDS = [("profile", N_("My profile"))]
 STATES = {field: f"profile:{field}" for field in profile_service.FIELDS}
 REVIEW = "profile:review"
 NAME = "profile"
-TEXT = filters.TEXT & ~filters.COMMAND
+TEXT = filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED  # an edit of an old message is no answer
 
 QUESTIONS = {
     "full_name": N_("Please type your full name (first and last name)."),
