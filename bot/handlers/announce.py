@@ -239,6 +239,7 @@ async def discard(update: Update, context: BotContext) -> int:
     return END
 
 
+@staff_only
 async def wrong_kind(update: Update, context: BotContext) -> None:
     _ = context.gettext
     await answer(update, _("Please answer this step as asked, or send /cancel to stop."))

@@ -466,6 +466,7 @@ async def founding_list(update: Update, context: BotContext) -> None:
     )
 
 
+@staff_only
 async def wrong_kind(update: Update, context: BotContext) -> None:
     """Not text where the form expects text."""
     await answer(update, context.gettext("Please answer with a text message, or send /cancel to stop."))
