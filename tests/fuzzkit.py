@@ -47,7 +47,11 @@ def walk(app: BotApplication) -> list[Found]:
                     yield from inner(list(state_handlers), f"{handler.name}/{state}")
                 yield from inner(list(handler.fallbacks), f"{handler.name}/fallback")
 
-    return [found for group, handlers in sorted(app.handlers.items()) for found in inner(handlers, f"group {group}")]
+    return [
+        found
+        for group, handlers in sorted(app.handlers.items())
+        for found in inner(handlers, f"group {group}")
+    ]
 
 
 def conversations(app: BotApplication) -> list[ConversationHandler[Any]]:
@@ -64,7 +68,9 @@ async def state_of(app: BotApplication, name: str, user_id: int, chat_id: int | 
     key = json.dumps([chat_id if chat_id is not None else user_id, user_id], separators=(",", ":"))
     async with app.bot_data.sessionmaker() as session:
         raw = await session.scalar(
-            select(ConversationState.state).where(ConversationState.name == name, ConversationState.key == key)
+            select(ConversationState.state).where(
+                ConversationState.name == name, ConversationState.key == key
+            )
         )
     return json.loads(raw) if raw is not None else None
 
@@ -86,7 +92,8 @@ async def snapshot(app: BotApplication, skip: frozenset[str] = frozenset({"conve
             keys = [c.name for c in table.primary_key.columns]
             rows = (await session.execute(select(table))).mappings().all()
             result[table.name] = {
-                tuple(row[k] for k in keys): {k: v for k, v in row.items() if k not in VOLATILE} for row in rows
+                tuple(row[k] for k in keys): {k: v for k, v in row.items() if k not in VOLATILE}
+                for row in rows
             }
     return result
 
@@ -197,7 +204,11 @@ class World:
         world.course = await kit.course(app, title="کارگاه بسته‌بندی", association_id=world.carpet)
         world.other_course = await kit.course(app, title="کارگاه مسگری", association_id=world.copper)
         world.finished = await kit.course(
-            app, title="دورهٔ برگزارشده", association_id=world.carpet, starts_in=timedelta(days=-3), status=FINISHED
+            app,
+            title="دورهٔ برگزارشده",
+            association_id=world.carpet,
+            starts_in=timedelta(days=-3),
+            status=FINISHED,
         )
         if applications:
             applicant = sim.user(fresh_id(), first_name="رضا")
@@ -228,7 +239,9 @@ class World:
             original = await session.get(Application, self.application)
             assert original is not None
             skip = {"id", "user_id", "tracking_code", "created_at", "updated_at"}
-            values = {c.key: getattr(original, c.key) for c in Application.__table__.columns if c.key not in skip}
+            values = {
+                c.key: getattr(original, c.key) for c in Application.__table__.columns if c.key not in skip
+            }
             copy = Application(**values, user_id=fresh_id(), tracking_code=f"C{fresh_id()}")
             # Oldest first in the review list, so it is on its first page.
             copy.submitted_at = (original.submitted_at or utcnow()) - timedelta(days=1 + self.pending)
@@ -373,7 +386,10 @@ def _apply_allowed(*columns: str) -> Allowed:
     """An answer may set its own column (and the same profile field), plus the bookkeeping."""
     own = set(columns) | {"last_reason", "requested_fields"}
     return Allowed(
-        columns={"applications": own, "profiles": set(columns) & {"full_name", "national_id", "mobile", "city"}},
+        columns={
+            "applications": own,
+            "profiles": set(columns) & {"full_name", "national_id", "mobile", "city"},
+        },
         new_rows={"profiles", "application_documents", "application_events"},
     )
 
@@ -408,7 +424,9 @@ def _course_until(name: str) -> tuple[Step, ...]:
 
 OPEN_CARD = (cmd("/associations"), press("dir:page:all:0"), press("dir:open:{carpet}:all:0"))
 COURSE_ALLOWED = Allowed(columns={"courses": COURSE_COLUMNS}, new_rows={"course_edits"})
-NEWS_ALLOWED = Allowed(columns={"news_items": {"title", "text", "media_kind", "media_file_id", "scope_chosen"}})
+NEWS_ALLOWED = Allowed(
+    columns={"news_items": {"title", "text", "media_kind", "media_file_id", "scope_chosen"}}
+)
 ANNOUNCE_ALLOWED = Allowed(columns={"broadcasts": {"text", "media_kind", "media_file_id", "audience"}})
 DRAFT_ALLOWED = Allowed(json_keys={("directory_drafts", "data"): {"name", "description", "status"}})
 
@@ -447,21 +465,37 @@ def _recipes() -> dict[str, Recipe]:
             allowed=Allowed(columns={"course_registrations": {"comment"}}),
         ),
         "review:reason": Recipe(
-            (new_application(), cmd("/review"), press("review:open:{pending}"), press("review:reject:{pending}")),
+            (
+                new_application(),
+                cmd("/review"),
+                press("review:open:{pending}"),
+                press("review:reject:{pending}"),
+            ),
             role="staff",
             allowed=Allowed(
-                columns={"applications": {"status", "last_reason", "decided_at", "decided_by"}, "pending_decisions": {"*"}},
+                columns={
+                    "applications": {"status", "last_reason", "decided_at", "decided_by"},
+                    "pending_decisions": {"*"},
+                },
                 new_rows={"application_events", "members", "broadcasts", "deliveries"},
                 gone_rows={"pending_decisions"},
             ),
         ),
         "news:scope": Recipe((cmd("/postnews"),), role="staff", allowed=NEWS_ALLOWED),
-        "news:title": Recipe((cmd("/postnews"), press("newspost:scope:all")), role="staff", allowed=NEWS_ALLOWED),
+        "news:title": Recipe(
+            (cmd("/postnews"), press("newspost:scope:all")), role="staff", allowed=NEWS_ALLOWED
+        ),
         "news:text": Recipe(
-            (cmd("/postnews"), press("newspost:scope:all"), say("نمایشگاه فرش")), role="staff", allowed=NEWS_ALLOWED
+            (cmd("/postnews"), press("newspost:scope:all"), say("نمایشگاه فرش")),
+            role="staff",
+            allowed=NEWS_ALLOWED,
         ),
         "news:media": Recipe(
-            (cmd("/postnews"), press("newspost:scope:all"), say("نمایشگاه فرش", "نمایشگاه فرش دستباف در کرمان")),
+            (
+                cmd("/postnews"),
+                press("newspost:scope:all"),
+                say("نمایشگاه فرش", "نمایشگاه فرش دستباف در کرمان"),
+            ),
             role="staff",
             allowed=NEWS_ALLOWED,
         ),
@@ -489,12 +523,18 @@ def _recipes() -> dict[str, Recipe]:
             role="staff",
             allowed=ANNOUNCE_ALLOWED,
         ),
-        "directory:add_name": Recipe((cmd("/associations"), press("dir:add")), role="staff", allowed=DRAFT_ALLOWED),
+        "directory:add_name": Recipe(
+            (cmd("/associations"), press("dir:add")), role="staff", allowed=DRAFT_ALLOWED
+        ),
         "directory:add_confirm": Recipe(
-            (cmd("/associations"), press("dir:add"), say("تشکل فرش کرمان")), role="staff", allowed=DRAFT_ALLOWED
+            (cmd("/associations"), press("dir:add"), say("تشکل فرش کرمان")),
+            role="staff",
+            allowed=DRAFT_ALLOWED,
         ),
         "directory:add_description": Recipe(
-            (cmd("/associations"), press("dir:add"), say("انجمن زعفران‌کاران")), role="staff", allowed=DRAFT_ALLOWED
+            (cmd("/associations"), press("dir:add"), say("انجمن زعفران‌کاران")),
+            role="staff",
+            allowed=DRAFT_ALLOWED,
         ),
         "directory:add_status": Recipe(
             (cmd("/associations"), press("dir:add"), say("انجمن زعفران‌کاران", "تشکل کشاورزان زعفران استان")),

@@ -68,7 +68,9 @@ CALLBACK = st.one_of(
     st.builds(
         lambda prefix, tail: (prefix + tail)[:64],
         st.sampled_from(KNOWN_PREFIXES),
-        st.lists(st.sampled_from([*"0123456789:abcxyz_-", "99999999", "-1", "all", "۱۲"]), max_size=8).map("".join),
+        st.lists(st.sampled_from([*"0123456789:abcxyz_-", "99999999", "-1", "all", "۱۲"]), max_size=8).map(
+            "".join
+        ),
     ),
 )
 INPUT = st.one_of(
@@ -81,7 +83,12 @@ INPUT = st.one_of(
 PRIVATE_MESSAGES = {"text", "photo", "sticker", "location", "voice", "document", "contact"}
 # A forged button may do what a real one does (follow an association, sign up); never more.
 BUTTON_EFFECTS = Allowed(
-    columns={"subscriptions": {"*"}, "founding_interests": {"*"}, "course_registrations": {"*"}, "courses": {"taken"}},
+    columns={
+        "subscriptions": {"*"},
+        "founding_interests": {"*"},
+        "course_registrations": {"*"},
+        "courses": {"taken"},
+    },
     new_rows={"subscriptions", "founding_interests", "course_registrations", "broadcasts", "deliveries"},
 )
 
@@ -112,11 +119,18 @@ async def deliver(world: World, user: SimUser, kind: str, value: str) -> None:
             await user.send("سلام")
         await world.sim.feed(user.edit_update(value))
     elif kind == "group":
-        member = world.sim.user(user.id, first_name=str(user.user["first_name"]), chat=group_chat_dict(-100_777))
+        member = world.sim.user(
+            user.id, first_name=str(user.user["first_name"]), chat=group_chat_dict(-100_777)
+        )
         await member.send(value)
     elif kind == "channel":
         channel = {"id": -100_888, "type": "channel", "title": "کانال اتاق"}
-        post = {"message_id": state.new_message_id(-100_888), "date": int(state.clock()), "chat": channel, "text": value}
+        post = {
+            "message_id": state.new_message_id(-100_888),
+            "date": int(state.clock()),
+            "chat": channel,
+            "text": value,
+        }
         await world.sim.feed(make_update_dict(state, "channel_post", post))
     elif kind == "nouser":
         # Reaction counts come with a chat but no user at all.
@@ -137,7 +151,9 @@ def _merge(a: Allowed, b: Allowed) -> Allowed:
     columns = {t: set(c) for t, c in a.columns.items()}
     for table, cols in b.columns.items():
         columns.setdefault(table, set()).update(cols)
-    return Allowed(columns, a.new_rows | b.new_rows, {**a.json_keys, **b.json_keys}, a.gone_rows | b.gone_rows)
+    return Allowed(
+        columns, a.new_rows | b.new_rows, {**a.json_keys, **b.json_keys}, a.gone_rows | b.gone_rows
+    )
 
 
 def test_every_state_has_a_recipe(app: BotApplication) -> None:
