@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from telegram.ext import BaseHandler, ConversationHandler
 
 from bot.context import BotApplication
@@ -152,16 +152,6 @@ def _json_same_except(old: Any, new: Any, keys: set[str]) -> bool:
     if not isinstance(a, dict) or not isinstance(b, dict):
         return False
     return all(a.get(k) == b.get(k) for k in (a.keys() | b.keys()) - keys)
-
-
-async def table_names(app: BotApplication) -> list[str]:
-    async with app.bot_data.sessionmaker() as session:
-        dialect = session.bind.dialect.name
-        if dialect == "sqlite":
-            rows = await session.execute(text("SELECT name FROM sqlite_master WHERE type='table'"))
-        else:
-            rows = await session.execute(text("SELECT tablename FROM pg_tables WHERE schemaname='public'"))
-        return sorted(str(r[0]) for r in rows)
 
 
 # ---------------------------------------------------------------------------------------- the world
@@ -303,8 +293,8 @@ def cmd(command: str, args: str = "") -> Step:
 
 def say(*texts: str) -> Step:
     async def run(world: World, user: SimUser) -> Any:
-        for text in texts:
-            await user.send(text)
+        for answer in texts:
+            await user.send(answer)
 
     return run
 
@@ -454,7 +444,7 @@ def _recipes() -> dict[str, Recipe]:
             (cmd("/profile"), say("رضا احمدی", "0499370899")), allowed=_profile_allowed("mobile")
         ),
         "profile:city": Recipe(
-            (cmd("/profile"), say("رضا احمدی", "0499370899")) + (contact(),), allowed=_profile_allowed("city")
+            (cmd("/profile"), say("رضا احمدی", "0499370899"), contact()), allowed=_profile_allowed("city")
         ),
         "profile:review": Recipe(
             (cmd("/profile"), say("رضا احمدی", "0499370899"), contact(), say("کرمان")),

@@ -14,6 +14,7 @@ user, or callback data no button ever carried. Properties:
 from __future__ import annotations
 
 import re
+
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
