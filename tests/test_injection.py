@@ -132,7 +132,7 @@ async def test_long_association_name_and_description_are_shortened(
     sim: Simulator, app: BotApplication, api: FakeTelegram
 ) -> None:
     async with app.bot_data.sessionmaker() as session, session.begin():
-        association = Association(name=LONG_WORDS[:256], name_key="long", description=LONG_WORDS[:6000])
+        association = Association(name=LONG_WORDS[:200], name_key="long", description=LONG_WORDS[:6000])
         session.add(association)
         await session.flush()
         aid = association.id
@@ -173,7 +173,7 @@ async def test_long_application_summary_and_reason(
     async with app.bot_data.sessionmaker() as session, session.begin():
         association = await session.get(Association, world.carpet)
         assert association is not None
-        association.name = LONG_WORDS[:256]
+        association.name = LONG_WORDS[:200]
     user = await fuzzkit.reach(world, "apply:business_name", "apply")
     await user.send(LONG_WORDS[:100])
     await user.send(LONG_WORDS[:300])
@@ -218,4 +218,22 @@ async def test_news_with_a_long_caption(
     else:
         assert PERSIAN_ANSWER(staffer.last_text)
     no_rejections(api)
+    sim.assert_no_errors()
+
+
+async def test_control_characters_never_reach_the_database(sim: Simulator, app: BotApplication) -> None:
+    """PostgreSQL refuses NUL in text: control characters are dropped at the edge, not crashed on."""
+    world = await World.make(sim, app, applications=False)
+    user = await fuzzkit.reach(world, "apply:business_name", "apply")
+    await user.send("فرش\x00 ماهان\x07")
+    draft = await _one(app, Application, Application.user_id == user.id)
+    assert draft.business_name == "فرش ماهان"
+    staffer = sim.user(fuzzkit.fresh_id())
+    await world.staff(staffer.id)
+    for step in fuzzkit.RECIPES["news:media"].steps[:2]:
+        await step(world, staffer)
+    await staffer.send("نمایشگاه\x00 فرش")
+    await staffer.send("متن\x00 خبر\x1b")
+    item = await _one(app, NewsItem, NewsItem.author_id == staffer.id)
+    assert (item.title, item.text) == ("نمایشگاه فرش", "متن خبر")
     sim.assert_no_errors()
