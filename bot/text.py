@@ -48,9 +48,17 @@ def strip_marks(s: str) -> str:
     return s.translate(_STRIP_MARKS)
 
 
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def drop_controls(s: str) -> str:
+    """Remove control characters other than tab and newlines (PostgreSQL refuses NUL in text)."""
+    return _CONTROLS.sub("", s)
+
+
 def normalize_input(s: str) -> str:
     """Normalise free text from a user: ASCII digits, Persian letters, no bidi marks, trimmed; keeps ZWNJ."""
-    return strip_marks(normalize_letters(to_ascii_digits(s))).strip()
+    return drop_controls(strip_marks(normalize_letters(to_ascii_digits(s)))).strip()
 
 
 def normalize_numeric(s: str) -> str:

@@ -34,7 +34,7 @@ TEXT_STEP, MEDIA, AUDIENCE, CONFIRM = (
     "announce:audience",
     "announce:confirm",
 )
-TEXT = filters.TEXT & ~filters.COMMAND
+TEXT = filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED  # an edit of an old message is no answer
 ALL = "all"
 
 ERRORS = {
@@ -239,6 +239,7 @@ async def discard(update: Update, context: BotContext) -> int:
     return END
 
 
+@staff_only
 async def wrong_kind(update: Update, context: BotContext) -> None:
     _ = context.gettext
     await answer(update, _("Please answer this step as asked, or send /cancel to stop."))

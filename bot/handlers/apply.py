@@ -22,6 +22,7 @@ from bot.formatting import fa_digits, isolate_ltr, jalali_date
 from bot.handlers import applications_view as view
 from bot.handlers import review
 from bot.handlers.common import END, advance, answer, button, columns, conversation, esc, keyboard
+from bot.handlers.guards import public
 from bot.handlers.menu import HOME, MenuItem
 from bot.i18n import N_, Gettext
 from bot.services import applications as service
@@ -37,7 +38,7 @@ NAME = "apply"
 STATES = {field: f"apply:{field}" for field in service.FIELDS}
 CHOOSE = "apply:choose"
 SUMMARY = "apply:summary"
-TEXT = filters.TEXT & ~filters.COMMAND
+TEXT = filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED  # an edit of an old message is no answer
 
 QUESTIONS = {
     "applicant_type": N_("Are you applying as a business owner or as a home business?"),
@@ -215,6 +216,7 @@ async def show_summary(update: Update, context: BotContext, application: Applica
 # ---------------------------------------------------------------------------------------- entry
 
 
+@public
 async def choose(update: Update, context: BotContext) -> str:
     """The menu item: continue a draft, or pick an association to apply to."""
     _ = context.gettext
@@ -289,6 +291,7 @@ async def start_for(update: Update, context: BotContext, association_id: int) ->
     return await proceed(update, context, application)
 
 
+@public
 async def start_pressed(update: Update, context: BotContext) -> str | int:
     """`apply:start:<id>` from the list or an association card."""
     query = update.callback_query
@@ -296,6 +299,7 @@ async def start_pressed(update: Update, context: BotContext) -> str | int:
     return await start_for(update, context, int(query.data.rsplit(":", 1)[-1]))
 
 
+@public
 async def deep_link(update: Update, context: BotContext) -> str | int:
     """`/start apply_<id>`."""
     message = update.effective_message
@@ -305,6 +309,7 @@ async def deep_link(update: Update, context: BotContext) -> str | int:
     return await start_for(update, context, int(match.group(1)))
 
 
+@public
 async def resume(update: Update, context: BotContext) -> str | int:
     """`apply:resume:<id>`: back to a draft, or to the fields staff asked about."""
     _ = context.gettext
@@ -359,6 +364,7 @@ async def _save(update: Update, context: BotContext, field: str, raw: str) -> st
 
 
 def _text_step(field: str) -> Any:
+    @public
     async def step(update: Update, context: BotContext) -> str | int:
         message = update.effective_message
         assert message is not None and message.text is not None
@@ -368,6 +374,7 @@ def _text_step(field: str) -> Any:
     return step
 
 
+@public
 async def contact_step(update: Update, context: BotContext) -> str | int:
     """A shared contact: only the sender's own number is accepted."""
     message = update.effective_message
@@ -379,6 +386,7 @@ async def contact_step(update: Update, context: BotContext) -> str | int:
     return await _save(update, context, "mobile", message.contact.phone_number)
 
 
+@public
 async def choice_pressed(update: Update, context: BotContext) -> str | int:
     """`apply:type:<key>` and `apply:edu:<key>`."""
     query = update.callback_query
@@ -388,6 +396,7 @@ async def choice_pressed(update: Update, context: BotContext) -> str | int:
     return await _save(update, context, field, value)
 
 
+@public
 async def skip_permit(update: Update, context: BotContext) -> str | int:
     """A home business without a permit number."""
     user = update.effective_user
@@ -400,6 +409,7 @@ async def skip_permit(update: Update, context: BotContext) -> str | int:
     return await proceed(update, context, application)
 
 
+@public
 async def document_step(update: Update, context: BotContext) -> str | int:
     """A photo or a file of a licence or permit."""
     _ = context.gettext
@@ -447,6 +457,7 @@ async def document_step(update: Update, context: BotContext) -> str | int:
     return STATES["documents"]
 
 
+@public
 async def documents_done(update: Update, context: BotContext) -> str | int:
     """Leave the upload step (refused with what would qualify when a document is needed)."""
     _ = context.gettext
@@ -472,6 +483,7 @@ async def documents_done(update: Update, context: BotContext) -> str | int:
     return await proceed(update, context, application)
 
 
+@public
 async def wrong_kind(update: Update, context: BotContext) -> None:
     """Something other than what the step expects."""
     _ = context.gettext
@@ -480,11 +492,13 @@ async def wrong_kind(update: Update, context: BotContext) -> None:
     )
 
 
+@public
 async def use_buttons(update: Update, context: BotContext) -> None:
     """Text where a button is expected."""
     await answer(update, context.gettext(ERRORS["use_buttons"]))
 
 
+@public
 async def not_a_document(update: Update, context: BotContext) -> None:
     """Text or a sticker at the upload step."""
     _ = context.gettext
@@ -494,6 +508,7 @@ async def not_a_document(update: Update, context: BotContext) -> None:
 # ---------------------------------------------------------------------------------------- summary
 
 
+@public
 async def edit_menu(update: Update, context: BotContext) -> str | int:
     """'Edit a field': one button per field."""
     _ = context.gettext
@@ -510,6 +525,7 @@ async def edit_menu(update: Update, context: BotContext) -> str | int:
     return SUMMARY
 
 
+@public
 async def edit_field(update: Update, context: BotContext) -> str | int:
     """`apply:edit:<field>`: ask that field again; after the answer, back to the summary."""
     query = update.callback_query
@@ -531,6 +547,7 @@ async def edit_field(update: Update, context: BotContext) -> str | int:
     return await ask(update, context, application, field)
 
 
+@public
 async def back_to_summary(update: Update, context: BotContext) -> str | int:
     """`apply:summary`."""
     application = await _draft(update, context)
@@ -539,6 +556,7 @@ async def back_to_summary(update: Update, context: BotContext) -> str | int:
     return await proceed(update, context, application)
 
 
+@public
 async def submit(update: Update, context: BotContext) -> str | int:
     """Send the application; the staff of the association are told at once."""
     _ = context.gettext
@@ -583,6 +601,7 @@ async def submit(update: Update, context: BotContext) -> str | int:
     return END
 
 
+@public
 async def discard(update: Update, context: BotContext) -> str | int:
     """'Discard': ask to confirm."""
     _ = context.gettext
@@ -596,6 +615,7 @@ async def discard(update: Update, context: BotContext) -> str | int:
     return SUMMARY
 
 
+@public
 async def discard_confirmed(update: Update, context: BotContext) -> int:
     """Delete the draft (or withdraw one staff already saw)."""
     _ = context.gettext

@@ -115,8 +115,11 @@ def conversation(
 def _leaving_others(name: str, callback: Callable[..., Coroutine[Any, Any, Any]]) -> Any:
     @functools.wraps(callback)
     async def entered(update: Update, context: BotContext) -> Any:
-        leave_other_conversations(context.application, update, keep=name)
-        return await callback(update, context)
+        result = await callback(update, context)
+        # None: nothing was entered (a guard refused a forged staff button): leave the user's forms be.
+        if result is not None:
+            leave_other_conversations(context.application, update, keep=name)
+        return result
 
     return entered
 

@@ -7,8 +7,11 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.formatting import fa_digits, fa_money, fa_number, isolate_ltr, jalali_date, jalali_datetime
 from bot.handlers.common import button, esc, keyboard
 from bot.i18n import Gettext
+from bot.text import truncate
 from db.models import Course, Registration
 from db.models.courses import CANCELLED, CLOSED, FINISHED, REGISTERED, WAITING
+
+DESCRIPTION_LIMIT = 3000
 
 
 def when(course: Course, tz: str) -> str:
@@ -75,7 +78,8 @@ def card_text(
     if status:
         lines.append(f"<b>{status}</b>")
     if course.description:
-        lines += ["", esc(course.description)]
+        # Room for the rest of the card under Telegram's 4,096 characters.
+        lines += ["", esc(truncate(course.description, DESCRIPTION_LIMIT))]
     mine = my_status(_, registration, position)
     if mine:
         lines += ["", f"<b>{mine}</b>"]

@@ -22,6 +22,7 @@ from bot.context import BotApplication, BotContext
 from bot.formatting import fa_digits, fa_number, jalali_date, jalali_datetime
 from bot.handlers import course_cards as cards
 from bot.handlers.common import END, answer, button, conversation, esc, keyboard
+from bot.handlers.guards import public
 from bot.handlers.menu import HOME, MenuItem
 from bot.i18n import N_
 from bot.services import courses as service
@@ -39,7 +40,7 @@ COMMENT = "courses:comment"
 REMINDER_INTERVAL = timedelta(minutes=1)
 SEND_INTERVAL = timedelta(milliseconds=40)  # 25 messages a second, under Telegram's 30
 REMINDER_JOB = "courses:reminders"
-TEXT = filters.TEXT & ~filters.COMMAND
+TEXT = filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED  # an edit of an old message is no answer
 
 REFUSALS = {
     "closed": N_("Registration for this course is closed."),
@@ -61,17 +62,20 @@ def _number(data: str | None, index: int = -1) -> int:
 # ---------------------------------------------------------------------------- list and card
 
 
+@public
 async def browse(update: Update, context: BotContext) -> None:
     """Main-menu 'Training courses': the upcoming courses."""
     await _list(update, context, page=0)
 
 
+@public
 async def list_page(update: Update, context: BotContext) -> None:
     """`courses:list:<page>`."""
     query = update.callback_query
     await _list(update, context, page=_number(query.data if query else None))
 
 
+@public
 async def association_courses(update: Update, context: BotContext) -> None:
     """`courses:assoc:<id>[:<page>]` from an association's card."""
     query = update.callback_query
@@ -138,12 +142,14 @@ async def show_card(update: Update, context: BotContext, course_id: int, *, note
     await answer(update, text, cards.card_markup(_, course, registration, can_join=can_join))
 
 
+@public
 async def view(update: Update, context: BotContext) -> None:
     """`courses:view:<id>`."""
     query = update.callback_query
     await show_card(update, context, _number(query.data if query else None))
 
 
+@public
 async def deep_link(update: Update, context: BotContext) -> None:
     """`/start course_<id>`: straight to the course card."""
     message = update.effective_message
@@ -154,6 +160,7 @@ async def deep_link(update: Update, context: BotContext) -> None:
 # ---------------------------------------------------------------------------- sign-up and cancel
 
 
+@public
 async def join(update: Update, context: BotContext) -> None:
     """`courses:join:<id>`: one tap for a seat, or a place on the waiting list."""
     _ = context.gettext
@@ -202,6 +209,7 @@ async def _members_only(update: Update, context: BotContext, association_id: obj
     await answer(update, text, keyboard([[first], [button(_("All courses"), "courses:list:0")]]), edit=False)
 
 
+@public
 async def ask_cancel(update: Update, context: BotContext) -> None:
     """`courses:cancel:<id>` / `courses:release:<id>`: ask before giving the place up."""
     _ = context.gettext
@@ -232,6 +240,7 @@ async def ask_cancel(update: Update, context: BotContext) -> None:
     )
 
 
+@public
 async def do_cancel(update: Update, context: BotContext) -> None:
     """`courses:cancelok:<id>` / `courses:releaseok:<id>`: give the place up; the next person moves up."""
     _ = context.gettext
@@ -306,6 +315,7 @@ async def send_each(
 # ---------------------------------------------------------------------------- my courses, calendar
 
 
+@public
 async def mine(update: Update, context: BotContext) -> None:
     """`/mycourses` and `courses:mine`: seats and waiting places, each with cancel."""
     _ = context.gettext
@@ -333,6 +343,7 @@ async def mine(update: Update, context: BotContext) -> None:
     await answer(update, "\n".join(lines), keyboard(buttons))
 
 
+@public
 async def calendar_file(update: Update, context: BotContext) -> None:
     """`courses:ics:<id>`: the course as an .ics file for the phone's calendar."""
     _ = context.gettext
@@ -359,6 +370,7 @@ async def calendar_file(update: Update, context: BotContext) -> None:
 # ---------------------------------------------------------------------------- feedback
 
 
+@public
 async def rate(update: Update, context: BotContext) -> str | int:
     """`courses:rate:<course>:<n>`: store the rating and offer a comment."""
     _ = context.gettext
@@ -385,6 +397,7 @@ async def rate(update: Update, context: BotContext) -> str | int:
     return COMMENT
 
 
+@public
 async def comment(update: Update, context: BotContext) -> str | int:
     """The optional comment after a rating."""
     _ = context.gettext
@@ -410,6 +423,7 @@ async def comment(update: Update, context: BotContext) -> str | int:
     return END
 
 
+@public
 async def no_comment(update: Update, context: BotContext) -> int:
     """«No comment»."""
     _ = context.gettext
@@ -417,6 +431,7 @@ async def no_comment(update: Update, context: BotContext) -> int:
     return END
 
 
+@public
 async def comment_wrong_kind(update: Update, context: BotContext) -> str:
     """Not text where a comment was expected."""
     _ = context.gettext

@@ -30,7 +30,7 @@ from bot.services.errors import DomainError
 from bot.text import truncate
 from db.models import Course
 
-TEXT = filters.TEXT & ~filters.COMMAND
+TEXT = filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED  # an edit of an old message is no answer
 
 STATES = {name: f"course_staff:{name}" for name in form.FIELDS}
 

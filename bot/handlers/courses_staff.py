@@ -26,7 +26,7 @@ from bot.text import truncate
 from db.models.courses import CANCELLED, CLOSED, OPEN, REGISTERED, WAITING
 
 COMMANDS = [("managecourses", N_("Manage courses (staff)"))]
-TEXT = filters.TEXT & ~filters.COMMAND
+TEXT = filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED  # an edit of an old message is no answer
 ATTENDANCE_PAGE = 20
 
 UNAVAILABLE = N_("This course can no longer be changed (it was cancelled or has been held).")

@@ -13,7 +13,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 from bot.context import BotContext
 from bot.handlers.common import END, answer, button, conversation, keyboard
 from bot.handlers.directory_view import CardFacts, card, list_page, search_results
-from bot.handlers.guards import current_scope
+from bot.handlers.guards import current_scope, public
 from bot.handlers.menu import MenuItem
 from bot.i18n import N_
 from bot.services import directory, members, subscriptions
@@ -22,9 +22,10 @@ from bot.services.errors import DomainError, NotFound
 COMMANDS = [("search", N_("Search associations"))]
 SEARCH = "directory:search"
 STATUS = "(all|active|forming|inactive)"
-TEXT = filters.TEXT & ~filters.COMMAND
+TEXT = filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED  # an edit of an old message is no answer
 
 
+@public
 async def browse(update: Update, context: BotContext) -> None:
     """The menu's 'Associations': the first page of all associations."""
     await show_page(update, context, directory.ALL, 0)
@@ -38,6 +39,7 @@ async def show_page(update: Update, context: BotContext, status: str, number: in
     await answer(update, text, markup)
 
 
+@public
 async def page_button(update: Update, context: BotContext) -> None:
     """dir:page:<status>:<n>."""
     _, _, status, number = _data(update).split(":")
@@ -79,6 +81,7 @@ def _back(context: BotContext) -> Any:
     return keyboard([[button(context.gettext("All associations"), f"dir:page:{directory.ALL}:0")]])
 
 
+@public
 async def card_button(update: Update, context: BotContext) -> None:
     """dir:open:<id>[:<status>:<n>] (the list page to come back to)."""
     parts = _data(update).split(":")
@@ -86,6 +89,7 @@ async def card_button(update: Update, context: BotContext) -> None:
     await show_card(update, context, int(parts[2]), back)
 
 
+@public
 async def deep_link(update: Update, context: BotContext) -> None:
     """/start assoc_<id>: open the card straight away."""
     message = update.effective_message
@@ -95,6 +99,7 @@ async def deep_link(update: Update, context: BotContext) -> None:
     await show_card(update, context, int(match[1]))
 
 
+@public
 async def follow(update: Update, context: BotContext) -> None:
     """dir:sub:<id> / dir:unsub:<id>: follow or stop following an association's news."""
     _ = context.gettext
@@ -118,6 +123,7 @@ async def follow(update: Update, context: BotContext) -> None:
     )
 
 
+@public
 async def founding(update: Update, context: BotContext) -> None:
     """dir:found:<id> / dir:unfound:<id>: record or withdraw 'I want to be a founding member'."""
     _ = context.gettext
@@ -152,6 +158,7 @@ async def _notify(update: Update, text: str) -> None:
 # ---------------------------------------------------------------- search
 
 
+@public
 async def search_command(update: Update, context: BotContext) -> object:
     """/search <words> answers at once; /search alone asks for the words."""
     words = " ".join(context.args or [])
@@ -161,6 +168,7 @@ async def search_command(update: Update, context: BotContext) -> object:
     return await ask_search(update, context)
 
 
+@public
 async def ask_search(update: Update, context: BotContext) -> str:
     """The search button: ask what to look for."""
     _ = context.gettext
@@ -170,6 +178,7 @@ async def ask_search(update: Update, context: BotContext) -> str:
     return SEARCH
 
 
+@public
 async def search_text(update: Update, context: BotContext) -> object:
     """The words to look for."""
     message = update.effective_message
@@ -178,6 +187,7 @@ async def search_text(update: Update, context: BotContext) -> object:
     return END
 
 
+@public
 async def search_other(update: Update, context: BotContext) -> str:
     """Not text while we wait for search words."""
     await answer(update, context.gettext("Please type the words to search for, or send /cancel."))

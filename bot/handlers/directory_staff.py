@@ -32,7 +32,7 @@ ADD_NAME, ADD_CONFIRM, ADD_DESCRIPTION, ADD_STATUS = (
     "directory:add_status",
 )
 EDIT_VALUE, ASSIGN = "directory:edit_value", "directory:assign"
-TEXT = filters.TEXT & ~filters.COMMAND
+TEXT = filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED  # an edit of an old message is no answer
 
 FIELD_LABELS = {
     "name": N_("Name"),
@@ -466,6 +466,7 @@ async def founding_list(update: Update, context: BotContext) -> None:
     )
 
 
+@staff_only
 async def wrong_kind(update: Update, context: BotContext) -> None:
     """Not text where the form expects text."""
     await answer(update, context.gettext("Please answer with a text message, or send /cancel to stop."))

@@ -23,6 +23,8 @@ EVIDENCE_LABELS = {
     "home_permit": N_("a home-business permit"),
 }
 BUTTON_NAME_LIMIT = 48
+# Room for a description in a card: the rest of the card stays well under Telegram's 4,096 characters.
+DESCRIPTION_LIMIT = 3000
 
 
 @dataclass(frozen=True)
@@ -129,7 +131,7 @@ def card(_: Gettext, association: Association, facts: CardFacts) -> tuple[str, I
     if association.category:
         lines.append(_("Field: {category}").format(category=esc(association.category)))
     if association.description:
-        lines += ["", esc(association.description)]
+        lines += ["", esc(truncate(association.description, DESCRIPTION_LIMIT))]
     lines += ["", _("<b>Who can join</b>"), *rules(_, association)]
     contact = []
     if association.phone:

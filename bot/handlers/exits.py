@@ -9,9 +9,11 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 
 from bot.context import BotContext
 from bot.handlers.common import END, MENU_PREFIX
+from bot.handlers.guards import public
 from bot.handlers.start import show_menu, start
 
 
+@public
 async def cancel(update: Update, context: BotContext) -> int:
     """Stop the current step; drafts stay saved, so the user can come back to them."""
     _ = context.gettext
@@ -19,12 +21,14 @@ async def cancel(update: Update, context: BotContext) -> int:
     return END
 
 
+@public
 async def restart(update: Update, context: BotContext) -> int:
     """/start in the middle of a conversation: leave it and greet."""
     await start(update, context)
     return END
 
 
+@public
 async def menu_press(update: Update, context: BotContext) -> int:
     """A main-menu button pressed mid-conversation: leave the conversation and go where it points."""
     query = update.callback_query

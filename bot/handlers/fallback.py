@@ -8,8 +8,10 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from bot.context import BotContext
+from bot.handlers.guards import public
 
 
+@public
 async def unknown_message(update: Update, context: BotContext) -> None:
     """A short Persian hint and the menu, never silence."""
     _ = context.gettext
@@ -22,6 +24,7 @@ async def unknown_message(update: Update, context: BotContext) -> None:
     )
 
 
+@public
 async def unknown_button(update: Update, context: BotContext) -> None:
     """A button nobody handles (old, or forged): say so instead of spinning forever."""
     _ = context.gettext

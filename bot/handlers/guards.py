@@ -2,8 +2,8 @@
 
 `@staff_only` and `@admin_only` look the sender up, refuse politely if they lack the role, and
 otherwise pass their StaffScope on as `context.staff` (set on the context for this update only).
-Each guarded callback carries `__guard__`, so a test can walk the registered handlers and fail
-when a staff handler was added without one.
+Each guarded callback carries `__guard__`; a callback anyone may use says so with `@public`. A test
+walks every registered handler and fails on one that is neither (docs/security.md).
 """
 
 from __future__ import annotations
@@ -65,3 +65,14 @@ admin_only = _guard("admin")
 def guard_of(callback: Any) -> str | None:
     """The guard level a callback was wrapped with, if any."""
     return getattr(callback, "__guard__", None)
+
+
+def public(callback: Callback[R]) -> Callback[R]:
+    """Mark a callback as meant for everyone (the opposite of a guard, stated on purpose)."""
+    callback.__public__ = True  # type: ignore[attr-defined]
+    return callback
+
+
+def is_public(callback: Any) -> bool:
+    """Whether a callback was marked `@public`."""
+    return getattr(callback, "__public__", False) is True

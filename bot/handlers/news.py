@@ -16,7 +16,7 @@ from bot.context import BotContext
 from bot.formatting import fa_digits, fa_number, jalali_date
 from bot.handlers.broadcasts import start_progress
 from bot.handlers.common import END, answer, button, columns, conversation, esc, keyboard
-from bot.handlers.guards import current_scope, staff_only
+from bot.handlers.guards import current_scope, public, staff_only
 from bot.handlers.menu import HOME, MenuItem
 from bot.i18n import N_, Gettext
 from bot.services import news as news_service
@@ -34,7 +34,7 @@ SCOPE, TITLE, TEXT_STEP, MEDIA, PREVIEW = (
     "news:media",
     "news:preview",
 )
-TEXT = filters.TEXT & ~filters.COMMAND
+TEXT = filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED  # an edit of an old message is no answer
 ALL = "all"
 
 ERRORS = {
@@ -79,11 +79,13 @@ def _parse_view(data: str) -> tuple[int | None, int]:
     return (int(target) if target.isdigit() else None), page
 
 
+@public
 async def browse(update: Update, context: BotContext) -> None:
     """The news menu: the latest items of all associations."""
     await _show_list(update, context, None, 0)
 
 
+@public
 async def page(update: Update, context: BotContext) -> None:
     """A page of the list (all news or one association's)."""
     query = update.callback_query
@@ -160,6 +162,7 @@ async def _show_list(
     await answer(update, "\n".join(lines), keyboard(rows))
 
 
+@public
 async def choose_filter(update: Update, context: BotContext) -> None:
     """Pick an association whose news to see."""
     _ = context.gettext
@@ -180,6 +183,7 @@ async def choose_filter(update: Update, context: BotContext) -> None:
     )
 
 
+@public
 async def open_item(update: Update, context: BotContext) -> None:
     """One news item in full (a photo or file comes as its own message)."""
     _ = context.gettext
@@ -218,6 +222,7 @@ async def open_item(update: Update, context: BotContext) -> None:
         )
 
 
+@public
 async def toggle_subscription(update: Update, context: BotContext) -> None:
     """Subscribe or unsubscribe (all news, or one association's), then show the list again."""
     _ = context.gettext
@@ -425,6 +430,7 @@ async def post_discard(update: Update, context: BotContext) -> int:
     return END
 
 
+@staff_only
 async def wrong_kind(update: Update, context: BotContext) -> None:
     """Something else than what this step expects."""
     _ = context.gettext

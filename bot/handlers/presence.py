@@ -8,11 +8,13 @@ from telegram import Update
 from telegram.ext import BaseHandler, TypeHandler
 
 from bot.context import BotContext
+from bot.handlers.guards import public
 from bot.services.users import Contact, record_contact
 
 GROUP = -10
 
 
+@public
 async def record(update: Update, context: BotContext) -> None:
     """Upsert the sender, at most once per few minutes unless their details changed."""
     user = update.effective_user

@@ -10,6 +10,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 from bot.context import BotContext
 from bot.formatting import fa_digits, isolate_ltr
 from bot.handlers.common import advance, answer, button, conversation, esc, keyboard
+from bot.handlers.guards import public
 from bot.handlers.menu import HOME, MenuItem
 from bot.i18n import N_, Gettext
 from bot.services import profile as profile_service
@@ -23,7 +24,7 @@ COMMANDS = [("profile", N_("My profile"))]
 STATES = {field: f"profile:{field}" for field in profile_service.FIELDS}
 REVIEW = "profile:review"
 NAME = "profile"
-TEXT = filters.TEXT & ~filters.COMMAND
+TEXT = filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED  # an edit of an old message is no answer
 
 QUESTIONS = {
     "full_name": N_("Please type your full name (first and last name)."),
@@ -78,6 +79,7 @@ async def ask(update: Update, context: BotContext, field: str) -> str:
     return STATES[field]
 
 
+@public
 async def open_profile(update: Update, context: BotContext) -> str:
     """Entry: show the profile when complete, else ask the first missing answer."""
     user = update.effective_user
@@ -136,6 +138,7 @@ async def _save(update: Update, context: BotContext, field: str, raw: str) -> st
 
 
 def _text_step(field: str) -> Any:
+    @public
     async def step(update: Update, context: BotContext) -> str:
         message = update.effective_message
         assert message is not None and message.text is not None
@@ -145,6 +148,7 @@ def _text_step(field: str) -> Any:
     return step
 
 
+@public
 async def contact_step(update: Update, context: BotContext) -> str:
     """A shared contact: accepted only when it is the sender's own number."""
     message = update.effective_message
@@ -156,6 +160,7 @@ async def contact_step(update: Update, context: BotContext) -> str:
     return await _save(update, context, "mobile", message.contact.phone_number)
 
 
+@public
 async def edit(update: Update, context: BotContext) -> str:
     """'Edit <field>' on the summary."""
     query = update.callback_query
@@ -167,6 +172,7 @@ async def edit(update: Update, context: BotContext) -> str:
     return await ask(update, context, field)
 
 
+@public
 async def wrong_kind(update: Update, context: BotContext) -> None:
     """Something other than text (a photo, a sticker…) where an answer was expected."""
     _ = context.gettext

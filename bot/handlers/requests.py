@@ -15,7 +15,7 @@ from bot.context import BotContext
 from bot.formatting import fa_digits, isolate_ltr, jalali_date
 from bot.handlers import applications_view as view
 from bot.handlers.common import answer, button, esc, keyboard
-from bot.handlers.guards import staff_only
+from bot.handlers.guards import public, staff_only
 from bot.handlers.menu import HOME, MenuItem
 from bot.i18n import N_, Gettext
 from bot.services import applications as service
@@ -59,6 +59,7 @@ async def _describe(context: BotContext, application: Application, name: str) ->
     return "\n".join(lines)
 
 
+@public
 async def my_requests(update: Update, context: BotContext) -> None:
     """The user's applications, newest first, with status and history."""
     _ = context.gettext
@@ -91,6 +92,7 @@ async def my_requests(update: Update, context: BotContext) -> None:
     await answer(update, "\n\n".join(parts)[:MAX_TEXT], keyboard(rows))
 
 
+@public
 async def status_command(update: Update, context: BotContext) -> None:
     """/status <code>: one application, to its applicant (or its association's staff)."""
     _ = context.gettext
@@ -168,6 +170,7 @@ def _my_data_text(_: Gettext, data: privacy.MyData, names: dict[int, str]) -> st
     return "\n".join(lines)
 
 
+@public
 async def mydata_command(update: Update, context: BotContext) -> None:
     """/mydata: a readable summary plus a JSON file with everything stored about the user."""
     _ = context.gettext
@@ -184,6 +187,7 @@ async def mydata_command(update: Update, context: BotContext) -> None:
     await chat.send_document(InputFile(privacy.as_json(data), filename="mydata.json"))
 
 
+@public
 async def delete_pressed(update: Update, context: BotContext) -> None:
     """'Delete my data': ask to confirm."""
     _ = context.gettext
@@ -197,6 +201,7 @@ async def delete_pressed(update: Update, context: BotContext) -> None:
     )
 
 
+@public
 async def delete_confirmed(update: Update, context: BotContext) -> None:
     """The user confirmed: record the request and tell chamber staff."""
     _ = context.gettext

@@ -601,7 +601,11 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
                 CallbackQueryHandler(cancel_pressed, pattern="^review:x$"),
                 CallbackQueryHandler(export_pressed, pattern=r"^review:export:\d+$"),
             ],
-            states={REASON: [MessageHandler(filters.TEXT & ~filters.COMMAND, typed_reason)]},
+            states={
+                REASON: [
+                    MessageHandler(filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED, typed_reason)
+                ]
+            },
         )
     ]
 

@@ -9,12 +9,14 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 
 from bot.context import BotContext
 from bot.handlers.common import answer, esc
+from bot.handlers.guards import public
 from bot.handlers.menu import HOME, MenuItem
 from bot.i18n import N_
 
 COMMANDS = [("start", N_("Main menu")), ("help", N_("Help")), ("cancel", N_("Cancel the current step"))]
 
 
+@public
 async def start(update: Update, context: BotContext) -> None:
     """Greet the user by name and show the main menu."""
     _ = context.gettext
@@ -30,11 +32,13 @@ async def show_menu(update: Update, context: BotContext, text: str | None = None
     await answer(update, text or _("Main menu"), context.bot_data.menu.markup(_))
 
 
+@public
 async def home(update: Update, context: BotContext) -> None:
     """The 'main menu' button."""
     await show_menu(update, context)
 
 
+@public
 async def help_(update: Update, context: BotContext) -> None:
     """What the bot does and how to use it."""
     _ = context.gettext
@@ -52,6 +56,7 @@ async def help_(update: Update, context: BotContext) -> None:
     await answer(update, text, context.bot_data.menu.markup(_))
 
 
+@public
 async def cancel_outside(update: Update, context: BotContext) -> None:
     """/cancel when nothing is in progress."""
     _ = context.gettext

@@ -12,6 +12,7 @@ from bot.services import audiences
 from bot.services.errors import DomainError, NotAllowed, NotFound
 from bot.services.sender import Report, report
 from bot.services.staff import StaffScope
+from bot.text import drop_controls
 from db.models import Broadcast, Delivery
 from db.models.outbox import CANCELLED, D_PENDING, D_SKIPPED, DONE, PAUSED, PENDING, RUNNING
 
@@ -60,7 +61,7 @@ async def set_text(session: AsyncSession, author_id: int, html_text: str, plain_
     if plain_length > TEXT_LIMIT:
         raise InvalidAnnouncement("text_too_long", limit=TEXT_LIMIT)
     draft = await current_draft(session, author_id)
-    draft.text = html_text
+    draft.text = drop_controls(html_text)
     await session.flush()
     return draft
 

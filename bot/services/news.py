@@ -13,7 +13,7 @@ from sqlalchemy.sql import ColumnElement
 from bot.services import audiences, outbox, subscriptions
 from bot.services.errors import DomainError, NotAllowed, NotFound
 from bot.services.staff import StaffScope
-from bot.text import normalize_input
+from bot.text import drop_controls, normalize_input
 from db.models import Association, Broadcast, NewsItem
 
 PAGE_SIZE = 5
@@ -93,7 +93,7 @@ async def set_text(session: AsyncSession, author_id: int, html_text: str, plain_
     if plain_length > TEXT_LIMIT:
         raise InvalidNews("text_too_long", limit=TEXT_LIMIT)
     draft = await current_draft(session, author_id)
-    draft.text = html_text
+    draft.text = drop_controls(html_text)
     await session.flush()
     return draft
 
