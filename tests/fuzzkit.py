@@ -82,7 +82,9 @@ VOLATILE = {"last_seen", "updated_at"}
 Rows = dict[str, dict[tuple[Any, ...], dict[str, Any]]]
 
 
-async def snapshot(app: BotApplication, skip: frozenset[str] = frozenset({"conversation_states"})) -> Rows:
+async def snapshot(
+    app: BotApplication, skip: frozenset[str] = frozenset({"conversation_states", "processed_updates"})
+) -> Rows:
     """Every row of every table (keyed by primary key), without volatile columns."""
     result: Rows = {}
     async with app.bot_data.sessionmaker() as session:
@@ -185,6 +187,7 @@ class World:
     application: int = 0  # a submitted application to `carpet`
     other_application: int = 0  # a submitted application to `copper`
     pending: int = 0  # the newest copy of `application` still waiting for a decision
+    issue: int = 0  # the newest council issue waiting for an answer
 
     @classmethod
     async def make(cls, sim: Simulator, app: BotApplication, *, applications: bool = True) -> World:
@@ -219,6 +222,7 @@ class World:
             "application": self.application,
             "other_application": self.other_application,
             "pending": self.pending,
+            "issue": self.issue,
         }
 
     async def copy_application(self) -> int:
@@ -332,6 +336,36 @@ def attended() -> Step:
     return run
 
 
+def new_issue() -> Step:
+    """A member's council issue, submitted and waiting for staff (each answer uses one up)."""
+
+    async def run(world: World, user: SimUser) -> Any:
+        from db.models.council import CouncilIssue
+
+        async with world.app.bot_data.sessionmaker() as session, session.begin():
+            issue = CouncilIssue(
+                user_id=fresh_id(),
+                status="received",
+                topic="taxes",
+                description="مالیات کسب‌وکار خانگی",
+                show_name=False,
+            )
+            session.add(issue)
+            await session.flush()
+            world.issue = issue.id
+
+    return run
+
+
+def tap(data: str) -> Step:
+    """Press a button by its data (a staff member's own button on a message they were shown)."""
+
+    async def run(world: World, user: SimUser) -> Any:
+        return await user.press_data(data.format(**world.ids()))
+
+    return run
+
+
 def new_application() -> Step:
     async def run(world: World, user: SimUser) -> Any:
         return await world.copy_application()
@@ -421,6 +455,11 @@ ANNOUNCE_ALLOWED = Allowed(columns={"broadcasts": {"text", "media_kind", "media_
 DRAFT_ALLOWED = Allowed(json_keys={("directory_drafts", "data"): {"name", "description", "status"}})
 
 
+COUNCIL_TEXT = "مالیات بر ارزش افزوده برای کسب‌وکارهای خانگی سنگین است و راهنمایی لازم داریم"
+# A member's council draft: every answer is stored on the draft issue row.
+COUNCIL_ALLOWED = Allowed(columns={"council_issues": {"*"}}, new_rows={"council_issues"})
+
+
 def _recipes() -> dict[str, Recipe]:
     recipes: dict[str, Recipe] = {
         "apply:choose": Recipe((cmd("/apply"),)),
@@ -469,6 +508,44 @@ def _recipes() -> dict[str, Recipe]:
                 },
                 new_rows={"application_events", "members", "broadcasts", "deliveries"},
                 gone_rows={"pending_decisions"},
+            ),
+        ),
+        "council:topic": Recipe((cmd("/council"), press("council:new")), allowed=COUNCIL_ALLOWED),
+        "council:description": Recipe(
+            (cmd("/council"), press("council:new"), press("council:topic:taxes")), allowed=COUNCIL_ALLOWED
+        ),
+        "council:attachment": Recipe(
+            (cmd("/council"), press("council:new"), press("council:topic:taxes"), say(COUNCIL_TEXT)),
+            allowed=COUNCIL_ALLOWED,
+        ),
+        "council:consent": Recipe(
+            (
+                cmd("/council"),
+                press("council:new"),
+                press("council:topic:taxes"),
+                say(COUNCIL_TEXT),
+                press("council:noatt"),
+            ),
+            allowed=COUNCIL_ALLOWED,
+        ),
+        "council:confirm": Recipe(
+            (
+                cmd("/council"),
+                press("council:new"),
+                press("council:topic:taxes"),
+                say(COUNCIL_TEXT),
+                press("council:noatt"),
+                press("council:name:no"),
+            ),
+            allowed=COUNCIL_ALLOWED,
+        ),
+        "council:answer": Recipe(
+            (new_issue(), tap("council:reply:{issue}")),
+            role="staff",
+            allowed=Allowed(
+                columns={"council_issues": {"status", "answer", "answered_by", "answered_at", "updated_at"}},
+                new_rows={"broadcasts", "deliveries"},
+                gone_rows={"council_answer_drafts"},
             ),
         ),
         "news:scope": Recipe((cmd("/postnews"),), role="staff", allowed=NEWS_ALLOWED),

@@ -16,7 +16,7 @@ from bot.context import BotApplication, BotContext
 from bot.formatting import fa_digits, isolate_ltr, jalali_date
 from bot.handlers.broadcasts import runner_of
 from bot.handlers.common import END, advance, answer, button, columns, conversation, esc, keyboard
-from bot.handlers.guards import staff_only
+from bot.handlers.guards import public, staff_only
 from bot.handlers.menu import HOME, MenuItem
 from bot.i18n import N_, Gettext
 from bot.services import council as service
@@ -109,6 +109,7 @@ async def notify(context: BotContext, user_id: int, text: str) -> bool:
 # ---------------------------------------------------------------------------------------- home
 
 
+@public
 async def home(update: Update, context: BotContext) -> None:
     """The council's page: what it is, raise an issue, open issues, my issues."""
     _ = context.gettext
@@ -197,6 +198,7 @@ async def summary(update: Update, context: BotContext, issue: CouncilIssue) -> s
     return CONFIRM
 
 
+@public
 async def new_issue(update: Update, context: BotContext) -> str:
     """Entry: start a draft (or resume the one left) at its first missing step."""
     user = update.effective_user
@@ -225,6 +227,7 @@ async def _step(update: Update, context: BotContext, save: Any, state: str) -> s
     return await ask(update, context, step, issue)
 
 
+@public
 async def topic_pressed(update: Update, context: BotContext) -> str | int:
     """`council:topic:<topic>`."""
     user = update.effective_user
@@ -234,6 +237,7 @@ async def topic_pressed(update: Update, context: BotContext) -> str | int:
     return await _step(update, context, lambda s: service.set_topic(s, user.id, topic), TOPIC)
 
 
+@public
 async def description_typed(update: Update, context: BotContext) -> str | int:
     """The description."""
     user, message = update.effective_user, update.effective_message
@@ -242,6 +246,7 @@ async def description_typed(update: Update, context: BotContext) -> str | int:
     return await _step(update, context, lambda s: service.set_description(s, user.id, text), DESCRIPTION)
 
 
+@public
 async def attachment_sent(update: Update, context: BotContext) -> str | int:
     """A photo or a PDF."""
     _ = context.gettext
@@ -262,6 +267,7 @@ async def attachment_sent(update: Update, context: BotContext) -> str | int:
     )
 
 
+@public
 async def no_attachment(update: Update, context: BotContext) -> str | int:
     """`council:noatt`."""
     user = update.effective_user
@@ -269,6 +275,7 @@ async def no_attachment(update: Update, context: BotContext) -> str | int:
     return await _step(update, context, lambda s: service.set_attachment(s, user.id, None, None), ATTACHMENT)
 
 
+@public
 async def consent_pressed(update: Update, context: BotContext) -> str | int:
     """`council:name:yes|no`."""
     user = update.effective_user
@@ -279,6 +286,7 @@ async def consent_pressed(update: Update, context: BotContext) -> str | int:
     return await _step(update, context, lambda s: service.set_consent(s, user.id, show, name), CONSENT)
 
 
+@public
 async def send_pressed(update: Update, context: BotContext) -> int | str:
     """`council:send`: the issue goes to the council."""
     _ = context.gettext
@@ -304,6 +312,7 @@ async def send_pressed(update: Update, context: BotContext) -> int | str:
     return END
 
 
+@public
 async def discard_pressed(update: Update, context: BotContext) -> int:
     """`council:discard`: drop the draft."""
     _ = context.gettext
@@ -317,6 +326,7 @@ async def discard_pressed(update: Update, context: BotContext) -> int:
     return END
 
 
+@public
 async def wrong_kind(update: Update, context: BotContext) -> None:
     """Something the current step cannot take."""
     _ = context.gettext
@@ -335,6 +345,7 @@ def _line(_: Gettext, issue: CouncilIssue, supporters: int) -> str:
     )
 
 
+@public
 async def list_pressed(update: Update, context: BotContext) -> None:
     """`council:list:<offset>`: open issues, most supported first."""
     _ = context.gettext
@@ -426,11 +437,13 @@ async def _show_issue(update: Update, context: BotContext, issue_id: int, note: 
     await answer(update, (f"<i>{note}</i>\n\n" if note else "") + text, _public_markup(_, seen))
 
 
+@public
 async def view_pressed(update: Update, context: BotContext) -> None:
     """`council:view:<id>`."""
     await _show_issue(update, context, _id(update))
 
 
+@public
 async def support_pressed(update: Update, context: BotContext) -> None:
     """`council:sup:<id>`: one tap, once per person."""
     _ = context.gettext
@@ -453,6 +466,7 @@ async def support_pressed(update: Update, context: BotContext) -> None:
     await _show_issue(update, context, issue_id, note)
 
 
+@public
 async def mine_pressed(update: Update, context: BotContext) -> None:
     """`council:mine` and the list of the member's own issues."""
     _ = context.gettext
@@ -885,7 +899,9 @@ def schedule(application: BotApplication) -> None:
 def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
     """The raise form, the staff answer step, and the council's buttons and commands."""
     other = MessageHandler(~filters.COMMAND & ~filters.UpdateType.EDITED, wrong_kind)
-    text = filters.TEXT & ~filters.COMMAND
+    text = (
+        filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED
+    )  # an edit of an old message is no answer
     return [
         conversation(
             STAFF_NAME,

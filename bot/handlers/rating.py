@@ -14,7 +14,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from bot.context import BotContext
 from bot.formatting import fa_digits, isolate_ltr
 from bot.handlers.common import answer, button, esc, keyboard
-from bot.handlers.guards import admin_only
+from bot.handlers.guards import admin_only, public
 from bot.handlers.menu import HOME, MenuItem
 from bot.i18n import N_, Gettext
 from bot.services import rating as service
@@ -190,6 +190,7 @@ async def show_scorecard(
     )
 
 
+@public
 async def card_pressed(update: Update, context: BotContext) -> None:
     """`rating:card:<association_id>[:<period>]`."""
     data = update.callback_query.data if update.callback_query is not None else None
@@ -238,11 +239,13 @@ async def show_ranking(update: Update, context: BotContext, period: str | None =
     await answer(update, "\n".join(lines), keyboard(rows))
 
 
+@public
 async def ranking_entry(update: Update, context: BotContext) -> None:
     """The menu item and /ratings."""
     await show_ranking(update, context)
 
 
+@public
 async def rank_pressed(update: Update, context: BotContext) -> None:
     """`rating:rank:<period>`."""
     data = update.callback_query.data if update.callback_query is not None else None
