@@ -30,6 +30,7 @@ from bot.formatting import fa_digits, fa_number, isolate_ltr, jalali_datetime
 from bot.handlers.common import answer, button, esc, keyboard
 from bot.handlers.guards import staff_only
 from bot.i18n import N_, Gettext
+from bot.services import audiences
 from bot.services import broadcasts as control
 from bot.services import sender as sender_service
 from bot.services.errors import DomainError
@@ -53,6 +54,7 @@ KIND = {
     "news": N_("News"),
     "announcement": N_("Announcement"),
     "reminder": N_("Course reminder"),
+    "council": N_("Dialogue council"),
 }
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -195,8 +197,18 @@ def render_report(_: Gettext, broadcast: Broadcast, report: Report, rate: float)
     if broadcast.not_before is not None and report.status == PENDING:
         lines.append(_("Starts at {when}").format(when=jalali_datetime(broadcast.not_before)))
     if broadcast.audience:
-        lines.append(_("Audience: {audience}").format(audience=isolate_ltr(esc(broadcast.audience))))
+        lines.append(_("Audience: {audience}").format(audience=_audience(_, broadcast.audience)))
     return "\n".join(lines)
+
+
+def _audience(_: Gettext, spec: str) -> str:
+    """`members:5` as «Members of an association (۵)»; an unknown spec shown as it is, escaped."""
+    try:
+        chosen = audiences.parse(spec)
+    except DomainError:
+        return isolate_ltr(esc(spec))
+    label = _(audiences.REGISTRY[chosen.kind].label)
+    return label if chosen.association_id is None else f"{label} ({fa_digits(chosen.association_id)})"
 
 
 def control_markup(_: Gettext, broadcast_id: int, status: str) -> InlineKeyboardMarkup | None:
