@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, date, datetime, time
 from typing import Literal
@@ -114,3 +115,8 @@ def parse_jalali(text: str, tz: str = TEHRAN) -> datetime:
         return datetime.combine(day, clock, tzinfo=ZoneInfo(tz)).astimezone(UTC)
     except OverflowError:
         raise JalaliParseError("date", text) from None
+
+
+def strip_html(html_text: str) -> str:
+    """The text a reader sees of Telegram HTML: tags removed, entities unescaped (for length limits)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", html_text))

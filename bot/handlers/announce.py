@@ -14,7 +14,7 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
-from bot.formatting import fa_number
+from bot.formatting import fa_number, strip_html
 from bot.handlers.broadcasts import start_progress
 from bot.handlers.common import END, answer, button, columns, conversation, keyboard
 from bot.handlers.guards import staff_only
@@ -105,19 +105,12 @@ async def media_step(update: Update, context: BotContext) -> str:
     try:
         async with context.session() as session, session.begin():
             draft = await announcements.current_draft(session, context.staff.user_id)
-            plain = len(_plain(draft.text))
+            plain = len(strip_html(draft.text))
             await announcements.set_media(session, context.staff.user_id, kind, file_id, plain)
     except DomainError as exc:
         await answer(update, _error(_, exc), keyboard([[button(_("No attachment"), "ann:nomedia")]]))
         return MEDIA
     return await ask_kind(update, context)
-
-
-def _plain(html_text: str) -> str:
-    import html
-    import re
-
-    return html.unescape(re.sub(r"<[^>]+>", "", html_text))
 
 
 async def ask_kind(update: Update, context: BotContext) -> str:
