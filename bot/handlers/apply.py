@@ -24,6 +24,7 @@ from bot.handlers import review
 from bot.handlers.common import END, advance, answer, button, columns, conversation, esc, keyboard
 from bot.handlers.guards import public
 from bot.handlers.menu import HOME, MenuItem
+from bot.handlers.profile import PERSON_ERRORS
 from bot.i18n import N_, Gettext
 from bot.services import applications as service
 from bot.services import eligibility
@@ -61,19 +62,7 @@ QUESTIONS = {
     ),
 }
 ERRORS = {
-    "name_too_short": N_("That name is too short. Please type your first and last name."),
-    "name_too_long": N_("That name is too long (at most 100 letters)."),
-    "name_not_letters": N_("A name may contain only letters and spaces. Please type it again."),
-    "city_too_short": N_("That city name is too short."),
-    "city_too_long": N_("That city name is too long (at most 60 letters)."),
-    "city_not_letters": N_("A city name may contain only letters and spaces."),
-    "national_id": N_(
-        "That is not a valid national ID. It has 10 digits, like ۰۰۱۲۳۴۵۶۷۸. Please check it and type it again."
-    ),
-    "mobile": N_(
-        "That is not a valid Iranian mobile number. It looks like 0912 345 6789. Please type it again."
-    ),
-    "not_own_contact": N_("Please share your own number with the button, or type it."),
+    **PERSON_ERRORS,
     "business_name_too_short": N_("That business name is too short. Please type it again."),
     "business_name_too_long": N_("That business name is too long (at most 100 letters)."),
     "business_name_no_letters": N_("A business name needs some letters. Please type it again."),

@@ -38,7 +38,8 @@ LABELS = {
     "mobile": N_("Mobile"),
     "city": N_("City"),
 }
-ERRORS = {
+# The answers about a person, shared with the membership form (bot/handlers/apply.py).
+PERSON_ERRORS = {
     "name_too_short": N_("That name is too short. Please type your first and last name."),
     "name_too_long": N_("That name is too long (at most 100 letters)."),
     "name_not_letters": N_("A name may contain only letters and spaces. Please type it again."),
@@ -53,6 +54,7 @@ ERRORS = {
     ),
     "not_own_contact": N_("Please share your own number with the button, or type it."),
 }
+ERRORS = PERSON_ERRORS
 
 
 def _error_text(_: Gettext, field: str, exc: DomainError | ValidationError) -> str:
