@@ -10,15 +10,19 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from sqlalchemy.pool import NullPool
 from telegram import Update
+from telegram.error import InvalidToken, NetworkError
 
 from bot.config import Settings, SettingsError, load_settings
+from bot.context import BotApplication
 from bot.i18n import CatalogMissing, load_translations
 from bot.logs import configure_logging
 from db.lock import LockHeld, PollerLock
 
 EXIT_CONFIG = 2
 EXIT_LOCKED = 3
+EXIT_UNREACHABLE = 4
 STANDBY_POLL_SECONDS = 1.0
 log = logging.getLogger("bot")
 
@@ -33,6 +37,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (SettingsError, CatalogMissing) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    except InvalidToken:
+        print(
+            "error: TELEGRAM_BOT_TOKEN was refused by the Bot API; check it with @BotFather", file=sys.stderr
+        )
+        return EXIT_CONFIG
+    except NetworkError as exc:
+        print(f"error: cannot reach the Bot API at TELEGRAM_API_BASE_URL: {exc}", file=sys.stderr)
+        return EXIT_UNREACHABLE
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -145,50 +157,91 @@ def _check(_args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-def _run(_args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace) -> int:
     from db.migrate import upgrade
 
     settings = _prepare(require_token=True)
     load_translations()
     upgrade(settings.database_url)
-    return asyncio.run(serve(settings))
+    return asyncio.run(serve(settings, standby=args.standby))
 
 
-async def serve(settings: Settings) -> int:
-    """Take the poller lock, then poll until SIGINT/SIGTERM; returns the exit code."""
-    from bot.app import build_application, publish_commands
-    from bot.seed import seed_if_empty
+async def serve(settings: Settings, *, standby: bool = False) -> int:
+    """Take the poller lock (or wait for it as a standby), then run until SIGINT/SIGTERM."""
+    from bot.app import build_application
+    from db.session import create_engine
 
-    application = build_application(settings)
-    lock = PollerLock(application.bot_data.engine)
-    try:
-        await lock.acquire()
-    except LockHeld as exc:
-        print(
-            f"error: another instance of the bot is already running on this database ({exc})", file=sys.stderr
-        )
-        await application.bot_data.engine.dispose()
-        return EXIT_LOCKED
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    lock_engine = create_engine(settings.database_url, poolclass=NullPool)
+    lock = PollerLock(lock_engine)
     try:
-        async with application:
-            await seed_if_empty(application.bot_data.sessionmaker)
-            await publish_commands(application)
+        if not await _take_lock(lock, standby, stop):
+            return 0
+        # Built only now: a standby must load conversation state after the active one has gone.
+        application = build_application(settings)
+        try:
+            await _serve(application, settings, stop)
+        finally:
+            await application.bot_data.engine.dispose()
+    except LockHeld as exc:
+        print(
+            f"error: another instance of the bot is already running on this database ({exc})", file=sys.stderr
+        )
+        return EXIT_LOCKED
+    finally:
+        await lock.release()
+        await lock_engine.dispose()
+    return 0
+
+
+async def _take_lock(lock: PollerLock, standby: bool, stop: asyncio.Event) -> bool:
+    """True once the lock is ours; False if asked to stop while waiting. LockHeld unless standby."""
+    waiting = False
+    while True:
+        try:
+            await lock.acquire()
+            if waiting:
+                log.info("standby: the active instance is gone; taking over")
+            return True
+        except LockHeld:
+            if not standby:
+                raise
+            if not waiting:
+                log.info("standby: another instance is active; waiting to take over")
+                waiting = True
+        try:
+            await asyncio.wait_for(stop.wait(), STANDBY_POLL_SECONDS)
+            return False
+        except TimeoutError:
+            continue
+
+
+async def _serve(application: BotApplication, settings: Settings, stop: asyncio.Event) -> None:
+    from bot.app import publish_commands
+    from bot.seed import seed_if_empty
+    from bot.webhook import WebhookServer
+
+    async with application:
+        await seed_if_empty(application.bot_data.sessionmaker)
+        await publish_commands(application)
+        webhook = WebhookServer(application, settings) if settings.webhook_url else None
+        if webhook is not None:
+            await webhook.start()
+        else:
             assert application.updater is not None
             await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
-            await application.start()
             log.info("polling %s", settings.telegram_api_base_url)
-            await stop.wait()
-            log.info("stopping")
+        await application.start()
+        await stop.wait()
+        log.info("stopping")
+        if webhook is not None:
+            await webhook.stop()
+        elif application.updater is not None:
             await application.updater.stop()
-            await application.stop()
-    finally:
-        await application.bot_data.engine.dispose()
-        await lock.release()
-    return 0
+        await application.stop()
 
 
 if __name__ == "__main__":

@@ -28,8 +28,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine; on SQLite with WAL, foreign keys, a busy timeout and BEGIN IMMEDIATE."""
     ensure_sqlite_folder(url)
     if not is_sqlite(url):
-        kwargs.setdefault("pool_size", 10)
-        kwargs.setdefault("max_overflow", 20)
+        if "poolclass" not in kwargs:
+            kwargs.setdefault("pool_size", 10)
+            kwargs.setdefault("max_overflow", 20)
         kwargs.setdefault("pool_pre_ping", True)
         return create_async_engine(url, **kwargs)
     engine = create_async_engine(url, **kwargs)

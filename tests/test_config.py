@@ -104,3 +104,15 @@ def test_migrate_and_check(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "up to date" in result.stdout
     assert "catalog: fa loaded" in result.stdout
+
+
+def test_unreachable_bot_api_is_one_line(tmp_path: Path) -> None:
+    env = {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot",  # nothing listens on the discard port
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/bot.db",
+    }
+    result = _run_bot(tmp_path, env, "run")
+    assert result.returncode == 4
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("error: cannot reach the Bot API")

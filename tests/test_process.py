@@ -120,7 +120,28 @@ async def test_start_kill_9_and_resume(
 async def test_standby_takes_over_when_the_active_instance_dies(
     server: FakeBotAPIServer, database_url: str, tmp_path: Path, bots: list[BotProcess]
 ) -> None:
+    from collections import Counter
+
+    from bot.services import outbox
+    from db.models import User
+    from db.session import create_engine, create_sessionmaker
+
     state = server.state
+    recipients = list(range(7700, 7820))
+    engine = create_engine(database_url)
+    try:
+        async with create_sessionmaker(engine)() as session, session.begin():
+            session.add_all([User(id=i, first_name="عضو") for i in recipients])
+            await session.flush()
+            await outbox.create_broadcast(
+                session, kind="announcement", text="جلسهٔ اعضا", recipients=recipients
+            )
+    finally:
+        await engine.dispose()
+
+    def copies() -> Counter[int | str | None]:
+        return Counter(c.chat_id for c in state.calls_to("sendMessage", ok=True) if c.chat_id in recipients)
+
     active, standby = BotProcess(server, database_url, tmp_path), BotProcess(server, database_url, tmp_path)
     bots += [active, standby]
     await active.start()
@@ -131,9 +152,15 @@ async def test_standby_takes_over_when_the_active_instance_dies(
     user.send("امید باقری")
     assert "کد ملی" in (await user.wait_for_reply()).content
     assert standby.process is not None and standby.process.returncode is None  # waiting, not exited
+    await state.wait_until(
+        lambda: sum(copies().values()) >= 20, STARTUP_TIMEOUT
+    )  # the broadcast is under way
 
     await active.kill()
     user.send("0499370899")
     assert "شمارهٔ همراه" in (await user.wait_for_reply(STARTUP_TIMEOUT)).content
     # Exactly one answer to that update: the standby took over, nobody answered twice.
     assert len([m for m in user.messages if "شمارهٔ همراه" in m.content]) == 1
+    # The standby finishes the broadcast: everyone but the batch in flight at the kill, nobody twice.
+    await state.wait_until(lambda: sum(copies().values()) >= len(recipients) - 10, 60)
+    assert max(copies().values()) == 1
