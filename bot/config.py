@@ -115,7 +115,7 @@ class Settings(BaseSettings):
         if not text:
             return frozenset()
         parts = [p.strip() for p in text.split(",") if p.strip()]
-        if not all(p.isdigit() for p in parts):
+        if not all(p.isdecimal() for p in parts):
             raise ValueError("must be Telegram user ids separated by commas, e.g. 12345,67890")
         return frozenset(int(p) for p in parts)
 

@@ -220,3 +220,11 @@ async def test_founding_interest_only_for_forming(sim: Simulator, app: BotApplic
     await user.press_data(f"dir:found:{active}")
     assert await _interests(app) == 0
     assert "دیگر در حال تشکیل نیست" in user.last_text
+
+
+async def test_search_with_a_superscript_digit(sim: Simulator) -> None:
+    """'¹' is a digit to str.isdigit() but not a number to int(): found by the fuzzer."""
+    user = sim.user(4801)
+    await user.command("/search", "¹")
+    assert user.last_text
+    sim.assert_no_errors()

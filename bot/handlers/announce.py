@@ -164,7 +164,7 @@ async def audience_step(update: Update, context: BotContext) -> str:
     assert query is not None
     parts = (query.data or "").split(":")
     target = parts[3] if len(parts) > 3 else ""
-    audience = audiences.Audience(parts[2], int(target) if target.isdigit() else None)
+    audience = audiences.Audience(parts[2], int(target) if target.isdecimal() else None)
     return await _choose(update, context, audience)
 
 

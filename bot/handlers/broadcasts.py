@@ -308,7 +308,7 @@ async def list_broadcasts(update: Update, context: BotContext) -> None:
 def _id_of(update: Update) -> int | None:
     data = update.callback_query.data if update.callback_query is not None else None
     tail = (data or "").rsplit(":", 1)[-1]
-    return int(tail) if tail.isdigit() else None
+    return int(tail) if tail.isdecimal() else None
 
 
 async def _show(update: Update, context: BotContext, broadcast_id: int, note: str = "") -> None:

@@ -93,7 +93,7 @@ def status_label(_: Gettext, status: str) -> str:
 def _id(update: Update, position: int = 2) -> int:
     data = update.callback_query.data if update.callback_query is not None else None
     parts = (data or "").split(":")
-    return int(parts[position]) if len(parts) > position and parts[position].isdigit() else 0
+    return int(parts[position]) if len(parts) > position and parts[position].isdecimal() else 0
 
 
 async def notify(context: BotContext, user_id: int, text: str) -> bool:

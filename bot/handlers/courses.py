@@ -81,7 +81,7 @@ async def association_courses(update: Update, context: BotContext) -> None:
     query = update.callback_query
     parts = (query.data if query and query.data else "").split(":")
     association_id = _number(":".join(parts[:3]))
-    page = int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else 0
+    page = int(parts[3]) if len(parts) > 3 and parts[3].isdecimal() else 0
     await _list(update, context, page=page, association_id=association_id)
 
 

@@ -408,7 +408,7 @@ async def assign_value(update: Update, context: BotContext) -> object:
     message = update.effective_message
     assert message is not None and message.text is not None
     raw = normalize_numeric(message.text)
-    if not raw.isdigit() or len(raw) > 15:
+    if not raw.isdecimal() or len(raw) > 15:
         await answer(update, _("Please type the user id as digits, e.g. 123456789."))
         return ASSIGN
     try:

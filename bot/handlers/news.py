@@ -75,8 +75,8 @@ def _parse_view(data: str) -> tuple[int | None, int]:
     """`news:page:<all|id>:<page>` → (association id or None, page)."""
     parts = data.split(":")
     target = parts[2] if len(parts) > 2 else ALL
-    page = int(parts[3]) if len(parts) > 3 and parts[3].isdigit() else 0
-    return (int(target) if target.isdigit() else None), page
+    page = int(parts[3]) if len(parts) > 3 and parts[3].isdecimal() else 0
+    return (int(target) if target.isdecimal() else None), page
 
 
 @public
@@ -190,8 +190,8 @@ async def open_item(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     parts = (query.data or "").split(":")
-    news_id = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else 0
-    back = parts[3] if len(parts) > 3 and (parts[3].isdigit() or parts[3] == ALL) else ALL
+    news_id = int(parts[2]) if len(parts) > 2 and parts[2].isdecimal() else 0
+    back = parts[3] if len(parts) > 3 and (parts[3].isdecimal() or parts[3] == ALL) else ALL
     try:
         async with context.session() as session:
             item = await news_service.get_published(session, news_id)
@@ -231,7 +231,7 @@ async def toggle_subscription(update: Update, context: BotContext) -> None:
     assert query is not None and user is not None
     parts = (query.data or "").split(":")
     action, target = parts[1], parts[2] if len(parts) > 2 else ALL
-    association_id = int(target) if target.isdigit() else None
+    association_id = int(target) if target.isdecimal() else None
     async with context.session() as session, session.begin():
         if association_id is not None and await session.get(Association, association_id) is None:
             await query.answer(_("That association was not found."), show_alert=True)
@@ -283,7 +283,7 @@ async def post_scope(update: Update, context: BotContext) -> str:
     target = (query.data or "").rsplit(":", 1)[-1]
     try:
         async with context.session() as session, session.begin():
-            await news_service.set_scope(session, context.staff, int(target) if target.isdigit() else None)
+            await news_service.set_scope(session, context.staff, int(target) if target.isdecimal() else None)
     except DomainError as exc:
         await query.answer(_error(_, exc), show_alert=True)
         return SCOPE

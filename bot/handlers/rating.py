@@ -195,7 +195,7 @@ async def card_pressed(update: Update, context: BotContext) -> None:
     """`rating:card:<association_id>[:<period>]`."""
     data = update.callback_query.data if update.callback_query is not None else None
     parts = (data or "").split(":")
-    if len(parts) < 3 or not parts[2].isdigit():
+    if len(parts) < 3 or not parts[2].isdecimal():
         return
     await show_scorecard(update, context, int(parts[2]), parts[3] if len(parts) > 3 else None)
 
@@ -277,7 +277,7 @@ def parse_indicator(_: Gettext, raw: str) -> str:
     word = normalize_input(raw).lower()
     if word in INDICATORS:
         return word
-    if word.isdigit() and 1 <= int(word) <= len(INDICATORS):
+    if word.isdecimal() and 1 <= int(word) <= len(INDICATORS):
         return INDICATORS[int(word) - 1]
     key = search_key(word)
     for indicator in INDICATORS:
@@ -295,13 +295,13 @@ async def rate_command(update: Update, context: BotContext) -> None:
     if message is None or user is None:
         return
     args = context.args or []
-    if len(args) < 4 or not normalize_input(args[0]).isdigit():
+    if len(args) < 4 or not normalize_input(args[0]).isdecimal():
         await message.reply_text(_usage(_))
         return
     association_id = int(normalize_input(args[0]))
     try:
         period = service.parse_period(args[1])
-        if len(args) == 7 and all(normalize_input(a).isdigit() for a in args[2:]):
+        if len(args) == 7 and all(normalize_input(a).isdecimal() for a in args[2:]):
             entries = [
                 (ind, service.clean_score(raw), "") for ind, raw in zip(INDICATORS, args[2:], strict=True)
             ]

@@ -483,7 +483,7 @@ async def export_command(update: Update, context: BotContext) -> int:
     """/export [association id]: CSV files of members and applications."""
     _ = context.gettext
     args = [normalize_numeric(a) for a in context.args or []]
-    if args and args[0].isdigit():
+    if args and args[0].isdecimal():
         await _export(update, context, int(args[0]))
         return END
     async with context.session() as session:

@@ -39,12 +39,12 @@ async def staff_command(update: Update, context: BotContext) -> None:
     if message is None:
         return
     args = [
-        normalize_numeric(a) if a[:1].isdigit() or a[:1] in "۰۱۲۳۴۵۶۷۸۹" else a for a in context.args or []
+        normalize_numeric(a) if a[:1].isdecimal() or a[:1] in "۰۱۲۳۴۵۶۷۸۹" else a for a in context.args or []
     ]
     action = args[0].lower() if args else ""
     if action == "list":
         text = await _list(context)
-    elif action in ("add", "remove") and len(args) >= 2 and args[1].isdigit():
+    elif action in ("add", "remove") and len(args) >= 2 and args[1].isdecimal():
         text = await _change(context, action, int(args[1]), args[2:])
     else:
         text = _usage(_)
@@ -87,13 +87,13 @@ async def _change(context: BotContext, action: str, telegram_id: int, rest: list
                     return _("{id} was not staff.").format(id=target)
                 return _("{id} is no longer staff.").format(id=target)
             scope = rest[0].lower() if rest else ""
-            if scope and scope != "admin" and not scope.isdigit():
+            if scope and scope != "admin" and not scope.isdecimal():
                 return _usage(_)
             await staff_service.add_staff(
                 session,
                 context.staff,
                 telegram_id,
-                association_id=int(scope) if scope.isdigit() else None,
+                association_id=int(scope) if scope.isdecimal() else None,
                 admin=scope == "admin",
             )
     except DomainError as exc:

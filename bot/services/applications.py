@@ -178,7 +178,7 @@ def _clean_years(text: str) -> int:
     digits = normalize_numeric(text)
     for word in ("سال", "years", "year"):
         digits = digits.replace(word, "")
-    if not digits.isdigit():
+    if not digits.isdecimal():
         raise InvalidAnswer("years_not_number")
     years = int(digits)
     if years > MAX_EXPERIENCE_YEARS:

@@ -171,7 +171,7 @@ def _plan_row(
     seen[key] = line
     target = by_key.get(key)
     wanted_id = normalize_numeric(cells.get("id", ""))
-    if target is None and wanted_id.isdigit() and int(wanted_id) in by_id:
+    if target is None and wanted_id.isdecimal() and int(wanted_id) in by_id:
         # A known id with a new name: a rename, unless the old name is also in this file.
         target = by_id[int(wanted_id)]
         if target.name_key in seen:

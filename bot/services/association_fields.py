@@ -97,7 +97,7 @@ def _number(field: str, raw: str, limit: int) -> int:
     digits = normalize_numeric(raw).replace(",", "").replace("٬", "")
     if not digits:
         return 0
-    if not digits.isdigit():
+    if not digits.isdecimal():
         raise InvalidField("not_a_number", field=field)
     value = int(digits)
     if value > limit:

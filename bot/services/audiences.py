@@ -72,7 +72,7 @@ def parse(spec: str) -> Audience:
     kind, _, rest = spec.partition(":")
     if kind not in REGISTRY:
         raise DomainError("unknown_audience")
-    if rest and not rest.isdigit():
+    if rest and not rest.isdecimal():
         raise DomainError("unknown_audience")
     return Audience(kind, int(rest) if rest else None)
 

@@ -155,7 +155,7 @@ def parse_amount(raw: str, high: int, what: str) -> int:
     text = to_ascii_digits(normalize_input(raw)).replace(",", "").replace("٬", "").replace(" ", "")
     if text in ("-", "—"):
         text = "0"
-    if not text.isdigit():
+    if not text.isdecimal():
         raise InvalidAnswer(f"{what}_not_number")
     value = int(text)
     if value > high:

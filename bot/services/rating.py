@@ -95,7 +95,7 @@ def _split(period: str) -> tuple[int, int | None]:
 def clean_score(raw: str | int) -> int:
     """A score 0–100 (Persian digits accepted)."""
     text = normalize_input(str(raw))
-    if not text.isdigit() or not MIN_SCORE <= int(text) <= MAX_SCORE:
+    if not text.isdecimal() or not MIN_SCORE <= int(text) <= MAX_SCORE:
         raise InvalidRating("score")
     return int(text)
 
