@@ -156,7 +156,7 @@ def _run(_args: argparse.Namespace) -> int:
 
 async def serve(settings: Settings) -> int:
     """Take the poller lock, then poll until SIGINT/SIGTERM; returns the exit code."""
-    from bot.app import build_application, publish_commands
+    from bot.app import build_application, freeze_startup_heap, publish_commands
     from bot.seed import seed_if_empty
 
     application = build_application(settings)
@@ -177,6 +177,7 @@ async def serve(settings: Settings) -> int:
         async with application:
             await seed_if_empty(application.bot_data.sessionmaker)
             await publish_commands(application)
+            freeze_startup_heap()
             assert application.updater is not None
             await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
             await application.start()

@@ -6,20 +6,20 @@ full speed plus a few replies a second exceeds the limit and Telegram answers 42
 message, or worse, to a person's reply).
 
 `OutgoingLimiter` is a python-telegram-bot rate limiter installed on the bot (bot/platform.py). It
-keeps one strict sliding window of the messages posted (the methods Telegram counts: send*, copy*,
-forward*) and:
-- lets an interactive reply go at once while the window has room for it, so people are answered
-  first; when the window is full (rare) the reply waits for the oldest entry to leave it;
-- lets a bulk message (sent inside `bulk()`: the outbox sender's transport) go only while the
-  window, replies included, is below the limit minus `reserve` (0 by default: waiting replies go
-  first anyway), and never while a reply waits.
-So a broadcast uses whatever the replies leave, and nothing the bot sends exceeds the limit.
+keeps one sliding window of the messages posted (the methods Telegram counts: send*, copy*,
+forward*):
+- an interactive reply is never held back, only counted: people are answered at once, however
+  many are writing (the bot's replies are not capped at 30/s; a busy bot answers hundreds);
+- a bulk message (sent inside `bulk()`: the outbox sender's transport) goes only while the window,
+  replies included, holds fewer than `limit - reserve`. The `reserve` (2) is the headroom for
+  replies that arrive while a broadcast runs at full speed.
+So a broadcast uses whatever the replies leave, and together they stay within the limit unless
+more than `reserve` replies land within the same few milliseconds.
 
 The window is `window + margin` long: a request reaches Telegram some milliseconds after we send it
 and those delays vary, so two sends our clock saw 1.0 s apart may arrive closer together. Measured
 against a fake Bot API enforcing a strict 30/s window (benchmarks/broadcast.py, 50 ms round trip):
-no margin drew 27 × 429 per 900 messages, 20 ms none; 50 ms leaves room for a busier machine and
-caps the bot at 30 / 1.05 s = 28.6 messages a second in all.
+no margin drew 27 × 429 per 900 messages, 20 ms none; 50 ms leaves room for a busier machine.
 """
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ class SendBudget:
         limit: int = 30,
         window: float = 1.0,
         margin: float = 0.05,
-        reserve: int = 0,
+        reserve: int = 2,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.limit = limit
@@ -70,7 +70,6 @@ class SendBudget:
         self.reserve = reserve
         self.clock = clock
         self._sent: deque[float] = deque()
-        self._replies_waiting = 0
 
     def _room(self, now: float) -> int:
         cutoff = now - self.span
@@ -82,23 +81,13 @@ class SendBudget:
         return max(0.001, self._sent[0] + self.span - now) if self._sent else 0.001
 
     async def take(self, *, bulk: bool = False) -> None:
-        """Wait until this message may go, and count it."""
+        """Count this message; a bulk one first waits until the window has room beyond the reserve."""
         if bulk:
             while True:
                 now = self.clock()
-                if self._replies_waiting == 0 and self._room(now) > self.reserve:
+                if self._room(now) > self.reserve:
                     break
                 await asyncio.sleep(self._until_free(now))
-        else:
-            now = self.clock()
-            if self._room(now) <= 0:
-                self._replies_waiting += 1
-                try:
-                    while self._room(now) <= 0:
-                        await asyncio.sleep(self._until_free(now))
-                        now = self.clock()
-                finally:
-                    self._replies_waiting -= 1
         self._sent.append(self.clock())
 
     @property
