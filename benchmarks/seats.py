@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import os
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -136,20 +137,38 @@ async def run(signups: int = 1000, seats: int = 50) -> dict[str, Any]:
 
 
 async def _on_postgres(target: SeatsTarget, url: str, seats: int, signups: int) -> dict[str, Any]:
-    """The same rush on PostgreSQL (the database must be migrated; users are inserted here)."""
-    from sqlalchemy import delete, insert
+    """The same rush on PostgreSQL, in a scratch database made (and migrated) on that server and
+    dropped afterwards, so the database named in the URL is left alone."""
+    from sqlalchemy import insert, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.ext.asyncio import create_async_engine
 
+    from db.migrate import upgrade
     from db.models import User
     from db.session import create_engine, create_sessionmaker
 
-    engine = create_engine(url)
-    sessionmaker = create_sessionmaker(engine)
-    user_ids = list(range(FIRST_USER, FIRST_USER + signups))
+    async def admin(statement: str) -> None:
+        engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text(statement))
+        finally:
+            await engine.dispose()
+
+    name = f"tashakkol_bench_{uuid.uuid4().hex[:10]}"
+    await admin(f'CREATE DATABASE "{name}"')
     try:
-        async with sessionmaker() as session, session.begin():
-            await session.execute(delete(User).where(User.id.in_(user_ids)))
-            await session.execute(insert(User), [{"id": i, "first_name": "کاربر"} for i in user_ids])
-        figures = await rush(target, sessionmaker, seats, user_ids)
+        scratch = make_url(url).set(database=name).render_as_string(hide_password=False)
+        await asyncio.to_thread(upgrade, scratch)
+        engine = create_engine(scratch)
+        sessionmaker = create_sessionmaker(engine)
+        user_ids = list(range(FIRST_USER, FIRST_USER + signups))
+        try:
+            async with sessionmaker() as session, session.begin():
+                await session.execute(insert(User), [{"id": i, "first_name": "کاربر"} for i in user_ids])
+            figures = await rush(target, sessionmaker, seats, user_ids)
+        finally:
+            await engine.dispose()
     finally:
-        await engine.dispose()
+        await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return {f"seats_postgres_{key}": value for key, value in figures.items()}
