@@ -31,7 +31,7 @@ BENCHMARKS: dict[str, tuple[Runner, dict[str, Any], dict[str, Any]]] = {
         {"users_on_record": 100_000, "conversations": 10_000, "warmup": 1_000},
         {"users_on_record": 100_000, "conversations": 2_000, "warmup": 500},
     ),
-    "menu": (menu.run, {"users": 50, "rounds": 40}, {"users": 50, "rounds": 10}),
+    "menu": (menu.run, {"users": 1_000, "rounds": 2}, {"users": 500, "rounds": 1}),
     "step": (step.run, {"users": 2_000, "sqlite_count": 5_000}, {"users": 500, "sqlite_count": 2_000}),
     "latency": (
         latency.run,
