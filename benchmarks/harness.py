@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import shutil
 import tempfile
 import time
@@ -24,7 +23,7 @@ from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler
 from telegram.ext import filters as ptb_filters
 
-from bot.app import build_application
+from bot.app import build_application, freeze_startup_heap
 from bot.config import Settings, load_settings
 from bot.context import BotApplication
 from db.migrate import upgrade
@@ -34,9 +33,9 @@ from tests.fakeapi.transport import FakeRequest
 
 TOKEN = "123456:BENCH-token-for-the-fake-api"
 ROUND_TRIP = 0.05  # seconds: the Bot API round trip the latency-bound benchmarks assume
-# Experiment switch (`--gc-freeze`): move everything alive after start-up out of the collector's
-# reach, as the bot could do at start; see docs/performance.md.
-GC_FREEZE = False
+# The bot freezes its start-up heap (bot/app.py `freeze_startup_heap`, called by `serve()` and
+# post_init); the rig does the same. `--no-gc-freeze` turns it off to measure the difference.
+GC_FREEZE = True
 
 _template: Path | None = None
 
@@ -141,8 +140,7 @@ async def real_app(*, latency: float = 0.0, running: bool = False) -> AsyncItera
         await app.initialize()
         sim = Simulator(app, api, capture_errors=True, wait_app_tasks=False)
         if GC_FREEZE:
-            gc.collect()
-            gc.freeze()
+            freeze_startup_heap()
         if running:
             await app.start()
         try:

@@ -3,8 +3,10 @@
 1,000 sign-ups arrive together for 50 seats; exactly 50 may be booked and the rest wait, however
 the transactions interleave (SQLite with BEGIN IMMEDIATE here; PostgreSQL too when
 TEST_DATABASE_URL is set). The seats service (`bot/services/seats.py`, the courses feature) is
-measured through `TARGET` once it is wired in below; until then the keys are null with a note,
-never made-up numbers.
+measured through `TARGET`: each sign-up is exactly what the course card's sign-up button runs,
+`seats.run(sessionmaker, lambda session: courses.sign_up(session, course_id, user_id))` (the queue
+and busy-retry of `seats.run`, the row lock, the checks, the conditional seat UPDATE, the waiting
+list ticket and position).
 """
 
 from __future__ import annotations
@@ -12,13 +14,20 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import os
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from benchmarks.harness import Timer, insert_users, real_app, watching_stalls
+from bot.services import courses as courses_service
+from bot.services import seats as seats_service
+from db.models import Course, Registration, utcnow
+from db.models.courses import OPEN, REGISTERED, WAITING
 
 FIRST_USER = 3_000_000
 
@@ -34,8 +43,50 @@ class SeatsTarget:
     count: Callable[[async_sessionmaker[AsyncSession], int], Awaitable[tuple[int, int]]]
 
 
-# Wired in by whoever lands bot/services/seats.py; None means not wired yet.
-TARGET: SeatsTarget | None = None
+async def _prepare(sessionmaker: async_sessionmaker[AsyncSession], capacity: int) -> int:
+    """An open course starting in ten days with `capacity` seats, as staff publish it."""
+    starts = utcnow().replace(second=0, microsecond=0) + timedelta(days=10)
+    async with sessionmaker() as session, session.begin():
+        course = Course(
+            title="کارگاه بسته‌بندی و برندسازی",
+            teacher="مریم رضایی",
+            starts_at=starts,
+            ends_at=starts + timedelta(hours=2),
+            place="کرمان، اتاق بازرگانی",
+            capacity=capacity,
+            status=OPEN,
+            fee_answered=True,
+            members_answered=True,
+        )
+        session.add(course)
+        await session.flush()
+        return course.id
+
+
+async def _sign_up(sessionmaker: async_sessionmaker[AsyncSession], course_id: int, user_id: int) -> bool:
+    """The sign-up button's code path (bot/handlers/courses.py `join`), without the reply."""
+    outcome = await seats_service.run(
+        sessionmaker, lambda session: courses_service.sign_up(session, course_id, user_id)
+    )
+    return not outcome.waiting
+
+
+async def _count(sessionmaker: async_sessionmaker[AsyncSession], course_id: int) -> tuple[int, int]:
+    """Seats booked and places on the waiting list, from the registrations (not the counter)."""
+    async with sessionmaker() as session:
+        rows = await session.execute(
+            select(Registration.status, func.count())
+            .where(Registration.course_id == course_id)
+            .group_by(Registration.status)
+        )
+        counts = {status: int(n) for status, n in rows.all()}
+        taken = await session.scalar(select(Course.taken).where(Course.id == course_id))
+    if taken != counts.get(REGISTERED, 0):
+        raise AssertionError(f"seat counter {taken} disagrees with {counts.get(REGISTERED, 0)} registrations")
+    return counts.get(REGISTERED, 0), counts.get(WAITING, 0)
+
+
+TARGET: SeatsTarget | None = SeatsTarget(prepare=_prepare, sign_up=_sign_up, count=_count)
 
 
 def target_status() -> str | None:
@@ -86,20 +137,38 @@ async def run(signups: int = 1000, seats: int = 50) -> dict[str, Any]:
 
 
 async def _on_postgres(target: SeatsTarget, url: str, seats: int, signups: int) -> dict[str, Any]:
-    """The same rush on PostgreSQL (the database must be migrated; users are inserted here)."""
-    from sqlalchemy import delete, insert
+    """The same rush on PostgreSQL, in a scratch database made (and migrated) on that server and
+    dropped afterwards, so the database named in the URL is left alone."""
+    from sqlalchemy import insert, text
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.ext.asyncio import create_async_engine
 
+    from db.migrate import upgrade
     from db.models import User
     from db.session import create_engine, create_sessionmaker
 
-    engine = create_engine(url)
-    sessionmaker = create_sessionmaker(engine)
-    user_ids = list(range(FIRST_USER, FIRST_USER + signups))
+    async def admin(statement: str) -> None:
+        engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+        try:
+            async with engine.connect() as connection:
+                await connection.execute(text(statement))
+        finally:
+            await engine.dispose()
+
+    name = f"tashakkol_bench_{uuid.uuid4().hex[:10]}"
+    await admin(f'CREATE DATABASE "{name}"')
     try:
-        async with sessionmaker() as session, session.begin():
-            await session.execute(delete(User).where(User.id.in_(user_ids)))
-            await session.execute(insert(User), [{"id": i, "first_name": "کاربر"} for i in user_ids])
-        figures = await rush(target, sessionmaker, seats, user_ids)
+        scratch = make_url(url).set(database=name).render_as_string(hide_password=False)
+        await asyncio.to_thread(upgrade, scratch)
+        engine = create_engine(scratch)
+        sessionmaker = create_sessionmaker(engine)
+        user_ids = list(range(FIRST_USER, FIRST_USER + signups))
+        try:
+            async with sessionmaker() as session, session.begin():
+                await session.execute(insert(User), [{"id": i, "first_name": "کاربر"} for i in user_ids])
+            figures = await rush(target, sessionmaker, seats, user_ids)
+        finally:
+            await engine.dispose()
     finally:
-        await engine.dispose()
+        await admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return {f"seats_postgres_{key}": value for key, value in figures.items()}

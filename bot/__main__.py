@@ -220,13 +220,14 @@ async def _take_lock(lock: PollerLock, standby: bool, stop: asyncio.Event) -> bo
 
 
 async def _serve(application: BotApplication, settings: Settings, stop: asyncio.Event) -> None:
-    from bot.app import publish_commands
+    from bot.app import freeze_startup_heap, publish_commands
     from bot.seed import seed_if_empty
     from bot.webhook import WebhookServer
 
     async with application:
         await seed_if_empty(application.bot_data.sessionmaker)
         await publish_commands(application)
+        freeze_startup_heap()
         webhook = WebhookServer(application, settings) if settings.webhook_url else None
         if webhook is not None:
             await webhook.start()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -44,7 +45,7 @@ def build_application(
         .context_types(CONTEXT_TYPES)
         .persistence(DatabasePersistence(sessionmaker))
         .concurrent_updates(processor)
-        .post_init(publish_commands)
+        .post_init(after_initialize)
         .post_shutdown(dispose_engine)
         .build()
     )
@@ -63,6 +64,20 @@ def build_application(
     processor.update_log = UpdateLog(sessionmaker)
     processor.on_flood = flood_notice(application)
     return application
+
+
+def freeze_startup_heap() -> None:
+    """Move everything alive after start-up (PTB, SQLAlchemy, Babel, the handlers...) out of the
+    garbage collector's reach, so a full collection scans only what the bot made since. Measured
+    (docs/performance.md): the longest collection pause went from ~115 ms to ~40 ms."""
+    gc.collect()
+    gc.freeze()
+
+
+async def after_initialize(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """post_init (run_polling / run_webhook): publish the commands, then freeze the start-up heap."""
+    await publish_commands(application)
+    freeze_startup_heap()
 
 
 async def publish_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

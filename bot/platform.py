@@ -15,6 +15,7 @@ from telegram.ext import Defaults, ExtBot
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.config import Settings
+from bot.outgoing import OutgoingLimiter
 
 _TAG = re.compile(r"<(/?)(\w+)([^>]*)>")
 _HREF = re.compile(r"""href\s*=\s*["']([^"']*)["']""")
@@ -67,4 +68,6 @@ def make_bot(
         request=request or HTTPXRequest(connection_pool_size=256),
         get_updates_request=get_updates_request or HTTPXRequest(connection_pool_size=1, read_timeout=30),
         defaults=defaults,
+        # One account of every message posted, shared by replies and broadcasts (bot/outgoing.py).
+        rate_limiter=OutgoingLimiter(),
     )

@@ -30,6 +30,7 @@ from bot.formatting import fa_digits, fa_number, isolate_ltr, jalali_datetime
 from bot.handlers.common import answer, button, esc, keyboard
 from bot.handlers.guards import staff_only
 from bot.i18n import N_, Gettext
+from bot.outgoing import OutgoingLimiter, bulk
 from bot.services import audiences
 from bot.services import broadcasts as control
 from bot.services import sender as sender_service
@@ -78,6 +79,10 @@ class SenderRunner:
                 self.sender.wake()
             return
         data = application.bot_data
+        limiter = application.bot.rate_limiter
+        if isinstance(limiter, OutgoingLimiter):
+            # The sender's global rate is the bot's whole budget: replies included.
+            limiter.budget.limit = max(1, int(self.config.global_rate))
         self.sender = Sender(
             data.sessionmaker,
             telegram_transport(application),
@@ -130,18 +135,23 @@ def telegram_transport(application: AnyApplication) -> sender_service.Transport:
     """Send one outbox message with the application's bot, translating Bot API errors for the sender."""
     bot = application.bot
 
+    async def post(chat_id: int, message: Message) -> None:
+        if message.media_kind == "photo" and message.media_file_id:
+            await bot.send_photo(
+                chat_id, message.media_file_id, caption=message.text or None, parse_mode=ParseMode.HTML
+            )
+        elif message.media_kind == "document" and message.media_file_id:
+            await bot.send_document(
+                chat_id, message.media_file_id, caption=message.text or None, parse_mode=ParseMode.HTML
+            )
+        else:
+            await bot.send_message(chat_id, message.text, parse_mode=ParseMode.HTML)
+
     async def send(chat_id: int, message: Message) -> None:
         try:
-            if message.media_kind == "photo" and message.media_file_id:
-                await bot.send_photo(
-                    chat_id, message.media_file_id, caption=message.text or None, parse_mode=ParseMode.HTML
-                )
-            elif message.media_kind == "document" and message.media_file_id:
-                await bot.send_document(
-                    chat_id, message.media_file_id, caption=message.text or None, parse_mode=ParseMode.HTML
-                )
-            else:
-                await bot.send_message(chat_id, message.text, parse_mode=ParseMode.HTML)
+            # Bulk: it yields to people's replies within the bot's one 30/s budget (bot/outgoing.py).
+            with bulk():
+                await post(chat_id, message)
         except RetryAfter as exc:
             raise sender_service.RateLimited(_seconds(exc.retry_after)) from exc
         except Forbidden as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import html
 from collections.abc import Callable, Coroutine, Sequence
@@ -52,23 +53,38 @@ async def answer(
     """Reply to a message, or (for a button press) edit the message that carried the button."""
     query = update.callback_query
     if query is not None:
-        await query.answer()
-        if edit and query.message is not None and isinstance(query.message, Message):
-            try:
-                edited = await query.message.edit_text(text, reply_markup=markup, parse_mode=ParseMode.HTML)
-            except BadRequest as exc:
-                reason = str(exc).lower()
-                if "not modified" in reason:
-                    return query.message
-                if not any(gone in reason for gone in _CANNOT_EDIT):
-                    raise
-                # The message is gone or too old to edit (or the button was forged): send instead.
-            else:
-                return edited if isinstance(edited, Message) else query.message
+        message = query.message
+        if edit and isinstance(message, Message):
+            # Both at once: one round trip per press instead of two (Telegram needs no order here).
+            answered, edited = await asyncio.gather(
+                query.answer(), _edit(message, text, markup), return_exceptions=True
+            )
+            for outcome in (answered, edited):
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            if isinstance(edited, Message):
+                return edited
+            # The message is gone or too old to edit (or the button was forged): send instead.
+        else:
+            await query.answer()
     chat = update.effective_chat
     if chat is None:
         return None
     return await chat.send_message(text, reply_markup=markup, parse_mode=ParseMode.HTML)
+
+
+async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> Message | None:
+    """Edit the pressed message; None when it cannot be edited any more."""
+    try:
+        edited = await message.edit_text(text, reply_markup=markup, parse_mode=ParseMode.HTML)
+    except BadRequest as exc:
+        reason = str(exc).lower()
+        if "not modified" in reason:
+            return message
+        if not any(gone in reason for gone in _CANNOT_EDIT):
+            raise
+        return None
+    return edited if isinstance(edited, Message) else message
 
 
 def conversation_key(update: Update) -> tuple[int, int]:
