@@ -31,6 +31,7 @@ class UpdateLog:
         self._delay = delay
         self._pending: list[int] = []
         self._wake = asyncio.Event()
+        self._flushing = asyncio.Lock()  # never cancel the writer in the middle of a transaction
         self._writer: asyncio.Task[None] | None = None
 
     async def recent(self) -> list[int]:
@@ -63,6 +64,10 @@ class UpdateLog:
 
     async def flush(self) -> None:
         """Write every pending id now, and forget ids far older than the ones kept."""
+        async with self._flushing:
+            await self._flush()
+
+    async def _flush(self) -> None:
         if not self._pending:
             return
         batch, self._pending = self._pending, []
@@ -84,7 +89,8 @@ class UpdateLog:
     async def close(self) -> None:
         """Stop the writer and write what is pending (on shutdown)."""
         if self._writer is not None and not self._writer.done():
-            self._writer.cancel()
+            async with self._flushing:  # wait out a batch being written, then stop the writer
+                self._writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._writer
         await self.flush()
