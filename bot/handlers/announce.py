@@ -14,7 +14,7 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
-from bot.formatting import fa_number, strip_html
+from bot.formatting import fa_number
 from bot.handlers.broadcasts import start_progress
 from bot.handlers.common import END, answer, button, columns, conversation, keyboard
 from bot.handlers.guards import staff_only
@@ -104,9 +104,7 @@ async def media_step(update: Update, context: BotContext) -> str:
     kind, file_id = media if media is not None else (None, None)
     try:
         async with context.session() as session, session.begin():
-            draft = await announcements.current_draft(session, context.staff.user_id)
-            plain = len(strip_html(draft.text))
-            await announcements.set_media(session, context.staff.user_id, kind, file_id, plain)
+            await announcements.set_media(session, context.staff.user_id, kind, file_id)
     except DomainError as exc:
         await answer(update, _error(_, exc), keyboard([[button(_("No attachment"), "ann:nomedia")]]))
         return MEDIA

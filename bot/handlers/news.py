@@ -13,7 +13,7 @@ from telegram.constants import ParseMode
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.context import BotContext
-from bot.formatting import fa_digits, fa_number, jalali_date, strip_html
+from bot.formatting import fa_digits, fa_number, jalali_date
 from bot.handlers.broadcasts import start_progress
 from bot.handlers.common import END, answer, button, columns, conversation, esc, keyboard
 from bot.handlers.guards import current_scope, public, staff_only
@@ -345,9 +345,7 @@ async def post_media(update: Update, context: BotContext) -> str:
     kind, file_id = media if media is not None else (None, None)
     try:
         async with context.session() as session, session.begin():
-            draft = await news_service.current_draft(session, context.staff.user_id)
-            plain = len(strip_html(draft.text))
-            await news_service.set_media(session, context.staff.user_id, kind, file_id, plain)
+            await news_service.set_media(session, context.staff.user_id, kind, file_id)
     except DomainError as exc:
         await answer(update, _error(_, exc), keyboard([[button(_("No attachment"), "newspost:nomedia")]]))
         return MEDIA

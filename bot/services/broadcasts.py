@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.formatting import strip_html
 from bot.services import audiences
 from bot.services.errors import DomainError, NotAllowed, NotFound
 from bot.services.sender import Report, report
@@ -67,14 +68,14 @@ async def set_text(session: AsyncSession, author_id: int, html_text: str, plain_
 
 
 async def set_media(
-    session: AsyncSession, author_id: int, kind: str | None, file_id: str | None, plain_length: int
+    session: AsyncSession, author_id: int, kind: str | None, file_id: str | None
 ) -> Broadcast:
     """Attach a photo or document (the text becomes its caption), or nothing."""
     draft = await current_draft(session, author_id)
     if kind is not None:
         if kind not in ("photo", "document") or not file_id:
             raise InvalidAnnouncement("bad_media")
-        if plain_length > CAPTION_LIMIT:
+        if len(strip_html(draft.text)) > CAPTION_LIMIT:
             raise InvalidAnnouncement("too_long_for_media", limit=CAPTION_LIMIT)
     draft.media_kind = kind
     draft.media_file_id = file_id if kind is not None else None

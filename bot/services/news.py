@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
+from bot.formatting import strip_html
 from bot.services import audiences, outbox, subscriptions
 from bot.services.errors import DomainError, NotAllowed, NotFound
 from bot.services.staff import StaffScope
@@ -98,15 +99,13 @@ async def set_text(session: AsyncSession, author_id: int, html_text: str, plain_
     return draft
 
 
-async def set_media(
-    session: AsyncSession, author_id: int, kind: str | None, file_id: str | None, plain_length: int
-) -> NewsItem:
+async def set_media(session: AsyncSession, author_id: int, kind: str | None, file_id: str | None) -> NewsItem:
     """Attach a photo or document (or nothing); with media the whole item must fit one caption."""
     draft = await current_draft(session, author_id)
     if kind is not None:
         if kind not in MEDIA_KINDS or not file_id:
             raise InvalidNews("bad_media")
-        if plain_length + len(draft.title) > CAPTION_LIMIT:
+        if len(strip_html(draft.text)) + len(draft.title) > CAPTION_LIMIT:
             raise InvalidNews("too_long_for_media", limit=CAPTION_LIMIT)
     draft.media_kind = kind
     draft.media_file_id = file_id if kind is not None else None
