@@ -12,16 +12,17 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
-from bot import handlers, observe
+from bot import delivery, observe, registry
 from bot.config import Settings
 from bot.context import CONTEXT_TYPES, BotApplication
+from bot.handlers.broadcasts import show_progress
 from bot.handlers.limits import flood_notice
 from bot.i18n import load_translations
 from bot.platform import make_bot
 from bot.processing import PerUserUpdateProcessor
 from bot.services.users import SeenCache
 from db.persistence import DatabasePersistence
-from db.session import create_engine, create_sessionmaker
+from db.session import create_engine, create_reader, create_sessionmaker
 from db.update_log import UpdateLog
 
 log = logging.getLogger(__name__)
@@ -53,9 +54,12 @@ def build_application(
     data.settings = settings
     data.engine = engine
     data.sessionmaker = sessionmaker
+    data.reader = create_reader(engine)
     data.translations = translations
     data.seen = SeenCache()
-    data.menu = handlers.register(application)
+    data.delivery = delivery.Delivery(application, on_progress=show_progress)
+    data.menu = registry.register(application)
+    delivery.schedule(application)
     observe.instrument(application)
     processor.log_key = settings.telegram_bot_token
     # Save conversation state right after each update, before the same user's next one runs.
@@ -82,7 +86,7 @@ async def after_initialize(application: Application[Any, Any, Any, Any, Any, Any
 
 async def publish_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """setMyCommands with Persian descriptions (for Persian clients and as the default)."""
-    commands = handlers.bot_commands(application.bot_data.translations.gettext)
+    commands = registry.bot_commands(application.bot_data.translations.gettext)
     try:
         await application.bot.set_my_commands(commands)
         await application.bot.set_my_commands(commands, language_code="fa")

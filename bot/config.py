@@ -20,6 +20,7 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/tashakkol.db"
 _TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{10,}$")
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$")
 _SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
+_PHONE = re.compile(r"^\+?[0-9][0-9 ()-]{3,22}[0-9]$")
 
 
 class SettingsError(Exception):
@@ -47,6 +48,8 @@ class Settings(BaseSettings):
     webhook_secret: str = Field(default="", repr=False)
     # Updates a second one user may send before the bot paces them (0: no pacing).
     user_rate_limit: float = Field(default=10.0, ge=0)
+    # The chamber associations office's phone number, shown in the welcome and help when set.
+    chamber_phone: str = ""
     # Weights of the five rating indicators (governance, policy, membership, regulation, services).
     rating_weights: Annotated[tuple[float, float, float, float, float], NoDecode] = (1.0, 1.0, 1.0, 1.0, 1.0)
 
@@ -79,6 +82,14 @@ class Settings(BaseSettings):
             raise ValueError(
                 "must be an https:// URL the Bot API can reach (e.g. https://bot.example.ir/telegram)"
             )
+        return value
+
+    @field_validator("chamber_phone")
+    @classmethod
+    def _phone(cls, value: str) -> str:
+        value = value.strip()
+        if value and not _PHONE.match(value):
+            raise ValueError("must be a phone number such as 034-3222 3344 or +98 34 3222 3344")
         return value
 
     @field_validator("webhook_secret")

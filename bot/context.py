@@ -1,21 +1,38 @@
-"""The typed context every handler receives: database sessions, settings and gettext in one place."""
+"""The typed context every handler receives: units of work, settings and gettext in one place.
+
+`context.transaction()` is one unit of work: a session in one write transaction, committed at the
+end; work registered with `before_commit` joins it (the form engine writes the conversation state
+there) and `after_commit` runs once it is durable (the outbox sender is woken when the transaction
+queued a message). `context.reading()` is a read-only session that never takes SQLite's write lock.
+Handlers talk to the Bot API only after these blocks end; a test fails on any request made while a
+transaction is open.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
 
+from babel.support import Translations
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
+from bot.config import Settings
 from bot.i18n import Gettext
+from bot.kit.menu import Menu
+from bot.services.outbox import OUTBOX_TOUCHED
+from bot.services.staff import StaffScope
+from bot.services.users import SeenCache
 
-if TYPE_CHECKING:
-    from babel.support import Translations
+BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
+AfterCommit = Callable[[], None]
 
-    from bot.config import Settings
-    from bot.handlers.menu import Menu
-    from bot.services.staff import StaffScope
-    from bot.services.users import SeenCache
+
+class Waker(Protocol):
+    """Something to tell that new outbox messages were committed (the delivery runtime)."""
+
+    def wake(self) -> None: ...
 
 
 class BotData:
@@ -24,20 +41,57 @@ class BotData:
     settings: Settings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    reader: async_sessionmaker[AsyncSession]
     translations: Translations
     seen: SeenCache
     menu: Menu
+    delivery: Waker
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
-    """CallbackContext with typed access to what handlers need."""
+    """CallbackContext with typed access to what handlers need (one context per handler call)."""
 
-    # Set by the staff guard for the update being handled (a context lives for one update).
+    # Set by the staff guard for the update being handled.
     staff: StaffScope
 
+    def __init__(self, application: Any, chat_id: int | None = None, user_id: int | None = None) -> None:
+        super().__init__(application, chat_id, user_id)
+        self._before: list[BeforeCommit] = []
+        self._after: list[AfterCommit] = []
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: everything in the block commits together, or nothing does."""
+        self._before, self._after = [], []
+        async with self.bot_data.sessionmaker() as session:
+            async with session.begin():
+                yield session
+                for hook in self._before:
+                    await hook(session)
+            touched = bool(session.info.get(OUTBOX_TOUCHED))
+        after, self._before, self._after = self._after, [], []
+        for done in after:
+            done()
+        if touched:
+            self.bot_data.delivery.wake()
+
     def session(self) -> AsyncSession:
-        """A new database session; the handler owns its transaction (`async with s, s.begin()`)."""
+        """A new session whose transaction the caller manages (older handlers; prefer transaction())."""
         return self.bot_data.sessionmaker()
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only (on SQLite it never takes the write lock)."""
+        async with self.bot_data.reader() as session:
+            yield session
+
+    def before_commit(self, hook: BeforeCommit) -> None:
+        """Run `hook(session)` at the end of the open transaction, before it commits."""
+        self._before.append(hook)
+
+    def after_commit(self, hook: AfterCommit) -> None:
+        """Run `hook()` once the open transaction has committed."""
+        self._after.append(hook)
 
     @property
     def gettext(self) -> Gettext:

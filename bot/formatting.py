@@ -87,6 +87,25 @@ def jalali_long(dt: datetime, tz: str = TEHRAN) -> str:
     return f"{fa_digits(day.day)} {day.strftime('%B')} {fa_digits(day.year)}"
 
 
+def jalali_when(dt: datetime, tz: str = TEHRAN) -> str:
+    """The weekday, Jalali date with the month's name, and time, e.g. سه‌شنبه ۲۵ آذر ۱۴۰۵، ساعت ۱۶:۰۰."""
+    local = _local(dt, tz)
+    day = _jalali(local.date())
+    clock = fa_digits(f"{local.hour:02d}:{local.minute:02d}")
+    return (
+        f"{day.strftime('%A')} {fa_digits(day.day)} {day.strftime('%B')} {fa_digits(day.year)}، ساعت {clock}"
+    )
+
+
+def show_mobile(mobile: str) -> str:
+    """A stored mobile (+989121234567) as Iranians write it: ۰۹۱۲ ۱۲۳ ۴۵۶۷, kept left-to-right."""
+    digits = mobile.removeprefix("+98")
+    if len(digits) == 10 and digits.isdecimal() and digits.startswith("9"):
+        local = "0" + digits
+        return isolate_ltr(fa_digits(f"{local[:4]} {local[4:7]} {local[7:]}"))
+    return isolate_ltr(fa_digits(mobile))
+
+
 # Digits are ASCII by the time this runs; [0-9] rather than \d so other scripts' digits do not slip in.
 _JALALI_RE = re.compile(
     r"""

@@ -39,8 +39,19 @@ def _walk(handlers: Iterable[BaseHandler[Any, Any, Any]]) -> Iterable[BaseHandle
             yield handler
 
 
+def handler_name(callback: Callable[..., Any]) -> str:
+    """How a callback is named in the update's log line: `module.function`."""
+    module = getattr(callback, "__module__", "") or ""
+    return f"{module.removeprefix('bot.handlers.')}.{getattr(callback, '__qualname__', '?')}"
+
+
+def name_handler(callback: Callable[..., Any]) -> None:
+    """Name the callback that really handles the update (a router picks it after PTB's match)."""
+    current_handler.set(handler_name(callback))
+
+
 def _named(callback: Callable[..., Coroutine[Any, Any, Any]]) -> Callable[..., Coroutine[Any, Any, Any]]:
-    name = f"{callback.__module__.removeprefix('bot.handlers.')}.{callback.__qualname__}"
+    name = handler_name(callback)
 
     @functools.wraps(callback)
     async def named(*args: Any, **kwargs: Any) -> Any:

@@ -75,6 +75,16 @@ def search_key(s: str) -> str:
     return _WHITESPACE.sub(" ", s).strip().casefold()
 
 
+# Persian alphabetical order: Unicode puts پ چ ژ گ after the Arabic letters; move them to their places.
+_PERSIAN_ORDER = "آاأإءبپتثجچحخدذرزژسشصضطظعغفقکگلمنوهیئ"
+_COLLATE = str.maketrans({letter: chr(0xE000 + index) for index, letter in enumerate(_PERSIAN_ORDER)})
+
+
+def collation_key(text: str) -> str:
+    """Sort key for Persian alphabetical order (of a name or its search key)."""
+    return search_key(text).translate(_COLLATE)
+
+
 def truncate(s: str, limit: int, ellipsis: str = "…") -> str:
     """Shorten s to at most limit characters, cutting at a word boundary and ending with an ellipsis."""
     if limit < 0:

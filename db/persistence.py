@@ -2,6 +2,11 @@
 
 Only conversations are stored: everything else a user tells the bot lives in real tables (drafts,
 applications), never in pickled dicts. Writes from many users are grouped into one transaction.
+
+A state is written once: the persistence remembers what the database holds and skips a state that
+is already there. The form engine writes the state inside the step's own transaction (`stage`), so
+entering or leaving a form costs no transaction of its own; PTB's later report of the same state
+is then a no-op.
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
         )
         self._sessionmaker = sessionmaker
         self._pending: dict[tuple[str, str], State] = {}
+        self._stored: dict[tuple[str, str], State] = {}  # what the database holds (absent: no row)
         self._write_lock = asyncio.Lock()
 
     async def get_conversations(self, name: str) -> ConversationDict:
@@ -51,11 +57,40 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
             rows = await session.execute(
                 select(ConversationState.key, ConversationState.state).where(ConversationState.name == name)
             )
-            return {decode_key(key): json.loads(state) for key, state in rows}
+            found = {key: json.loads(state) for key, state in rows}
+        for key, state in found.items():
+            self._stored[(name, key)] = state
+        return {decode_key(key): state for key, state in found.items()}
 
     async def update_conversation(self, name: str, key: ConversationKey, new_state: object | None) -> None:
-        self._pending[(name, encode_key(key))] = new_state
+        entry = (name, encode_key(key))
+        if self._stored.get(entry) == new_state and entry not in self._pending:
+            return
+        self._pending[entry] = new_state
         await self._write_pending()
+
+    async def stage(
+        self, session: AsyncSession, name: str, key: ConversationKey, new_state: object | None
+    ) -> bool:
+        """Write a conversation's state in the caller's transaction (skipped when already stored);
+        call `staged` once that transaction committed. Returns whether anything was written."""
+        entry = (name, encode_key(key))
+        if self._stored.get(entry) == new_state and entry not in self._pending:
+            return False
+        await _write(session, [(entry, new_state)])
+        return True
+
+    def staged(self, name: str, key: ConversationKey, new_state: object | None) -> None:
+        """The transaction that staged this state committed: the database holds it now."""
+        entry = (name, encode_key(key))
+        self._pending.pop(entry, None)
+        self._remember(entry, new_state)
+
+    def _remember(self, entry: tuple[str, str], state: State) -> None:
+        if state is None:
+            self._stored.pop(entry, None)
+        else:
+            self._stored[entry] = state
 
     async def _write_pending(self) -> None:
         # Group commit: whoever holds the lock writes everything queued so far in one transaction;
@@ -71,6 +106,8 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
                 # Keep what failed so the next write retries it (newer states win).
                 self._pending = batch | self._pending
                 raise
+            for entry, state in batch.items():
+                self._remember(entry, state)
 
     async def flush(self) -> None:
         await self._write_pending()
@@ -133,10 +170,6 @@ async def _write(session: AsyncSession, items: Iterable[tuple[tuple[str, str], S
 
 
 async def write_ahead(session: AsyncSession, name: str, key: ConversationKey, state: object | None) -> None:
-    """Store a conversation's next state in the caller's transaction, before the reply is sent.
-
-    PTB learns the next state only when the handler returns, after its reply went out; a crash in
-    between would resume the user one step behind, and their next answer would land in the wrong
-    field. A step that saves an answer writes the state it moves to in the same transaction.
-    """
+    """Older forms: store a conversation's next state in the caller's transaction (the form engine
+    stages it through DatabasePersistence.stage instead)."""
     await _write(session, [((name, encode_key(key)), state)])

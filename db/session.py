@@ -1,7 +1,14 @@
-"""The engine and session factory built from DATABASE_URL, with SQLite tuned for a bot's workload."""
+"""The engine and session factory built from DATABASE_URL, with SQLite tuned for a bot's workload.
+
+Two kinds of session: `create_sessionmaker` for work that writes (on SQLite every transaction starts
+with BEGIN IMMEDIATE and takes the write lock up front) and `create_reader` for reads (a plain,
+deferred BEGIN: readers never queue behind the single writer). Open transactions are tracked per
+asyncio task so tests can prove that nothing talks to the Bot API while one is open.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +17,19 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+READ_ONLY = "tashakkol_read_only"  # execution option of the reading engine: BEGIN without IMMEDIATE
+
+# Connections with an open transaction -> the task that opened it (see transaction_open()).
+_OPEN: dict[int, asyncio.Task[Any] | None] = {}
+
+
+def transaction_open() -> bool:
+    """Whether the current asyncio task has a database transaction open right now."""
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:
+        return False
+    return task is not None and task in _OPEN.values()
 
 
 def is_sqlite(url: str) -> bool:
@@ -32,10 +52,37 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             kwargs.setdefault("pool_size", 10)
             kwargs.setdefault("max_overflow", 20)
         kwargs.setdefault("pool_pre_ping", True)
-        return create_async_engine(url, **kwargs)
-    engine = create_async_engine(url, **kwargs)
-    _tune_sqlite(engine)
+        engine = create_async_engine(url, **kwargs)
+    else:
+        engine = create_async_engine(url, **kwargs)
+        _tune_sqlite(engine)
+    _track_transactions(engine)
     return engine
+
+
+def _track_transactions(engine: AsyncEngine) -> None:
+    # The events run in SQLAlchemy's greenlet inside the caller's task, so current_task() is the
+    # task that began the transaction; a connection going back to the pool ends it in any case.
+    def opened(connection: Any) -> None:
+        _OPEN[id(connection.connection.dbapi_connection)] = _task()
+
+    def closed(connection: Any) -> None:
+        _OPEN.pop(id(connection.connection.dbapi_connection), None)
+
+    def returned(dbapi_connection: Any, _record: Any) -> None:
+        _OPEN.pop(id(dbapi_connection), None)
+
+    event.listen(engine.sync_engine, "begin", opened)
+    event.listen(engine.sync_engine, "commit", closed)
+    event.listen(engine.sync_engine, "rollback", closed)
+    event.listen(engine.sync_engine.pool, "checkin", returned)
+
+
+def _task() -> asyncio.Task[Any] | None:
+    try:
+        return asyncio.current_task()
+    except RuntimeError:
+        return None
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
@@ -56,9 +103,15 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded attributes after commit (handlers render after the transaction)."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def create_reader(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for reading: on SQLite a deferred BEGIN, so a read never takes the write lock."""
+    return async_sessionmaker(engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False)

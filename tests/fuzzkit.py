@@ -19,6 +19,7 @@ from sqlalchemy import select
 from telegram.ext import BaseHandler, ConversationHandler
 
 from bot.context import BotApplication
+from bot.kit.callbacks import routers_of
 from bot.formatting import fa_digits
 from db.models import Base, ConversationState, Course, Registration, Staff, utcnow
 from db.models.courses import FINISHED
@@ -30,16 +31,31 @@ from tests.membership_support import add_association, submitted
 
 
 @dataclass(frozen=True)
+class Routed:
+    """A button's callback behind a router: `data` is its callback data prefix (`prefix:action`)."""
+
+    callback: Any
+    data: str
+
+
+@dataclass(frozen=True)
 class Found:
-    handler: BaseHandler[Any, Any, Any]
+    handler: BaseHandler[Any, Any, Any] | Routed
     where: str  # "group 0", or "<conversation>/entry", "<conversation>/<state>", "<conversation>/fallback"
 
 
 def walk(app: BotApplication) -> list[Found]:
-    """Every registered handler, including the entry points, states and fallbacks of conversations."""
+    """Every registered handler, including the entry points, states and fallbacks of conversations,
+    and every button callback behind a router (the router's own dispatch is not a handler of its own)."""
 
     def inner(handlers: list[BaseHandler[Any, Any, Any]], where: str) -> Iterator[Found]:
         for handler in handlers:
+            routers = routers_of(handler)
+            if routers:
+                for router in routers:
+                    for data, callback in router.callbacks():
+                        yield Found(Routed(callback, data), where)
+                continue
             yield Found(handler, where)
             if isinstance(handler, ConversationHandler):
                 yield from inner(list(handler.entry_points), f"{handler.name}/entry")

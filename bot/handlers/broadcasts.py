@@ -6,36 +6,28 @@ if it ever died) and wakes it; the task ends by itself once `application.stop()`
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import weakref
-from datetime import timedelta
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
-    ChatMigrated,
-    Forbidden,
-    NetworkError,
-    RetryAfter,
     TelegramError,
-    TimedOut,
 )
 from telegram.ext import Application, BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
+from bot.delivery import acquire_send_slot
 from bot.formatting import fa_digits, fa_number, isolate_ltr, jalali_datetime
 from bot.handlers.common import answer, button, esc, keyboard
 from bot.handlers.guards import staff_only
 from bot.i18n import N_, Gettext
-from bot.outgoing import OutgoingLimiter, bulk
 from bot.services import audiences
 from bot.services import broadcasts as control
 from bot.services import sender as sender_service
 from bot.services.errors import DomainError
-from bot.services.sender import Message, Report, Sender, SenderConfig
+from bot.services.sender import Report
 from db.models import Broadcast
 from db.models.outbox import CANCELLED, DONE, PAUSED, PENDING, RUNNING
 
@@ -60,117 +52,9 @@ KIND = {
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
-class SenderRunner:
-    """The sender task of one application, and the pacing it uses (tests may change `config`)."""
-
-    def __init__(self, application: AnyApplication) -> None:
-        self._application = weakref.ref(application)
-        self.config = SenderConfig()
-        self.sender: Sender | None = None
-        self.task: asyncio.Task[None] | None = None
-
-    def ensure_started(self) -> None:
-        """Start the sender task if it is not running (first wake-up, or after it died); else wake it."""
-        application = self._application()
-        if application is None or not application.running:
-            return
-        if self.task is not None and not self.task.done():
-            if self.sender is not None:
-                self.sender.wake()
-            return
-        data = application.bot_data
-        limiter = application.bot.rate_limiter
-        if isinstance(limiter, OutgoingLimiter):
-            # The sender's global rate is the bot's whole budget: replies included.
-            limiter.budget.limit = max(1, int(self.config.global_rate))
-        self.sender = Sender(
-            data.sessionmaker,
-            telegram_transport(application),
-            self.config,
-            on_progress=lambda broadcast, report: show_progress(application, broadcast, report),
-            on_blocked=data.seen.forget,
-        )
-        sender = self.sender
-        self.task = application.create_task(
-            sender.run(should_stop=lambda: not application.running), name="outbox-sender"
-        )
-
-    def wake(self) -> None:
-        """New work was queued (or resumed): start or wake the sender now."""
-        self.ensure_started()
-
-
-_RUNNERS: weakref.WeakKeyDictionary[AnyApplication, SenderRunner] = weakref.WeakKeyDictionary()
-
-
-def runner_of(application: AnyApplication) -> SenderRunner:
-    """The application's sender runner (made on first use)."""
-    runner = _RUNNERS.get(application)
-    if runner is None:
-        runner = _RUNNERS[application] = SenderRunner(application)
-    return runner
-
-
-async def _wake_job(context: BotContext) -> None:
-    runner_of(context.application).ensure_started()
-
-
-def schedule(application: AnyApplication) -> None:
-    """Run the sender with the application: a repeating job starts and wakes it."""
-    runner_of(application)
-    if application.job_queue is not None:
-        application.job_queue.run_repeating(
-            _wake_job, interval=WAKE_INTERVAL, first=0.0, name="outbox-sender"
-        )
-
-
-# ---------------------------------------------------------------------------- Telegram transport
-
-
-def _seconds(value: int | timedelta) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
-def telegram_transport(application: AnyApplication) -> sender_service.Transport:
-    """Send one outbox message with the application's bot, translating Bot API errors for the sender."""
-    bot = application.bot
-
-    async def post(chat_id: int, message: Message) -> None:
-        if message.media_kind == "photo" and message.media_file_id:
-            await bot.send_photo(
-                chat_id, message.media_file_id, caption=message.text or None, parse_mode=ParseMode.HTML
-            )
-        elif message.media_kind == "document" and message.media_file_id:
-            await bot.send_document(
-                chat_id, message.media_file_id, caption=message.text or None, parse_mode=ParseMode.HTML
-            )
-        else:
-            await bot.send_message(chat_id, message.text, parse_mode=ParseMode.HTML)
-
-    async def send(chat_id: int, message: Message) -> None:
-        try:
-            # Bulk: it yields to people's replies within the bot's one 30/s budget (bot/outgoing.py).
-            with bulk():
-                await post(chat_id, message)
-        except RetryAfter as exc:
-            raise sender_service.RateLimited(_seconds(exc.retry_after)) from exc
-        except Forbidden as exc:
-            raise sender_service.Blocked(exc.message) from exc
-        except ChatMigrated as exc:
-            raise sender_service.Migrated(int(exc.new_chat_id)) from exc
-        except TimedOut as exc:
-            if "not* sent" in exc.message or "Pool timeout" in exc.message:
-                raise sender_service.Transient(exc.message) from exc
-            # The request may have reached Telegram: retrying could send a second copy.
-            raise sender_service.Permanent("timed out; delivery unknown") from exc
-        except BadRequest as exc:  # a subclass of NetworkError, but retrying cannot fix it
-            raise sender_service.Permanent(exc.message) from exc
-        except NetworkError as exc:
-            raise sender_service.Transient(exc.message) from exc
-        except TelegramError as exc:
-            raise sender_service.Permanent(exc.message) from exc
-
-    return send
+def runner_of(application: AnyApplication) -> Any:
+    """The application's delivery runtime (bot/delivery.py)."""
+    return application.bot_data.delivery
 
 
 # ---------------------------------------------------------------------------- progress and reports
@@ -235,7 +119,7 @@ def control_markup(_: Gettext, broadcast_id: int, status: str) -> InlineKeyboard
 
 
 def _rate(application: AnyApplication) -> float:
-    return runner_of(application).config.global_rate
+    return float(application.bot_data.delivery.rate)
 
 
 async def show_progress(application: AnyApplication, broadcast: Broadcast, report: Report) -> None:
@@ -244,10 +128,8 @@ async def show_progress(application: AnyApplication, broadcast: Broadcast, repor
     if chat_id is None or message_id is None:
         return
     _ = application.bot_data.translations.gettext
-    runner = runner_of(application)
-    if runner.sender is not None:
-        # An edit counts against the same budget as the messages.
-        await runner.sender.limiter.acquire()
+    # An edit counts against the same budget as the messages.
+    await acquire_send_slot(application)
     try:
         await application.bot.edit_message_text(
             render_report(_, broadcast, report, _rate(application)),

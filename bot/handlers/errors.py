@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy.exc import OperationalError
 from telegram import Update
 from telegram.error import Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot import observe
 from bot.context import BotContext
+from bot.services.errors import is_database_busy
 
 log = logging.getLogger("bot.errors")
-
-
-def is_database_busy(error: object) -> bool:
-    """SQLite's "database is locked" (another writer held the lock past the busy timeout)."""
-    return isinstance(error, OperationalError) and "database is locked" in str(error).lower()
 
 
 async def on_error(update: object, context: BotContext) -> None:

@@ -8,19 +8,18 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from bot.context import BotContext
-from bot.handlers.guards import public
+from bot.kit.guards import public
+from bot.kit.home import show_menu
 
 
 @public
 async def unknown_message(update: Update, context: BotContext) -> None:
-    """A short Persian hint and the menu, never silence."""
+    """A short Persian hint with the menu it points to, never silence."""
     _ = context.gettext
-    message = update.effective_message
-    if message is None:
+    if update.effective_message is None:
         return
-    await message.reply_text(
-        _("Sorry, I did not understand that. Please use the buttons below, or send /help."),
-        reply_markup=context.bot_data.menu.markup(_),
+    await show_menu(
+        update, context, _("Sorry, I did not understand that. Please choose from the menu below.")
     )
 
 

@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, TypeHandler
 
 from bot.context import BotContext
-from bot.handlers.guards import public
+from bot.kit.guards import public
 from bot.services.users import Contact, record_contact
 
 GROUP = -10
@@ -24,7 +24,7 @@ async def record(update: Update, context: BotContext) -> None:
     seen = context.bot_data.seen
     if not seen.needs_write(contact):
         return
-    async with context.session() as session, session.begin():
+    async with context.transaction() as session:
         await record_contact(session, contact)
     seen.remember(contact)
 

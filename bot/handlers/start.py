@@ -1,35 +1,64 @@
-"""/start, /help and the main menu."""
+"""/start, /help and the main menu: the first thing a newcomer reads."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from telegram import Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
+from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.context import BotContext
-from bot.handlers.common import answer, esc
-from bot.handlers.guards import public
-from bot.handlers.menu import HOME, MenuItem
-from bot.i18n import N_
+from bot.formatting import fa_digits, isolate_ltr
+from bot.i18n import N_, Gettext
+from bot.kit.feature import Command, Feature
+from bot.kit.guards import public
+from bot.kit.home import show_menu
+from bot.kit.menu import MenuItem
+from bot.kit.reply import esc
 
-COMMANDS = [("start", N_("Main menu")), ("help", N_("Help")), ("cancel", N_("Cancel the current step"))]
+
+def _introduction(_: Gettext, phone: str) -> list[str]:
+    """What a trade association is, that no degree is needed, and how to follow an application."""
+    lines = [
+        _(
+            "A trade association (تشکل) brings together the businesses of one trade. Its members take the "
+            "chamber's training courses, get the news of their trade, and are heard by government offices "
+            "through the chamber's dialogue council."
+        ),
+        _(
+            "You can apply for membership here in a few minutes, from your phone. A university degree is "
+            "not needed: work experience, a business licence or a home-business permit is enough."
+        ),
+        _(
+            "When you apply you get a tracking code. To follow your application, open «My requests» in the "
+            "menu, or send the code after /status."
+        ),
+    ]
+    if phone:
+        lines.append(
+            _("Questions? The chamber's associations office answers on {phone}.").format(
+                phone=isolate_ltr(fa_digits(esc(phone)))
+            )
+        )
+    return lines
 
 
 @public
 async def start(update: Update, context: BotContext) -> None:
-    """Greet the user by name and show the main menu."""
+    """Greet the user by name, say what the bot is for, and show the main menu."""
     _ = context.gettext
     user = update.effective_user
     name = esc(user.first_name) if user is not None else ""
-    text = _("Hello {name}! Welcome to the bot of the chamber's trade associations.").format(name=name)
-    await show_menu(update, context, text + "\n" + _("What would you like to do?"))
-
-
-async def show_menu(update: Update, context: BotContext, text: str | None = None) -> None:
-    """Show the main menu (editing the pressed message when a button brought us here)."""
-    _ = context.gettext
-    await answer(update, text or _("Main menu"), context.bot_data.menu.markup(_))
+    lines = [
+        _("Hello {name}! Welcome to the bot of the chamber of commerce's trade associations.").format(
+            name=name
+        ),
+        "",
+        *_introduction(_, context.settings.chamber_phone),
+        "",
+        _("What would you like to do?"),
+    ]
+    await show_menu(update, context, "\n".join(lines))
 
 
 @public
@@ -40,20 +69,18 @@ async def home(update: Update, context: BotContext) -> None:
 
 @public
 async def help_(update: Update, context: BotContext) -> None:
-    """What the bot does and how to use it."""
+    """What the bot does and how to use it; every line starts with Persian words."""
     _ = context.gettext
-    text = "\n".join(
-        [
-            _("<b>Help</b>"),
-            _("This bot serves the trade associations of the chamber of commerce."),
-            _(
-                "Use the menu buttons to browse associations, apply for membership, sign up for courses and read the news."
-            ),
-            _("/start shows the main menu; /cancel stops the current step (your answers so far are kept)."),
-            _("A university degree is not required for membership unless an association's own rules say so."),
-        ]
-    )
-    await answer(update, text, context.bot_data.menu.markup(_))
+    lines = [
+        _("<b>Help</b>"),
+        *_introduction(_, context.settings.chamber_phone),
+        "",
+        _("Use the menu buttons to browse associations, apply, sign up for courses and read the news."),
+        _("To see the main menu at any time, send /start."),
+        _("To stop the step you are in, send /cancel; your answers so far are kept."),
+        _("To change your name, national ID or mobile number, send /profile."),
+    ]
+    await show_menu(update, context, "\n".join(lines))
 
 
 @public
@@ -63,14 +90,22 @@ async def cancel_outside(update: Update, context: BotContext) -> None:
     await show_menu(update, context, _("Nothing is in progress.") + "\n" + _("Main menu"))
 
 
-MENU = [MenuItem("help", N_("Help"), 90, help_)]
-
-
 def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
-    """/start without a deep-link argument, /help and the home button."""
+    """/start without a deep-link argument, /help and /cancel outside a form."""
     return [
         CommandHandler("start", start, filters=~filters.Regex(r"^/start\s+\S")),
         CommandHandler("help", help_),
         CommandHandler("cancel", cancel_outside),
-        CallbackQueryHandler(home, pattern=f"^{HOME}$"),
     ]
+
+
+FEATURE = Feature(
+    name="start",
+    handlers=handlers,
+    commands=[
+        Command("start", N_("Main menu")),
+        Command("help", N_("Help")),
+        Command("cancel", N_("Stop the current step")),
+    ],
+    menu=[MenuItem("help", N_("Help"), 90, help_)],
+)

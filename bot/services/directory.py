@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import association_fields as fields
 from bot.services.errors import DomainError, NotFound
-from bot.text import normalize_numeric, search_key
+from bot.text import collation_key, normalize_numeric, search_key
 from db.models import Association, FoundingInterest, Profile
 from db.models.associations import EVIDENCE_KINDS, FORMING, STATUSES
 
@@ -42,16 +42,6 @@ class Page:
     @property
     def has_next(self) -> bool:
         return self.number + 1 < self.pages
-
-
-# Persian alphabetical order: Unicode puts پ چ ژ گ after the Arabic letters; move them to their places.
-_PERSIAN_ORDER = "آاأإءبپتثجچحخدذرزژسشصضطظعغفقکگلمنوهیئ"
-_COLLATE = str.maketrans({letter: chr(0xE000 + index) for index, letter in enumerate(_PERSIAN_ORDER)})
-
-
-def collation_key(name_key: str) -> str:
-    """Sort key for a search key in Persian alphabetical order."""
-    return name_key.translate(_COLLATE)
 
 
 async def page(session: AsyncSession, status: str = ALL, number: int = 0) -> Page:

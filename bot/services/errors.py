@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import OperationalError
+
 
 class DomainError(Exception):
     """A rule said no; `reason` is a stable machine-readable word for the handler to render."""
@@ -18,3 +20,12 @@ class NotFound(DomainError):
 
 class NotAllowed(DomainError):
     """The user may not do this."""
+
+
+class InvalidAnswer(DomainError):
+    """An answer that cannot be stored; `reason` says why (the form shows the matching text)."""
+
+
+def is_database_busy(error: object) -> bool:
+    """SQLite's "database is locked" (another writer held the lock past the busy timeout)."""
+    return isinstance(error, OperationalError) and "database is locked" in str(error).lower()

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import json
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Broadcast, Delivery, User
-from db.models.outbox import PENDING
+from db.models.outbox import NOTICE, PENDING
+
+# session.info key: this transaction queued outbox messages (the sender is woken after the commit).
+OUTBOX_TOUCHED = "outbox"
+Buttons = list[list[dict[str, str]]]  # an inline keyboard as plain data: [[{"text", "callback_data"}]]
 
 
 async def create_broadcast(
@@ -23,6 +28,7 @@ async def create_broadcast(
     audience: str = "",
     media_kind: str | None = None,
     media_file_id: str | None = None,
+    buttons: Buttons | None = None,
     dedupe_key: str | None = None,
     not_before: datetime | None = None,
     status: str = PENDING,
@@ -36,6 +42,7 @@ async def create_broadcast(
         existing = await session.scalar(select(Broadcast).where(Broadcast.dedupe_key == dedupe_key))
         if existing is not None:
             return existing
+    session.info[OUTBOX_TOUCHED] = True
     broadcast = Broadcast(
         kind=kind,
         text=text,
@@ -44,6 +51,7 @@ async def create_broadcast(
         audience=audience,
         media_kind=media_kind,
         media_file_id=media_file_id,
+        buttons=json.dumps(buttons, ensure_ascii=False) if buttons else None,
         dedupe_key=dedupe_key,
         not_before=not_before,
         status=status,
@@ -67,3 +75,29 @@ async def reachable(session: AsyncSession, user_ids: Iterable[int]) -> list[int]
         rows = await session.scalars(select(User.id).where(User.id.in_(chunk), User.blocked_bot.is_(True)))
         blocked.update(rows)
     return [i for i in ids if i not in blocked]
+
+
+async def notify(
+    session: AsyncSession,
+    recipients: Sequence[int],
+    text: str,
+    *,
+    buttons: Buttons | None = None,
+    media_kind: str | None = None,
+    media_file_id: str | None = None,
+    association_id: int | None = None,
+) -> Broadcast | None:
+    """A one-off notice (a decision, a new application for staff): sent by the notice sender soon
+    after this transaction commits, never inline in someone else's turn. Nobody to tell: nothing."""
+    if not recipients:
+        return None
+    return await create_broadcast(
+        session,
+        kind=NOTICE,
+        text=text,
+        recipients=recipients,
+        buttons=buttons,
+        media_kind=media_kind,
+        media_file_id=media_file_id,
+        association_id=association_id,
+    )

@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.errors import DomainError, NotAllowed, NotFound
-from bot.services.staff import StaffScope
+from bot.services.staff import ADMIN, StaffScope
 from db.models import (
     Application,
     ApplicationDocument,
@@ -21,6 +21,7 @@ from db.models import (
     FoundingInterest,
     Member,
     Profile,
+    Staff,
     Subscription,
     User,
     utcnow,
@@ -230,3 +231,11 @@ async def erase_user(session: AsyncSession, user_id: int, actor_id: int) -> None
     await session.execute(delete(Profile).where(Profile.user_id == user_id))
     await session.execute(delete(User).where(User.id == user_id))
     await session.flush()
+
+
+async def deletion_deciders(session: AsyncSession, admin_ids: frozenset[int]) -> list[int]:
+    """Who decides deletion requests: the chamber's staff and the admins."""
+    staff = await session.scalars(
+        select(Staff.telegram_id).where(Staff.association_id.is_(None) | (Staff.role == ADMIN))
+    )
+    return list(dict.fromkeys([*sorted(admin_ids), *staff]))

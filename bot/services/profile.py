@@ -1,21 +1,22 @@
-"""A user's saved contact details: each answer validated and stored the moment it is given."""
+"""A user's saved contact details: each answer validated and stored the moment it is given, and
+offered again (one tap) by every form that asks the same."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.errors import DomainError
-from bot.services.validators import normalize_mobile, normalize_national_id
+from bot.services.actor import Actor
+from bot.services.drafts import DraftStore
+from bot.services.errors import InvalidAnswer
 from bot.text import normalize_input
 from db.models import Profile
 
 FIELDS = ("full_name", "national_id", "mobile", "city")
 NAME_LIMITS = (3, 100)
 CITY_LIMITS = (2, 60)
-
-
-class InvalidAnswer(DomainError):
-    """An answer that cannot be stored; `reason` says why."""
 
 
 def clean_name(raw: str) -> str:
@@ -39,39 +40,40 @@ def _clean_words(raw: str, limits: tuple[int, int], what: str) -> str:
     return text
 
 
-def clean(field: str, raw: str) -> str:
-    """Validate and normalise one answer for `field` (raises InvalidAnswer or a ValidationError)."""
-    if field == "full_name":
-        return clean_name(raw)
-    if field == "national_id":
-        return normalize_national_id(raw)
-    if field == "mobile":
-        return normalize_mobile(raw)
-    if field == "city":
-        return clean_city(raw)
-    raise ValueError(f"unknown profile field {field!r}")
-
-
 async def get_profile(session: AsyncSession, user_id: int) -> Profile | None:
     """The user's profile, if they started one."""
     return await session.get(Profile, user_id)
 
 
-async def save_answer(session: AsyncSession, user_id: int, field: str, raw: str) -> Profile:
-    """Validate and store one answer at once; earlier answers are untouched."""
-    value = clean(field, raw)
+async def suggestions(session: AsyncSession, user_id: int) -> dict[str, str]:
+    """`suggest:<field>` extras for a form: the saved answers it can offer as one tap."""
     profile = await session.get(Profile, user_id)
     if profile is None:
-        profile = Profile(user_id=user_id)
-        session.add(profile)
-    setattr(profile, field, value)
-    await session.flush()
-    return profile
+        return {}
+    return {f"suggest:{name}": value for name in FIELDS if (value := getattr(profile, name))}
 
 
-def next_missing(profile: Profile | None) -> str | None:
-    """The first field still unanswered, or None when the profile is complete."""
-    for field in FIELDS:
-        if profile is None or not getattr(profile, field):
-            return field
-    return None
+class ProfileStore(DraftStore[Profile]):
+    """The profile is its own draft: every answer is final the moment it is given."""
+
+    async def current(self, session: AsyncSession, actor: Actor) -> Profile | None:
+        return await session.get(Profile, actor.user_id)
+
+    async def open(self, session: AsyncSession, actor: Actor, target: Mapping[str, Any]) -> Profile:
+        profile = await session.get(Profile, actor.user_id)
+        if profile is None:
+            profile = Profile(user_id=actor.user_id)
+            session.add(profile)
+            await session.flush()
+        return profile
+
+    def is_answered(self, draft: Profile, field: str) -> bool:
+        return bool(getattr(draft, field, None))
+
+    async def extras(
+        self, session: AsyncSession, draft: Profile, field: str | None, actor: Actor
+    ) -> Mapping[str, object]:
+        return {}
+
+
+STORE = ProfileStore()

@@ -84,11 +84,13 @@ class Permanent(Exception):
 
 @dataclass(frozen=True)
 class Message:
-    """What a broadcast sends: HTML text (a caption when there is media) and optional media."""
+    """What a broadcast sends: HTML text (a caption when there is media), optional media, and an
+    inline keyboard as JSON (notices)."""
 
     text: str
     media_kind: str | None = None
     media_file_id: str | None = None
+    buttons: str | None = None
 
 
 Transport = Callable[[int, Message], Awaitable[None]]
@@ -172,6 +174,8 @@ class SenderConfig:
     idle_wait: float = 5.0  # longest sleep when nothing is due (a wake() ends it early)
     progress_interval: float = 3.0  # at most one progress report per broadcast this often
     stop_check: float = 0.25  # how often long waits look at the stop flag
+    only_kinds: tuple[str, ...] = ()  # send only broadcasts of these kinds (the notice sender)
+    skip_kinds: tuple[str, ...] = ()  # never these (the broadcast sender leaves notices alone)
 
 
 ProgressCallback = Callable[[Broadcast, Report], Awaitable[None]]
@@ -235,7 +239,7 @@ class Sender:
     async def run(self, should_stop: Callable[[], bool]) -> None:
         """Recover from a crash, then drain due broadcasts until `should_stop()`."""
         self._should_stop = should_stop
-        interrupted = await recover(self.sessionmaker)
+        interrupted = await self.recover()
         if interrupted:
             log.warning("%d deliveries were in flight at the last stop; not re-sent", interrupted)
         while not should_stop():
@@ -250,11 +254,15 @@ class Sender:
                 worked = False
                 # Outcomes of the batch may not have been written: treat it like a crash (never re-send).
                 try:
-                    await recover(self.sessionmaker)
+                    await self.recover()
                 except Exception:
                     log.exception("could not release the batch in flight")
             if not worked:
                 await self._idle()
+
+    async def recover(self) -> int:
+        """Release this sender's batch left in flight (by a crash, or a failed round)."""
+        return await recover(self.sessionmaker, self.config.only_kinds, self.config.skip_kinds)
 
     async def _idle(self) -> None:
         self._wake.clear()
@@ -277,7 +285,10 @@ class Sender:
         try:
             if claim.deliveries:
                 message = Message(
-                    claim.broadcast.text, claim.broadcast.media_kind, claim.broadcast.media_file_id
+                    claim.broadcast.text,
+                    claim.broadcast.media_kind,
+                    claim.broadcast.media_file_id,
+                    claim.broadcast.buttons,
                 )
                 results = await asyncio.gather(
                     *(self._deliver(d_id, user_id, message) for d_id, user_id in claim.deliveries),
@@ -306,16 +317,16 @@ class Sender:
     async def _claim(self) -> _Claim | None:
         """Pick the first due broadcast and mark its next batch `sending` (committed before sending)."""
         now = self.clock()
+        due = select(Broadcast).where(
+            Broadcast.status.in_((PENDING, RUNNING)),
+            or_(Broadcast.not_before.is_(None), Broadcast.not_before <= now),
+        )
+        if self.config.only_kinds:
+            due = due.where(Broadcast.kind.in_(self.config.only_kinds))
+        if self.config.skip_kinds:
+            due = due.where(Broadcast.kind.not_in(self.config.skip_kinds))
         async with self.sessionmaker() as session, session.begin():
-            broadcast = await session.scalar(
-                select(Broadcast)
-                .where(
-                    Broadcast.status.in_((PENDING, RUNNING)),
-                    or_(Broadcast.not_before.is_(None), Broadcast.not_before <= now),
-                )
-                .order_by(Broadcast.id)
-                .limit(1)
-            )
+            broadcast = await session.scalar(due.order_by(Broadcast.id).limit(1))
             if broadcast is None:
                 return None
             if broadcast.status == PENDING:
@@ -471,12 +482,23 @@ class Sender:
             await asyncio.sleep(min(remaining, self.config.stop_check))
 
 
-async def recover(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
-    """After a crash: deliveries left `sending` are marked failed "interrupted", never re-sent."""
+async def recover(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    only_kinds: Sequence[str] = (),
+    skip_kinds: Sequence[str] = (),
+) -> int:
+    """After a crash: deliveries left `sending` are marked failed "interrupted", never re-sent.
+    With kinds, only those of broadcasts of those kinds (each sender recovers its own)."""
+    stuck = update(Delivery).where(Delivery.status == D_SENDING)
+    if only_kinds or skip_kinds:
+        ids = select(Broadcast.id)
+        if only_kinds:
+            ids = ids.where(Broadcast.kind.in_(only_kinds))
+        if skip_kinds:
+            ids = ids.where(Broadcast.kind.not_in(skip_kinds))
+        stuck = stuck.where(Delivery.broadcast_id.in_(ids))
     async with sessionmaker() as session, session.begin():
         result = await session.execute(
-            update(Delivery)
-            .where(Delivery.status == D_SENDING)
-            .values(status=D_FAILED, last_error=INTERRUPTED)
+            stuck.values(status=D_FAILED, last_error=INTERRUPTED).execution_options(synchronize_session=False)
         )
         return int(getattr(result, "rowcount", 0) or 0)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 
-from bot.services.errors import DomainError
+from bot.services.errors import InvalidAnswer
 from bot.text import normalize_numeric
 
 _DIGITS = re.compile(r"[0-9]+")
 
 
-class ValidationError(DomainError):
+class ValidationError(InvalidAnswer):
     """A value a user typed is not acceptable; reason is a short machine-readable code."""
 
 

@@ -77,6 +77,8 @@ class Application(Base):
     # "" means "answered: I have none" (home businesses only); NULL means not asked yet.
     permit_number: Mapped[str | None] = mapped_column(String(40))
     documents_done: Mapped[bool] = mapped_column(Boolean, default=False)
+    # An application to an association being formed: its applicant becomes a founding member.
+    founding: Mapped[bool] = mapped_column(Boolean, default=False)
     # Comma-separated fields staff asked to be answered again (more information).
     requested_fields: Mapped[str] = mapped_column(String(300), default="")
     last_reason: Mapped[str | None] = mapped_column(Text)
@@ -86,6 +88,8 @@ class Application(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by: Mapped[int | None] = mapped_column(BigInteger)
+    # The question being answered while this row is a form's draft (the form engine's resume point).
+    form_field: Mapped[str | None] = mapped_column(String(40))
 
     @property
     def requested(self) -> list[str]:
@@ -130,7 +134,10 @@ class PendingDecision(Base):
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
     decision: Mapped[str] = mapped_column(String(16))
     fields: Mapped[str] = mapped_column(String(300), default="")
+    reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The question being answered while this row is a form's draft (the form engine's resume point).
+    form_field: Mapped[str | None] = mapped_column(String(40))
 
 
 DELETION_PENDING, DELETION_DONE, DELETION_DECLINED = "pending", "done", "declined"

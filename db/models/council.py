@@ -51,6 +51,8 @@ class CouncilIssue(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # The question being answered while this row is a form's draft (the form engine's resume point).
+    form_field: Mapped[str | None] = mapped_column(String(40))
 
 
 class CouncilSupport(Base):
@@ -73,3 +75,5 @@ class CouncilAnswerDraft(Base):
     staff_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     issue_id: Mapped[int] = mapped_column(ForeignKey("council_issues.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The question being answered while this row is a form's draft (the form engine's resume point).
+    form_field: Mapped[str | None] = mapped_column(String(40))

@@ -92,3 +92,5 @@ class CourseEdit(Base):
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
     creating: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The question being answered while this row is a form's draft (the form engine's resume point).
+    form_field: Mapped[str | None] = mapped_column(String(40))

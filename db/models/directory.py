@@ -24,3 +24,5 @@ class DirectoryDraft(Base):
     # add: JSON of the answers so far; import: the CSV text.
     data: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The question being answered while this row is a form's draft (the form engine's resume point).
+    form_field: Mapped[str | None] = mapped_column(String(40))

@@ -31,3 +31,5 @@ class NewsItem(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id", ondelete="SET NULL"))
+    # The question being answered while this row is a form's draft (the form engine's resume point).
+    form_field: Mapped[str | None] = mapped_column(String(40))

@@ -9,6 +9,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, UTCDateTime, utcnow
 
+# The kind of a one-off message to one or a few people (sent ahead of broadcasts, not listed as one).
+NOTICE = "notice"
 # Broadcast states.
 PENDING, RUNNING, PAUSED, CANCELLED, DONE = "pending", "running", "paused", "cancelled", "done"
 # Delivery states: `sending` is written before the Bot API call, `sent` after it.
@@ -36,6 +38,7 @@ class Broadcast(Base):
     text: Mapped[str] = mapped_column(Text, default="")  # already-rendered HTML
     media_kind: Mapped[str | None] = mapped_column(String(16))  # "photo" or "document"
     media_file_id: Mapped[str | None] = mapped_column(String(200))
+    buttons: Mapped[str | None] = mapped_column(Text)  # an inline keyboard as JSON (notices)
     # Makes creation idempotent (e.g. "course:5:reminder:24h"): a second create is a no-op.
     dedupe_key: Mapped[str | None] = mapped_column(String(100), unique=True)
     not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -44,6 +47,8 @@ class Broadcast(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The question being answered while this row is a form's draft (the form engine's resume point).
+    form_field: Mapped[str | None] = mapped_column(String(40))
 
 
 class Delivery(Base):

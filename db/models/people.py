@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, UTCDateTime, utcnow
@@ -22,8 +22,10 @@ class Member(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     association_id: Mapped[int] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(BigInteger, index=True)
-    member_number: Mapped[str] = mapped_column(String(32))
+    # NULL for a founding member of an association still being formed (numbered when it is active).
+    member_number: Mapped[str | None] = mapped_column(String(32))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    founding: Mapped[bool] = mapped_column(Boolean, default=False)
     # The application that made this membership, if any (set by the membership feature).
     application_id: Mapped[int | None] = mapped_column(Integer)
 

@@ -38,6 +38,8 @@ class Profile(Base):
     mobile: Mapped[str | None] = mapped_column(String(16))
     city: Mapped[str | None] = mapped_column(String(128))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # The question being answered while this row is a form's draft (the form engine's resume point).
+    form_field: Mapped[str | None] = mapped_column(String(40))
 
 
 class Staff(Base):

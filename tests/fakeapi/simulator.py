@@ -413,6 +413,11 @@ class Simulator:
 
     async def _process(self, update: Update) -> None:
         await self.app.update_processor.process_update(update, self.app.process_update(update))
+        # Notices the update queued (staff told of an application, an applicant of a decision) go
+        # out through the outbox's notice sender; deliver them before the test looks.
+        delivery = getattr(self.app.bot_data, "delivery", None)
+        if delivery is not None:
+            await delivery.drain_notices()
 
     async def _settle(self, before: set[asyncio.Task[Any]]) -> None:
         """Wait for tasks started while the update was processed (non-blocking handlers, create_task)."""

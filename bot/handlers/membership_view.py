@@ -1,13 +1,17 @@
-"""How an application reads in Persian: labels, the summary, statuses, and what would qualify."""
+"""How membership reads in Persian, shared by the form, the staff review and «My requests»: labels,
+statuses, an application's summary, what would qualify, and the review buttons."""
 
 from __future__ import annotations
 
-from bot.formatting import fa_digits, isolate_ltr, jalali_datetime
-from bot.handlers.common import esc
+from telegram import InlineKeyboardMarkup
+
+from bot.formatting import fa_digits, isolate_ltr, jalali_datetime, show_mobile
 from bot.i18n import N_, Gettext
-from bot.services import applications as service
+from bot.kit.callbacks import Router
+from bot.kit.markup import button, keyboard
+from bot.kit.reply import esc
 from bot.services import eligibility
-from db.models import Application, ApplicationEvent
+from bot.services.applications import FIELDS, Application, ApplicationEvent
 
 LABELS = {
     "applicant_type": N_("Applicant type"),
@@ -42,6 +46,10 @@ STATUS = {
     "rejected": N_("Not approved"),
     "withdrawn": N_("Withdrawn"),
 }
+FOUNDING_STATUS = {
+    "submitted": N_("Founding-member application sent, waiting for review"),
+    "approved": N_("Approved as a founding member"),
+}
 ACTIONS = {
     "created": N_("Started"),
     "submitted": N_("Sent"),
@@ -52,6 +60,29 @@ ACTIONS = {
     "withdrawn": N_("Withdrawn"),
     "anonymised": N_("Personal data deleted"),
 }
+
+# The membership form's own buttons that other screens show (an association's card, «My requests»,
+# a decision asking for more).
+APPLY = Router("apply")
+START = APPLY.action("start", int)
+RESUME = APPLY.action("resume", int)
+
+# The staff review's buttons: declared here, where the applicant's form (which sends them to staff
+# with a new application) and the review (which handles them) both see them.
+REVIEW = Router("review")
+OPEN = REVIEW.action("open", int)
+APPROVE = REVIEW.action("approve", int)
+REJECT = REVIEW.action("reject", int)
+ASK_MORE = REVIEW.action("info", int)
+PAGE = REVIEW.action("page", int)
+EXPORT = REVIEW.action("export", int)
+
+
+def status_text(_: Gettext, application: Application) -> str:
+    """The status in Persian (a founding-member application says so)."""
+    if application.founding and application.status in FOUNDING_STATUS:
+        return _(FOUNDING_STATUS[application.status])
+    return _(STATUS.get(application.status, application.status))
 
 
 def code_text(code: str | None) -> str:
@@ -74,21 +105,56 @@ def value_text(_: Gettext, application: Application, field: str, documents: int 
         return _("{years} years").format(years=fa_digits(value))
     if field == "permit_number":
         return isolate_ltr(fa_digits(esc(value))) if value else _("none")
-    if field in ("national_id", "mobile"):
+    if field == "mobile":
+        return show_mobile(value)
+    if field == "national_id":
         return isolate_ltr(fa_digits(value))
     return esc(value)
+
+
+def applies(application: Application, field: str) -> bool:
+    """Whether a field is asked of this applicant (the permit number only of home businesses)."""
+    return field != "permit_number" or application.applicant_type == "home_business"
 
 
 def summary(_: Gettext, application: Application, association_name: str, documents: int) -> str:
     """Every answer, one a line (the national ID included: only for the applicant and their staff)."""
     lines = [_("Association: {name}").format(name=esc(association_name))]
+    if application.founding:
+        lines.append(_("Applying as: a founding member of an association being formed"))
     if application.tracking_code:
         lines.append(_("Tracking code: {code}").format(code=code_text(application.tracking_code)))
-    for field in service.FIELDS:
-        if not service.applies(application, field):
-            continue
-        lines.append(f"{_(LABELS[field])}: {value_text(_, application, field, documents)}")
+    for field in FIELDS:
+        if applies(application, field):
+            lines.append(f"{_(LABELS[field])}: {value_text(_, application, field, documents)}")
     return "\n".join(lines)
+
+
+def staff_text(_: Gettext, application: Application, name: str, documents: int) -> str:
+    """An application as staff read it."""
+    heading = (
+        _("<b>Founding-member application</b>")
+        if application.founding
+        else _("<b>Membership application</b>")
+    )
+    lines = [heading, summary(_, application, name, documents)]
+    if application.submitted_at is not None:
+        lines.append(_("Sent: {date}").format(date=jalali_datetime(application.submitted_at)))
+    lines.append(_("Status: {status}").format(status=status_text(_, application)))
+    return "\n".join(lines)
+
+
+def decision_buttons(_: Gettext, application_id: int) -> InlineKeyboardMarkup:
+    """Approve / reject / ask for more, for staff."""
+    return keyboard(
+        [
+            [button(_("Approve"), APPROVE(application_id))],
+            [
+                button(_("Reject"), REJECT(application_id)),
+                button(_("Ask for more information"), ASK_MORE(application_id)),
+            ],
+        ]
+    )
 
 
 def option_text(_: Gettext, option: eligibility.Option) -> str:

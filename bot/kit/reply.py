@@ -1,0 +1,86 @@
+"""Answering an update: edit the pressed message or send a new one, alerts, escaping."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+
+from bot.kit.markup import Markup
+
+# BadRequest texts meaning the pressed message cannot be edited, so a new message is sent instead.
+_CANNOT_EDIT = ("message to edit not found", "message can't be edited", "message_id_invalid")
+
+
+def esc(text: object) -> str:
+    """Escape user-supplied text for ParseMode.HTML."""
+    return html.escape(str(text), quote=False)
+
+
+async def answer(
+    update: Update,
+    text: str,
+    markup: Markup | None = None,
+    *,
+    edit: bool = True,
+) -> Message | None:
+    """Reply to a message, or (for a button press) edit the message that carried the button."""
+    query = update.callback_query
+    if query is not None:
+        message = query.message
+        if edit and isinstance(message, Message) and not _is_reply_keyboard(markup):
+            # Both at once: one round trip per press instead of two (Telegram needs no order here).
+            answered, edited = await asyncio.gather(
+                query.answer(),
+                _edit(message, text, markup if isinstance(markup, InlineKeyboardMarkup) else None),
+                return_exceptions=True,
+            )
+            for outcome in (answered, edited):
+                if isinstance(outcome, BaseException):
+                    raise outcome
+            if isinstance(edited, Message):
+                return edited
+            # The message is gone or too old to edit (or the button was forged): send instead.
+        else:
+            await query.answer()
+    chat = update.effective_chat
+    if chat is None:
+        return None
+    return await chat.send_message(text, reply_markup=markup, parse_mode=ParseMode.HTML)
+
+
+def _is_reply_keyboard(markup: Markup | None) -> bool:
+    return markup is not None and not isinstance(markup, InlineKeyboardMarkup)
+
+
+async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup | None) -> Message | None:
+    """Edit the pressed message; None when it cannot be edited any more."""
+    try:
+        edited = await message.edit_text(text, reply_markup=markup, parse_mode=ParseMode.HTML)
+    except BadRequest as exc:
+        reason = str(exc).lower()
+        if "not modified" in reason:
+            return message
+        if not any(gone in reason for gone in _CANNOT_EDIT):
+            raise
+        return None
+    return edited if isinstance(edited, Message) else message
+
+
+async def alert(update: Update, text: str) -> None:
+    """A short notice: an alert on the pressed button, else a message."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(text)
+
+
+async def alert_and_say(update: Update, text: str) -> None:
+    """An alert on the pressed button plus a message that stays in the chat."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    if update.effective_chat is not None:
+        await update.effective_chat.send_message(text)
