@@ -62,7 +62,7 @@ async def test_business_owner_whole_walk_from_the_menu(sim: Simulator, app: BotA
     for expected in (
         "رضا احمدی",
         "۰۴۹۹۳۷۰۸۹۹",
-        "+۹۸۹۱۲۱۲۳۴۵۶۷",
+        "۰۹۱۲ ۱۲۳ ۴۵۶۷",
         "فرش دستباف ماهان",
         "کرمان",
         "۱۲ سال",
@@ -126,7 +126,7 @@ async def test_degree_required_by_an_association_explains_instead_of_refusing(
     await user.press(SUBMIT)
     assert "هنوز قابل ارسال نیست" in user.last_text and "تشکل دیگری" in user.last_text
     assert (await only_application(app, 6004)).status == "draft"
-    await user.press("ویرایش یک مورد")
+    await user.press("ویرایش یک پاسخ")
     await user.press("تحصیلات")
     await user.press("کارشناسی")
     await user.press(SUBMIT)
@@ -232,7 +232,7 @@ async def test_someone_elses_contact_and_wrong_kinds_of_input(sim: Simulator, ap
     user = sim.user(6101)
     await user.command("/start", f"apply_{association}")
     await user.send("صاحب کسب‌وکار")
-    assert "با دکمه‌های بالا پاسخ دهید" in user.last_text
+    assert "با دکمه‌های زیر پاسخ دهید" in user.last_text
     await user.press(OWNER)
     await user.send_sticker()
     assert "پیام متنی" in user.last_text
@@ -317,12 +317,12 @@ async def test_discard_deletes_the_draft(sim: Simulator, app: BotApplication) ->
     association = await add_association(app)
     user = sim.user(6202)
     await fill_form(user, association)
-    await user.press("دور انداختن این درخواست")
-    await user.press("نه، نگهش دار")
+    await user.press("حذف این درخواست")
+    await user.press("خیر، بازگشت به خلاصه")
     assert ASKS["summary"] in user.last_text
-    await user.press("دور انداختن این درخواست")
-    await user.press("بله، دور انداخته شود")
-    assert "دور انداخته شد" in user.last_text
+    await user.press("حذف این درخواست")
+    await user.press("بله، حذف شود")
+    assert "درخواست حذف شد" in user.last_text
     assert await applications_of(app, 6202) == []
 
 
@@ -330,12 +330,12 @@ async def test_edit_a_field_from_the_summary(sim: Simulator, app: BotApplication
     association = await add_association(app)
     user = sim.user(6203)
     await fill_form(user, association)
-    await user.press("ویرایش یک مورد")
+    await user.press("ویرایش یک پاسخ")
     await user.press("شهر")
     assert "پاسخ فعلی: کرمان" in user.last_text
     await user.send("سیرجان")
     assert ASKS["summary"] in user.last_text and "سیرجان" in user.last_text
-    await user.press("ویرایش یک مورد")
+    await user.press("ویرایش یک پاسخ")
     await user.press("نوع متقاضی")
     await user.press(HOME)
     # Becoming a home business adds the permit question, then back to the summary.
@@ -385,11 +385,11 @@ async def test_profile_values_are_offered_as_one_tap_answers(sim: Simulator, app
 
 
 async def test_unknown_or_closed_association(sim: Simulator, app: BotApplication) -> None:
-    forming = await add_association(app, "انجمن برند و بسته‌بندی", status="forming")
+    closed = await add_association(app, "انجمن تعطیل‌شده", status="inactive")
     user = sim.user(6206)
     await user.command("/start", "apply_9999")
     assert "تشکلی با این شماره وجود ندارد" in user.last_text
-    await user.press_data(f"apply:start:{forming}")
+    await user.press_data(f"apply:start:{closed}")
     assert "درخواست عضویت نمی‌پذیرد" in user.last_text
     assert await applications_of(app, 6206) == []
 

@@ -31,7 +31,7 @@ async def test_my_requests_shows_status_and_history(sim: Simulator, app: BotAppl
     assert "انجمن پسته" in text and "پیش‌نویس" in text and "آغاز شد" in text
     assert "ادامهٔ درخواست: انجمن پسته" in user.buttons()
     await user.press("ادامهٔ درخواست: انجمن پسته")
-    assert "درخواست شما — لطفاً" in user.last_text
+    assert "درخواست شما؛ لطفاً بررسی کنید" in user.last_text
 
 
 async def test_status_by_code_for_the_applicant_only(sim: Simulator, app: BotApplication) -> None:
@@ -45,7 +45,7 @@ async def test_status_by_code_for_the_applicant_only(sim: Simulator, app: BotApp
     await stranger.command("/status", code)
     assert "هیچ درخواستی از شما با این کد" in stranger.last_text
     await stranger.command("/status")
-    assert "کد پیگیری را بعد از فرمان" in stranger.last_text
+    assert "کد پیگیری را پس از فرمان" in stranger.last_text
     await add_staff(app, 8004, carpets)
     staff = sim.user(8004)
     await staff.command("/status", code)

@@ -11,9 +11,11 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.context import BotApplication
+from bot.handlers import membership_view as view
 from bot.handlers import review
 from bot.handlers.guards import guard_of
 from bot.services import applications as service
+from bot.services import decisions as decisions_service
 from bot.services.staff import StaffScope
 from db.models import Application, ApplicationEvent, Member, PendingDecision
 from tests.conftest import ADMIN_ID
@@ -108,7 +110,7 @@ async def test_more_information_reopens_the_asked_fields_and_resubmits(
     await staff.press("بعدی")
     assert staff.answers[-1].params.get("text") == "اول دست‌کم یک مورد را انتخاب کنید."
     await staff.press("کد ملی")
-    await staff.press("✓ کد ملی")
+    await staff.press("✅ کد ملی")
     await staff.press("کد ملی")
     await staff.press("شهر")
     await staff.press("بعدی")
@@ -126,7 +128,7 @@ async def test_more_information_reopens_the_asked_fields_and_resubmits(
     await applicant.send(NID_2)
     assert "کدام شهر" in applicant.last_text
     await applicant.send("زرند")
-    assert "درخواست شما — لطفاً" in applicant.last_text
+    assert "درخواست شما؛ لطفاً بررسی کنید" in applicant.last_text
     mark = staff.mark()
     await applicant.press("ارسال درخواست")
     assert "فرستاده شد" in applicant.last_text
@@ -138,7 +140,7 @@ async def test_more_information_reopens_the_asked_fields_and_resubmits(
         [],
     )
     assert stored.tracking_code == application.tracking_code
-    assert any("درخواست تازه" in text for text in staff.texts_since(mark))
+    assert any("دوباره فرستاده شد" in text for text in staff.texts_since(mark))
     actions = [e[0] for e in await _events(app, application.id)]
     assert actions == ["created", "submitted", "more_info", "resubmitted"]
     await staff.press("تأیید")
@@ -191,7 +193,7 @@ async def test_two_concurrent_decision_calls(
         scope = StaffScope(staff_id, association_ids=frozenset({association}))
         try:
             async with app.bot_data.sessionmaker() as session, session.begin():
-                await service.decide(session, scope, application.id, decision, "دلیل", ["city"])
+                await decisions_service.decide(session, scope, application.id, decision, "دلیل", ["city"])
         except service.AlreadyDecided:
             return "lost"
         return "won"
@@ -213,10 +215,10 @@ REVIEW_BUTTONS = [
     "review:info:{id}",
     "review:open:{id}",
     "review:page:0",
-    "review:f:city",
-    "review:why",
-    "review:t:0",
-    "review:x",
+    "rv:pick:fields:city",
+    "rv:done:fields",
+    "rv:set:reason:0",
+    "rv:cancel",
     "review:export:{association}",
 ]
 
@@ -252,9 +254,11 @@ async def test_staff_of_another_association_cannot_decide(sim: Simulator, app: B
 
 async def test_every_review_handler_is_guarded() -> None:
     conversation = review.handlers()[0]
-    callbacks = [h.callback for h in conversation.entry_points]  # type: ignore[attr-defined]
+    callbacks = [cb for _data, cb in view.REVIEW.callbacks()] + [
+        cb for _data, cb in review.REASONS.routes.callbacks()
+    ]
     callbacks += [h.callback for handlers in conversation.states.values() for h in handlers]  # type: ignore[attr-defined]
-    assert callbacks and all(guard_of(cb) == "staff" for cb in callbacks)
+    assert len(callbacks) > 10 and all(guard_of(cb) == "staff" for cb in callbacks)
 
 
 async def test_review_lists_oldest_first_paginated_and_scoped(sim: Simulator, app: BotApplication) -> None:
@@ -272,9 +276,9 @@ async def test_review_lists_oldest_first_paginated_and_scoped(sim: Simulator, ap
     first_page = staff.last_text
     assert "۱ تا ۵ از ۷" in first_page and "متقاضی پسته" not in first_page
     assert first_page.index("متقاضی الف") < first_page.index("متقاضی ب ")
-    await staff.press("بعدی")
+    await staff.press("صفحهٔ بعد ◀️")
     assert "۶ تا ۷ از ۷" in staff.last_text and "متقاضی چ" in staff.last_text
-    await staff.press("قبلی")
+    await staff.press("▶️ صفحهٔ قبل")
     assert "۱ تا ۵ از ۷" in staff.last_text
     admin = sim.user(ADMIN_ID)
     await admin.command("/review")
@@ -315,7 +319,7 @@ async def test_export_members_and_applications_as_csv_with_bom(
     files = [sim.state.files[str(m.document["file_id"])].data() for m in documents if m.document]
     assert all(data.startswith("\ufeff".encode()) for data in files)
     members = list(csv.reader(io.StringIO(files[0].decode("utf-8-sig"))))
-    assert members[0][0] == "شمارهٔ عضویت" and members[1][1] == "رضا احمدی" and members[1][2] == NID
+    assert members[0][0] == "شمارهٔ عضویت" and members[1][2] == "رضا احمدی" and members[1][3] == NID
     applications = list(csv.reader(io.StringIO(files[1].decode("utf-8-sig"))))
     assert applications[1][1] == "تأیید شد" and "بدون مدرک دانشگاهی" in applications[1]
     await staff.command("/export", str(association + 100))

@@ -76,7 +76,7 @@ async def test_a_photo_where_text_is_expected(sim: Simulator) -> None:
     user = sim.user(2004)
     await user.command("/profile")
     await user.send_photo()
-    assert "به صورت متن" in user.last_text
+    assert "پیام متنی" in user.last_text
 
 
 @pytest.mark.parametrize("step", [0, 1, 2, 3])

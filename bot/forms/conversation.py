@@ -24,7 +24,7 @@ from bot.forms.spec import Form
 from bot.kit.callbacks import Router
 from bot.kit.guards import allows, mark_guarded, public, refuse
 from bot.kit.markup import to_json
-from bot.kit.reply import answer
+from bot.kit.reply import alert_and_say, answer
 from bot.services import outbox
 from bot.services.actor import Actor
 from bot.services.drafts import FileRef
@@ -117,7 +117,15 @@ class FormConversation:
         """Open (or take up) a draft for `target` and show where it stands."""
         return await self.run(update, context, lambda s, a: flow.open_draft(s, self.form, a, target))
 
-    async def run(self, update: Update, context: BotContext, step: Step, *, edit: bool = False) -> object:
+    async def run(
+        self,
+        update: Update,
+        context: BotContext,
+        step: Step,
+        *,
+        edit: bool = False,
+        alert_errors: bool = False,
+    ) -> object:
         """One step: its use case and the conversation state in one transaction, then the reply.
         A form that submits itself does so in the same transaction as its last answer."""
         _ = context.gettext
@@ -138,11 +146,18 @@ class FormConversation:
         except NoDraft:
             return await self.no_draft(update, context)
         except DomainError as exc:
-            await self.say(update, self.presenter.refused(_, exc, self.actions))
+            await self.refuse(update, self.presenter.refused(_, exc, self.actions))
             return END if not self.form.auto_submit else self.form.state
         if result is not None:
             await self.say(update, self.presenter.submitted(_, screen, result))
             return END
+        if alert_errors and screen.error is not None and screen.field is not None and update.callback_query:
+            # A refused press on a step that stays open (e.g. "next" with nothing chosen): an alert
+            # keeps the message and its buttons as they are.
+            await update.callback_query.answer(
+                self.presenter.error(_, screen.field, screen.error), show_alert=True
+            )
+            return self.form.state
         await self.show(update, context, screen, edit=edit)
         return self.form.state
 
@@ -231,6 +246,13 @@ class FormConversation:
     async def say(self, update: Update, reply: Reply, *, edit: bool = False) -> None:
         await answer(update, reply.text, reply.markup, edit=edit)
 
+    async def refuse(self, update: Update, reply: Reply) -> None:
+        """A rule said no: on a pressed button also an alert, so the press visibly did something."""
+        if update.callback_query is not None and reply.markup is None:
+            await alert_and_say(update, reply.text)
+        else:
+            await self.say(update, reply)
+
     async def no_draft(self, update: Update, context: BotContext) -> int:
         await self.say(update, self.presenter.no_draft(context.gettext))
         return END
@@ -254,7 +276,10 @@ class FormConversation:
         return await self.run(update, context, lambda s, a: flow.skip(s, self.form, a, name))
 
     async def _done(self, update: Update, context: BotContext, name: str) -> object:
-        return await self.run(update, context, lambda s, a: flow.done(s, self.form, a, name))
+        multi = (field := self.form.field(name)) is not None and field.kind == "multi"
+        return await self.run(
+            update, context, lambda s, a: flow.done(s, self.form, a, name), alert_errors=multi
+        )
 
     async def _edit(self, update: Update, context: BotContext, name: str) -> object:
         return await self.run(update, context, lambda s, a: flow.edit(s, self.form, a, name))
@@ -296,22 +321,15 @@ class FormConversation:
         try:
             async with context.transaction() as session:
                 actor = await self.actor(session, update, context)
-                screen, result = await flow.submit(session, self.form, actor)
-                if result is None:
-                    self.stage(update, context, self.form.state)
-                else:
-                    for notice in self.presenter.notices(_, result):
-                        await outbox.notify(
-                            session, notice.recipients, notice.text, buttons=to_json(notice.buttons)
-                        )
-                    self.stage(update, context, END)
+                screen, result = await self._submitting(session, actor, context)
+                self.stage(update, context, self.form.state if result is None else END)
         except _Refused:
             await refuse(update, context)
             return None
         except NoDraft:
             return await self.no_draft(update, context)
         except DomainError as exc:
-            await self.say(update, self.presenter.refused(_, exc, self.actions))
+            await self.refuse(update, self.presenter.refused(_, exc, self.actions))
             return self.form.state
         if result is None:
             await self.show(update, context, screen)

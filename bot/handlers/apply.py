@@ -30,6 +30,9 @@ from bot.services import applications, eligibility
 from bot.services.applications import APPLICANT_TYPES, EDUCATION_LEVELS, HOME_BUSINESS
 from bot.services.errors import DomainError
 
+DOCUMENT_TYPE_ERROR = N_(
+    "Only a photo, or a PDF / JPEG / PNG file, can be accepted. Please send the licence or permit again."
+)
 FIELDS = (
     Field(
         "applicant_type",
@@ -116,9 +119,9 @@ FIELDS = (
         kind="files",
         done=N_("Done, continue"),
         errors={
-            "type": N_(
-                "Only a photo, or a PDF / JPEG / PNG file, can be accepted. Please send the licence or permit again."
-            ),
+            "type": DOCUMENT_TYPE_ERROR,
+            "file_type": DOCUMENT_TYPE_ERROR,
+            "file_expected": DOCUMENT_TYPE_ERROR,
             "size": N_("That file is larger than 10 MB. Please send a smaller photo or file."),
             "too_many": N_("You have already sent 5 files, which is the most. Press the button to continue."),
         },

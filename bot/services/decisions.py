@@ -197,13 +197,17 @@ class PendingDecisions(DraftStore[PendingDecision]):
 
     def is_answered(self, draft: PendingDecision, field: str) -> bool:
         if field == "fields":
-            return draft.form_field not in (None, "fields") and bool(draft.fields)
+            return draft.fields_done and bool(draft.fields)
         return bool(getattr(draft, field, None))
 
     async def save(
         self, session: AsyncSession, draft: PendingDecision, field: str, value: object, actor: Actor
     ) -> None:
         setattr(draft, field, value)
+
+    async def reopen(self, session: AsyncSession, draft: PendingDecision, field: str, actor: Actor) -> None:
+        if field == "fields":
+            draft.fields_done = False
 
     async def toggle(
         self, session: AsyncSession, draft: PendingDecision, field: str, key: str, actor: Actor
@@ -215,7 +219,7 @@ class PendingDecisions(DraftStore[PendingDecision]):
     async def finish(self, session: AsyncSession, draft: PendingDecision, field: str, actor: Actor) -> None:
         if field == "fields" and not draft.fields:
             raise InvalidAnswer("no_fields")
-        draft.form_field = "reason"
+        draft.fields_done = True
 
     async def extras(
         self, session: AsyncSession, draft: PendingDecision, field: str | None, actor: Actor

@@ -134,6 +134,7 @@ class PendingDecision(Base):
     application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
     decision: Mapped[str] = mapped_column(String(16))
     fields: Mapped[str] = mapped_column(String(300), default="")
+    fields_done: Mapped[bool] = mapped_column(Boolean, default=False)
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The question being answered while this row is a form's draft (the form engine's resume point).

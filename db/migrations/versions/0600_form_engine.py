@@ -36,6 +36,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("buttons", sa.Text(), nullable=True))
     with op.batch_alter_table("pending_decisions") as batch:
         batch.add_column(sa.Column("reason", sa.Text(), nullable=True))
+        batch.add_column(sa.Column("fields_done", sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table("applications") as batch:
         batch.add_column(sa.Column("founding", sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table("members") as batch:
@@ -51,6 +52,7 @@ def downgrade() -> None:
     with op.batch_alter_table("applications") as batch:
         batch.drop_column("founding")
     with op.batch_alter_table("pending_decisions") as batch:
+        batch.drop_column("fields_done")
         batch.drop_column("reason")
     with op.batch_alter_table("broadcasts") as batch:
         batch.drop_column("buttons")
