@@ -19,8 +19,8 @@ from sqlalchemy import select
 from telegram.ext import BaseHandler, ConversationHandler
 
 from bot.context import BotApplication
-from bot.kit.callbacks import routers_of
 from bot.formatting import fa_digits
+from bot.kit.callbacks import routers_of
 from db.models import Base, ConversationState, Course, Registration, Staff, utcnow
 from db.models.courses import FINISHED
 from tests import coursekit as kit
