@@ -76,3 +76,34 @@ def test_missing_catalog_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr(bot.i18n, "LOCALE_DIR", tmp_path)
     with pytest.raises(CatalogMissing):
         bot.i18n.load_translations()
+
+
+def _msgids_in_code() -> dict[str, str]:
+    """Every string literal given to `_()` or `N_()` anywhere in bot/, however deeply nested (Babel's
+    extractor skips an `N_("…")` inside `_(…)`, so a test must look at the syntax tree itself)."""
+    import ast
+
+    found: dict[str, str] = {}
+    for path in sorted((ROOT / "bot").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in KEYWORDS
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
+                found.setdefault(node.args[0].value, f"{path.relative_to(ROOT)}:{node.lineno}")
+    return found
+
+
+def test_every_msgid_used_in_code_is_in_the_catalog() -> None:
+    catalog = _catalog()
+    missing = [
+        f"{where}: {msgid!r}"
+        for msgid, where in sorted(_msgids_in_code().items())
+        if not catalog.get(msgid, ("", False))[0]
+    ]
+    assert not missing, "used in code but not translated in the catalog:\n" + "\n".join(missing)

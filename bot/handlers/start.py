@@ -105,7 +105,7 @@ FEATURE = Feature(
     commands=[
         Command("start", N_("Main menu")),
         Command("help", N_("Help")),
-        Command("cancel", N_("Stop the current step")),
+        Command("cancel", N_("Cancel the current step")),
     ],
     menu=[MenuItem("help", N_("Help"), 90, help_)],
 )
