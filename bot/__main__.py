@@ -11,7 +11,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sqlalchemy.pool import NullPool
-from telegram import Update
 from telegram.error import InvalidToken, NetworkError
 
 from bot.config import Settings, SettingsError, load_settings
@@ -220,6 +219,7 @@ async def _take_lock(lock: PollerLock, standby: bool, stop: asyncio.Event) -> bo
 
 
 async def _serve(application: BotApplication, settings: Settings, stop: asyncio.Event) -> None:
+    from bot import polling
     from bot.app import freeze_startup_heap, publish_commands
     from bot.seed import seed_if_empty
     from bot.webhook import WebhookServer
@@ -228,20 +228,23 @@ async def _serve(application: BotApplication, settings: Settings, stop: asyncio.
         await seed_if_empty(application.bot_data.sessionmaker)
         await publish_commands(application)
         freeze_startup_heap()
+        await application.start()
+        # What the last run stored and did not finish comes first (a standby does the same).
+        await polling.replay(application)
         webhook = WebhookServer(application, settings) if settings.webhook_url else None
+        poller: asyncio.Task[None] | None = None
         if webhook is not None:
             await webhook.start()
         else:
-            assert application.updater is not None
-            await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            await application.bot.delete_webhook()
+            poller = asyncio.create_task(polling.poll(application, stop), name="polling")
             log.info("polling %s", settings.telegram_api_base_url)
-        await application.start()
         await stop.wait()
         log.info("stopping")
         if webhook is not None:
             await webhook.stop()
-        elif application.updater is not None:
-            await application.updater.stop()
+        if poller is not None:
+            await poller
         await application.stop()
 
 

@@ -12,18 +12,19 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
-from bot import delivery, observe, registry
+from bot import delivery, inbox, observe, registry
 from bot.config import Settings
 from bot.context import CONTEXT_TYPES, BotApplication
 from bot.handlers.broadcasts import show_progress
 from bot.handlers.limits import flood_notice
+from bot.handlers.recovery import answer_again
 from bot.i18n import load_translations
+from bot.inbox import Inbox
 from bot.platform import make_bot
 from bot.processing import PerUserUpdateProcessor
 from bot.services.users import SeenCache
 from db.persistence import DatabasePersistence
 from db.session import create_engine, create_reader, create_sessionmaker
-from db.update_log import UpdateLog
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ def build_application(
     application: BotApplication = (
         ApplicationBuilder()
         .bot(make_bot(settings, defaults, request, get_updates_request))
+        .updater(None)  # updates come through the inbox (bot/inbox.py, bot/polling.py), not PTB's Updater
         .context_types(CONTEXT_TYPES)
         .persistence(DatabasePersistence(sessionmaker))
         .concurrent_updates(processor)
@@ -57,15 +59,19 @@ def build_application(
     data.reader = create_reader(engine)
     data.translations = translations
     data.seen = SeenCache()
+    data.inbox = Inbox(sessionmaker, retention=settings.inbox_retention)
+    data.unit_hooks = [data.inbox.mark_handled]
     data.delivery = delivery.Delivery(application, on_progress=show_progress)
     data.menu = registry.register(application)
     delivery.schedule(application)
+    inbox.schedule(application)
     observe.instrument(application)
     processor.log_key = settings.telegram_bot_token
     # Save conversation state right after each update, before the same user's next one runs.
     processor.after_update = application.update_persistence
     processor.application = application
-    processor.update_log = UpdateLog(sessionmaker)
+    processor.inbox = data.inbox
+    processor.answer_again = answer_again(application)
     processor.on_flood = flood_notice(application)
     return application
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -48,6 +49,8 @@ class Settings(BaseSettings):
     webhook_secret: str = Field(default="", repr=False)
     # Updates a second one user may send before the bot paces them (0: no pacing).
     user_rate_limit: float = Field(default=10.0, ge=0)
+    # Hours an answered update is kept in the inbox before it is deleted.
+    inbox_retention_hours: int = Field(default=72, ge=1, le=24 * 90)
     # The chamber associations office's phone number, shown in the welcome and help when set.
     chamber_phone: str = ""
     # Weights of the five rating indicators (governance, policy, membership, regulation, services).
@@ -111,6 +114,11 @@ class Settings(BaseSettings):
         if self.webhook_url and not self.webhook_secret:
             raise ValueError("WEBHOOK_SECRET must be set with WEBHOOK_URL, so forged updates are refused")
         return self
+
+    @property
+    def inbox_retention(self) -> timedelta:
+        """How long answered updates stay in the inbox."""
+        return timedelta(hours=self.inbox_retention_hours)
 
     @property
     def is_bale(self) -> bool:

@@ -20,6 +20,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from bot.config import Settings
 from bot.i18n import Gettext
+from bot.inbox import Inbox
 from bot.kit.menu import Menu
 from bot.services.outbox import OUTBOX_TOUCHED
 from bot.services.staff import StaffScope
@@ -46,6 +47,9 @@ class BotData:
     seen: SeenCache
     menu: Menu
     delivery: Waker
+    inbox: Inbox
+    # Work every unit of work does before it commits (the inbox marks the update handled there).
+    unit_hooks: list[BeforeCommit]
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
@@ -67,6 +71,8 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
             async with session.begin():
                 yield session
                 for hook in self._before:
+                    await hook(session)
+                for hook in self.bot_data.unit_hooks:
                     await hook(session)
             touched = bool(session.info.get(OUTBOX_TOUCHED))
         after, self._before, self._after = self._after, [], []

@@ -21,6 +21,11 @@ outcome: ContextVar[str] = ContextVar("outcome", default="ok")
 # processor then runs it again. `final_attempt` tells the error handler to apologise instead.
 _retry: ContextVar[bool] = ContextVar("retry", default=False)
 _final_attempt: ContextVar[bool] = ContextVar("final_attempt", default=False)
+# Set by the error handler: why this attempt failed (a handler raised), or that the update's effects
+# had already been committed before (a replay after a crash).
+_failure: ContextVar[str | None] = ContextVar("failure", default=None)
+_handled_before: ContextVar[bool] = ContextVar("handled_before", default=False)
+_attempt: ContextVar[int] = ContextVar("attempt", default=1)
 
 
 def user_hash(user_id: int, key: str) -> str:
@@ -77,6 +82,9 @@ def begin() -> None:
     outcome.set("ok")
     _retry.set(False)
     _final_attempt.set(False)
+    _failure.set(None)
+    _handled_before.set(False)
+    _attempt.set(1)
 
 
 def begin_retry(*, last: bool) -> None:
@@ -84,6 +92,29 @@ def begin_retry(*, last: bool) -> None:
     outcome.set("retried")
     _retry.set(False)
     _final_attempt.set(last)
+    _failure.set(None)
+    _attempt.set(_attempt.get() + 1)
+
+
+def first_attempt() -> bool:
+    """Whether this is the update's first attempt (the user is told of a failure only once)."""
+    return _attempt.get() == 1
+
+
+def failure() -> str | None:
+    """Why this attempt failed, if a handler raised."""
+    return _failure.get()
+
+
+def mark_already_handled() -> None:
+    """The update's effects were committed before (a replay): it is answered again, not re-applied."""
+    _handled_before.set(True)
+    outcome.set("replayed")
+
+
+def already_handled() -> bool:
+    """Whether the update turned out to be handled already."""
+    return _handled_before.get()
 
 
 def request_retry() -> bool:
@@ -99,9 +130,10 @@ def retry_requested() -> bool:
     return _retry.get()
 
 
-def mark_error() -> None:
+def mark_error(error: object = None) -> None:
     """The error handler saw an exception for this update."""
     outcome.set("error")
+    _failure.set(repr(error)[:300] if error is not None else "error")
 
 
 def log_update(update: object, seconds: float, key: str) -> None:

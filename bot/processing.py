@@ -5,9 +5,11 @@ Sequential dispatch caps the whole bot at 1 / (Bot API round trip) updates a sec
 one finished and silently drops it. Serialising per user gives the throughput of the first
 without the data loss of the second.
 
-The same place guards the bot: an update delivered twice is handled once (also across restarts,
-with an UpdateLog); a user who floods the bot is paced (aiolimiter) and, past a backlog, told to slow
-down, without slowing anyone else; an update that failed only because SQLite was busy is run again.
+The same place guards the bot: a user who floods the bot is paced (aiolimiter) and, past a backlog,
+told to slow down, without slowing anyone else; an update that failed only because SQLite was busy
+is run again; an update that keeps failing (a bug) is tried a few times, then parked in the inbox
+with its error so it never blocks the user's later updates. An update delivered twice never gets
+this far: the inbox (bot/inbox.py) stores each update once and hands on only the new ones.
 """
 
 from __future__ import annotations
@@ -30,16 +32,18 @@ from bot import observe
 if TYPE_CHECKING:
     from telegram.ext import Application
 
-    from db.update_log import UpdateLog
+from bot.inbox import CURRENT, Inbox
 
 AfterUpdate = Callable[[], Awaitable[None]]
 FloodNotice = Callable[[Update], Awaitable[None]]
+AnswerAgain = Callable[[Update], Awaitable[None]]
 
 # A person types or taps a few times a second at most; USER_RATE_LIMIT (default 10 a second) lets
 # their bursts through and paces floods.
 USER_BACKLOG = 20  # updates waiting for one user before further ones are dropped
 NOTICE_EVERY = 30.0  # seconds between two "please slow down" notices to one user
 RETRY_DELAYS = (0.2, 0.6, 1.5)  # an update that hit a busy database is run again after these
+FAILED_ATTEMPTS = 3  # an update whose handler raised is tried this often, then parked
 
 
 @dataclass
@@ -63,27 +67,25 @@ def serial_key(update: object) -> int | None:
 class PerUserUpdateProcessor(BaseUpdateProcessor):
     """Serialises each user's updates; optionally runs `after_update` while still holding the slot.
 
-    `after_update` saves conversation state before the user's next update is looked at, so a crash
-    right after a reply never loses the step. Slots exist only while a user has updates in flight:
-    the last one out removes it, so memory does not grow with the number of users ever seen.
-    Update ids seen recently are remembered so an update delivered twice is handled once.
+    `after_update` saves conversation state before the user's next update is looked at (a form's
+    state is already written with its step, so this is usually a no-op). Slots exist only while a
+    user has updates in flight: the last one out removes it, so memory does not grow with the
+    number of users ever seen.
     """
 
-    def __init__(
-        self, max_concurrent_updates: int = 512, remember_updates: int = 10_000, user_rate: float = 10.0
-    ) -> None:
+    def __init__(self, max_concurrent_updates: int = 512, user_rate: float = 10.0) -> None:
         super().__init__(max_concurrent_updates)
         self._user_rate = user_rate
         self.after_update: AfterUpdate | None = None
         self.application: Application[Any, Any, Any, Any, Any, Any] | None = None  # for retries
-        self.update_log: UpdateLog | None = None
+        self.inbox: Inbox | None = None
+        self.answer_again: AnswerAgain | None = None  # an update whose effects committed before
         self.on_flood: FloodNotice | None = None
         self.log_key = ""  # keys the user-id pseudonyms in the per-update log line
         self.last_update_at: float | None = None  # wall-clock time of the last handled update
         self.dropped = 0  # updates dropped from flooding users
+        self.parked = 0  # updates given up on after FAILED_ATTEMPTS
         self._slots: dict[int, _Slot] = {}
-        self._recent: OrderedDict[int, None] = OrderedDict()
-        self._remember = remember_updates
         self._noticed: OrderedDict[int, float] = OrderedDict()
 
     @property
@@ -91,20 +93,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         """How many users have updates in flight (for tests and benchmarks)."""
         return len(self._slots)
 
-    def _is_repeat(self, update: object) -> bool:
-        if not isinstance(update, Update):
-            return False
-        if update.update_id in self._recent:
-            return True
-        self._recent[update.update_id] = None
-        if len(self._recent) > self._remember:
-            self._recent.popitem(last=False)
-        return False
-
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        if self._is_repeat(update):
-            _close(coroutine)
-            return
         key = serial_key(update)
         if key is None:
             await coroutine
@@ -129,21 +118,46 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
     async def _handle(self, update: object, coroutine: Awaitable[Any]) -> None:
         started = time.perf_counter()
         observe.begin()
+        current = CURRENT.set(update.update_id if isinstance(update, Update) and self.inbox else None)
+        parked: str | None = None
         try:
             await coroutine
-            for delay in RETRY_DELAYS:
-                if not observe.retry_requested() or self.application is None:
-                    break
-                await asyncio.sleep(delay)
-                observe.begin_retry(last=delay == RETRY_DELAYS[-1])
-                await self.application.process_update(update)
+            parked = await self._again(update)
             if self.after_update is not None:
                 await self.after_update()
         finally:
+            CURRENT.reset(current)
             self.last_update_at = time.time()
-            if isinstance(update, Update) and self.update_log is not None:
-                self.update_log.note(update.update_id)
+            if isinstance(update, Update) and self.inbox is not None:
+                self.inbox.done(update.update_id, parked)
             observe.log_update(update, time.perf_counter() - started, self.log_key)
+
+    async def _again(self, update: object) -> str | None:
+        """Run the update again while it asks for it: a busy database (up to three times, silently),
+        or a handler that raised (FAILED_ATTEMPTS in all, the user told once). Returns the error an
+        update is parked with, if it kept failing."""
+        if not isinstance(update, Update) or self.application is None:
+            return None
+        attempts = 1
+        delays = iter(RETRY_DELAYS)
+        while True:
+            if observe.already_handled():
+                if self.answer_again is not None:
+                    await self.answer_again(update)
+                return None
+            failed = observe.failure()
+            if not observe.retry_requested() and failed is None:
+                return None
+            if failed is not None and attempts >= FAILED_ATTEMPTS:
+                self.parked += 1
+                return failed
+            delay = next(delays, None)
+            if delay is None:
+                return failed
+            await asyncio.sleep(delay)
+            attempts += 1 if failed is not None else 0
+            observe.begin_retry(last=delay == RETRY_DELAYS[-1])
+            await self.application.process_update(update)
 
     async def _flooded(self, key: int, update: object) -> None:
         self.dropped += 1
@@ -158,14 +172,12 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
             await self.on_flood(update)
 
     async def initialize(self) -> None:
-        if self.update_log is not None:
-            for update_id in reversed(await self.update_log.recent()):
-                self._recent[update_id] = None
-            self.update_log.start()
+        if self.inbox is not None:
+            self.inbox.start()
 
     async def shutdown(self) -> None:
-        if self.update_log is not None:
-            await self.update_log.close()
+        if self.inbox is not None:
+            await self.inbox.close()
 
 
 def _close(coroutine: Awaitable[Any]) -> None:

@@ -86,7 +86,9 @@ class WebhookServer:
             return web.Response(status=400, text="bad update")
         if update is None:
             return web.Response(status=400, text="bad update")
-        await self.application.update_queue.put(update)
+        # Stored before the 200: a crash after answering cannot lose it (a redelivery is stored once).
+        for fresh in await self.application.bot_data.inbox.store([update]):
+            await self.application.update_queue.put(fresh)
         return web.Response(text="ok")
 
     async def healthz(self, _request: web.Request) -> web.Response:
@@ -102,6 +104,17 @@ class WebhookServer:
             async with asyncio.timeout(3), self.application.bot_data.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
             body["database"] = "ok"
+            async with asyncio.timeout(3):
+                figures = await self.application.bot_data.inbox.figures()
+            oldest = figures.oldest_unhandled
+            body["inbox"] = {
+                "size": figures.size,
+                "unanswered": figures.unhandled,
+                "oldest_unanswered_seconds": round((datetime.now(UTC) - oldest).total_seconds(), 1)
+                if oldest
+                else None,
+                "parked": figures.parked,
+            }
         except Exception as exc:  # any failure is "unhealthy", with its kind for the operator
             body.update(status="error", database=type(exc).__name__)
             return web.json_response(body, status=503)

@@ -24,7 +24,7 @@ from bot.forms.spec import Form
 from bot.kit.callbacks import Router
 from bot.kit.guards import allows, mark_guarded, public, refuse
 from bot.kit.markup import to_json
-from bot.kit.reply import alert_and_say, answer
+from bot.kit.reply import ack, alert_and_say, answer
 from bot.services import outbox
 from bot.services.actor import Actor
 from bot.services.drafts import FileRef
@@ -51,6 +51,16 @@ def conversation_key(update: Update) -> tuple[int, int]:
     return (chat.id, user.id)
 
 
+class FormHandler(ConversationHandler[BotContext]):
+    """The ConversationHandler of a form, knowing its form (to show where a user is after a restart)."""
+
+    __slots__ = ("form_ui",)
+
+    def __init__(self, form_ui: FormConversation, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.form_ui = form_ui
+
+
 class FormConversation:
     """A form in the chat. `enter(update, context, **target)` opens it from a feature's handler."""
 
@@ -62,7 +72,7 @@ class FormConversation:
         self.routes = routes or Router(form.name)
         if self.routes.prefix != form.name:
             raise ValueError("a form's router has the form's name as its prefix")
-        self._handler: ConversationHandler[BotContext] | None = None
+        self._handler: FormHandler | None = None
         routes = self.routes
         steps: Mapping[str, tuple[tuple[type[str], ...], Callable[..., Awaitable[object]]]] = {
             "set": ((str, str), self._choose),
@@ -96,12 +106,11 @@ class FormConversation:
             return public(step)
         return mark_guarded(step, self.form.audience)  # type: ignore[no-any-return]
 
-    def handler(
-        self, entry_points: Sequence[BaseHandler[Update, BotContext, Any]] = ()
-    ) -> ConversationHandler[BotContext]:
+    def handler(self, entry_points: Sequence[BaseHandler[Update, BotContext, Any]] = ()) -> FormHandler:
         """The persistent ConversationHandler: the feature's entry points, then this form's buttons."""
         receive = MessageHandler(ANSWERS, self.guarded(self._receive))
-        self._handler = ConversationHandler(
+        self._handler = FormHandler(
+            self,
             entry_points=[*entry_points, self.routes.handler()],
             states={self.form.state: [receive]},
             fallbacks=exits.handlers(),
@@ -154,9 +163,7 @@ class FormConversation:
         if alert_errors and screen.error is not None and screen.field is not None and update.callback_query:
             # A refused press on a step that stays open (e.g. "next" with nothing chosen): an alert
             # keeps the message and its buttons as they are.
-            await update.callback_query.answer(
-                self.presenter.error(_, screen.field, screen.error), show_alert=True
-            )
+            await ack(update.callback_query, self.presenter.error(_, screen.field, screen.error), alert=True)
             return self.form.state
         await self.show(update, context, screen, edit=edit)
         return self.form.state
@@ -242,6 +249,15 @@ class FormConversation:
         else:
             reply = self.presenter.question(_, screen, self.actions)
         await self.say(update, reply, edit=edit)
+
+    async def show_current(self, update: Update, context: BotContext) -> None:
+        """Show the question the user's draft is at, changing nothing (after a restart)."""
+        try:
+            async with context.reading() as session:
+                screen = await flow.resume(session, self.form, await self.actor(session, update, context))
+        except (_Refused, DomainError):
+            return
+        await self.show(update, context, screen, edit=False)
 
     async def say(self, update: Update, reply: Reply, *, edit: bool = False) -> None:
         await answer(update, reply.text, reply.markup, edit=edit)

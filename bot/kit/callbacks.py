@@ -17,6 +17,7 @@ from telegram.ext import CallbackQueryHandler
 
 from bot import observe
 from bot.context import BotContext
+from bot.kit.reply import ack
 
 MAX_DATA = 64  # bytes: the Bot API's limit for callback_data
 Arg = type[int] | type[str]
@@ -115,9 +116,7 @@ class Router:
             callback, args = self.resolve(query.data)
         except BadCallback:
             _ = context.gettext
-            await query.answer(
-                _("This button is no longer valid. Send /start for the menu."), show_alert=True
-            )
+            await ack(query, _("This button is no longer valid. Send /start for the menu."), alert=True)
             return None
         observe.name_handler(callback)
         return await callback(update, context, *args)

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from telegram import Update
 
 from bot.context import BotContext
+from bot.kit.reply import alert
 from bot.services.staff import StaffScope, scope_of
 
 R = TypeVar("R")
@@ -40,10 +41,7 @@ async def refuse(update: Update, context: BotContext) -> None:
     """Tell a non-staff sender, politely, that this is for staff."""
     _ = context.gettext
     text = _("Sorry, this is only for the chamber's staff.")
-    if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=True)
-    elif update.effective_message is not None:
-        await update.effective_message.reply_text(text)
+    await alert(update, text)
 
 
 def _guard(level: GuardLevel) -> Callable[[Callback[R]], Callback[R | None]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import html
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
@@ -13,6 +13,17 @@ from bot.kit.markup import Markup
 
 # BadRequest texts meaning the pressed message cannot be edited, so a new message is sent instead.
 _CANNOT_EDIT = ("message to edit not found", "message can't be edited", "message_id_invalid")
+# BadRequest texts of a press too old to answer (a replay after a restart): the reply still goes out.
+_TOO_OLD = ("query is too old", "query id is invalid")
+
+
+async def ack(query: CallbackQuery, text: str | None = None, *, alert: bool = False) -> None:
+    """Answer a button press (stop its spinner); a press too old to answer is not an error."""
+    try:
+        await query.answer(text, show_alert=alert)
+    except BadRequest as exc:
+        if not any(old in str(exc).lower() for old in _TOO_OLD):
+            raise
 
 
 def esc(text: object) -> str:
@@ -34,7 +45,7 @@ async def answer(
         if edit and isinstance(message, Message) and not _is_reply_keyboard(markup):
             # Both at once: one round trip per press instead of two (Telegram needs no order here).
             answered, edited = await asyncio.gather(
-                query.answer(),
+                ack(query),
                 _edit(message, text, markup if isinstance(markup, InlineKeyboardMarkup) else None),
                 return_exceptions=True,
             )
@@ -45,7 +56,7 @@ async def answer(
                 return edited
             # The message is gone or too old to edit (or the button was forged): send instead.
         else:
-            await query.answer()
+            await ack(query)
     chat = update.effective_chat
     if chat is None:
         return None
@@ -73,7 +84,7 @@ async def _edit(message: Message, text: str, markup: InlineKeyboardMarkup | None
 async def alert(update: Update, text: str) -> None:
     """A short notice: an alert on the pressed button, else a message."""
     if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=True)
+        await ack(update.callback_query, text, alert=True)
     elif update.effective_message is not None:
         await update.effective_message.reply_text(text)
 
@@ -81,6 +92,6 @@ async def alert(update: Update, text: str) -> None:
 async def alert_and_say(update: Update, text: str) -> None:
     """An alert on the pressed button plus a message that stays in the chat."""
     if update.callback_query is not None:
-        await update.callback_query.answer(text, show_alert=True)
+        await ack(update.callback_query, text, alert=True)
     if update.effective_chat is not None:
         await update.effective_chat.send_message(text)

@@ -16,7 +16,7 @@ from db.models.news import NewsItem
 from db.models.outbox import Broadcast, Delivery
 from db.models.people import FoundingInterest, Member, Subscription
 from db.models.rating import RatingScore
-from db.models.runtime import ConversationState, ProcessedUpdate
+from db.models.runtime import ConversationState, InboxUpdate
 from db.models.users import Profile, Staff, User
 
 __all__ = [
@@ -36,10 +36,10 @@ __all__ = [
     "Delivery",
     "DirectoryDraft",
     "FoundingInterest",
+    "InboxUpdate",
     "Member",
     "NewsItem",
     "PendingDecision",
-    "ProcessedUpdate",
     "Profile",
     "RatingScore",
     "Registration",

@@ -1,0 +1,174 @@
+"""The durable inbox between the Bot API and the handlers: store first, acknowledge second.
+
+Every update is stored (a batch in one transaction) before the Bot API is told it arrived: the
+polling loop asks for the next batch only after the commit, the webhook answers 200 only after it.
+While the update is handled, every write transaction it opens also marks it handled, so its
+effects and the mark commit together (a replay never applies an answer, a seat or a decision
+twice). Once it was answered it is marked done, in small batches. After a crash, start-up replays
+what was stored but not handled, in order, and answers again what was handled but not answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Sequence
+from contextvars import ContextVar
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Bot, Update
+
+from db import inbox as rows
+from db.inbox import AlreadyHandled
+
+__all__ = ["CURRENT", "AlreadyHandled", "Inbox"]
+
+log = logging.getLogger(__name__)
+
+# The inbox update the current task is handling (None: a job, or an update not from the inbox).
+CURRENT: ContextVar[int | None] = ContextVar("inbox_update", default=None)
+MAX_REPLAYS = 3  # an update replayed this many times (it crashes the process) is parked
+
+
+class Inbox:
+    """The inbox of one application (bot_data.inbox)."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        retention: timedelta = timedelta(days=3),
+        delay: float = 0.05,
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self.retention = retention
+        self._delay = delay
+        self._done: list[int] = []
+        self._parked: dict[int, str] = {}
+        self._wake = asyncio.Event()
+        self._flushing = asyncio.Lock()  # never cancel the writer in the middle of a transaction
+        self._writer: asyncio.Task[None] | None = None
+
+    # ------------------------------------------------------------------ arriving
+
+    async def store(self, updates: Sequence[Update]) -> list[Update]:
+        """Store the updates in one transaction; returns those not seen before, in order."""
+        if not updates:
+            return []
+        async with self._sessionmaker() as session, session.begin():
+            fresh = await rows.store(session, [(u.update_id, u.to_json()) for u in updates])
+        return [u for u in updates if u.update_id in fresh]
+
+    # ------------------------------------------------------------------ handling
+
+    async def mark_handled(self, session: AsyncSession) -> None:
+        """A unit-of-work hook: the update being handled is marked handled with its effects."""
+        update_id = CURRENT.get()
+        if update_id is not None:
+            await rows.mark_handled(session, update_id)
+
+    def done(self, update_id: int, error: str | None = None) -> None:
+        """The update was answered (or, with an error, parked); written with the next batch."""
+        if error is None:
+            self._done.append(update_id)
+        else:
+            self._parked[update_id] = error
+        self._wake.set()
+
+    # ------------------------------------------------------------------ after a crash
+
+    async def unfinished(self, bot: Bot) -> tuple[list[Update], list[Update]]:
+        """(to replay, to answer again): updates not handled, and handled but not answered, in
+        order. Each replay counts as an attempt; an update replayed too often is parked."""
+        async with self._sessionmaker() as session, session.begin():
+            found = await rows.unfinished(session)
+            worn = {
+                u.update_id: "replayed too often (it may stop the bot)"
+                for u in found
+                if u.attempts >= MAX_REPLAYS
+            }
+            if worn:
+                await rows.mark_done(session, [], worn)
+            await rows.count_replay(
+                session, [u.update_id for u in found if not u.handled and u.update_id not in worn]
+            )
+        replay, answer = [], []
+        for item in found:
+            if item.update_id in worn:
+                log.error("update %s parked: it was replayed %s times", item.update_id, item.attempts)
+                continue
+            update = Update.de_json(json.loads(item.payload), bot)
+            if update is not None:
+                (answer if item.handled else replay).append(update)
+        return replay, answer
+
+    # ------------------------------------------------------------------ bookkeeping
+
+    def start(self) -> None:
+        """Start the writer of done marks (one long-lived task)."""
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_loop(), name="inbox-writer")
+
+    async def _write_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            await asyncio.sleep(self._delay)  # let a batch gather
+            self._wake.clear()
+            try:
+                await self.flush()
+            except Exception:  # a failed batch is retried with the next one
+                log.warning("could not record answered updates", exc_info=True)
+
+    async def flush(self) -> None:
+        """Write every pending mark now."""
+        async with self._flushing:
+            if not self._done and not self._parked:
+                return
+            done, parked = self._done, self._parked
+            self._done, self._parked = [], {}
+            try:
+                async with self._sessionmaker() as session, session.begin():
+                    await rows.mark_done(session, done, parked)
+            except BaseException:
+                self._done, self._parked = done + self._done, parked | self._parked
+                raise
+
+    async def close(self) -> None:
+        """Stop the writer and write what is pending (on shutdown)."""
+        if self._writer is not None and not self._writer.done():
+            async with self._flushing:  # wait out a batch being written, then stop the writer
+                self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+        await self.flush()
+
+    async def purge(self) -> int:
+        """Delete updates answered longer ago than the retention period."""
+        async with self._sessionmaker() as session, session.begin():
+            return await rows.purge(session, self.retention)
+
+    async def figures(self) -> rows.Figures:
+        """The inbox's size, unanswered updates and the oldest of them, parked updates."""
+        async with self._sessionmaker() as session:
+            return await rows.figures(session)
+
+
+PURGE_INTERVAL = timedelta(hours=1)
+
+
+def schedule(application: Any) -> None:
+    """Delete answered updates past the retention period, every hour (the job only reads the database)."""
+
+    async def purge(_context: Any) -> None:
+        removed = await application.bot_data.inbox.purge()
+        if removed:
+            log.info("inbox: deleted %d answered updates older than the retention period", removed)
+
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(
+            purge, interval=PURGE_INTERVAL, first=timedelta(minutes=1), name="inbox-purge"
+        )
