@@ -12,7 +12,7 @@ from bot.handlers.broadcasts import runner_of
 from bot.services.sender import Report, SenderConfig, report
 from db.models import Association, Broadcast, User
 from db.models.outbox import CANCELLED, DONE
-from tests.fakeapi.state import FakeTelegram
+from fakeapi.state import FakeTelegram
 
 # Fast pacing for the fake API: the logic is the same, only the numbers differ.
 FAST = SenderConfig(

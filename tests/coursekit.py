@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from bot.context import BotApplication
 from db.models import Association, Broadcast, Course, Delivery, Member, Registration, Staff, utcnow
 from db.models.courses import OPEN
-from tests.fakeapi.simulator import Simulator, SimUser
+from fakeapi.simulator import Simulator, SimUser
 
 
 async def association(app: BotApplication, name: str = "تشکل کسب‌وکارهای خانگی") -> int:

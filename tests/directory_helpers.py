@@ -9,8 +9,8 @@ from sqlalchemy import select
 from bot.context import BotApplication
 from bot.text import search_key
 from db.models import Association
-from tests.fakeapi.simulator import Simulator, SimUser
-from tests.fakeapi.state import StoredMessage
+from fakeapi.simulator import Simulator, SimUser
+from fakeapi.state import StoredMessage
 
 
 async def add_association(app: BotApplication, name: str, **values: Any) -> int:

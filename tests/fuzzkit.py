@@ -22,8 +22,8 @@ from bot.context import BotApplication
 from bot.formatting import fa_digits
 from db.models import Base, ConversationState, Course, Registration, Staff, utcnow
 from db.models.courses import FINISHED
+from fakeapi.simulator import Simulator, SimUser
 from tests import coursekit as kit
-from tests.fakeapi.simulator import Simulator, SimUser
 from tests.membership_support import add_association, submitted
 
 # ---------------------------------------------------------------------------------------- handlers

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bot.context import BotApplication
 from db.models import Application, Association, Staff
-from tests.fakeapi.simulator import SimUser
+from fakeapi.simulator import SimUser
 
 NID = "0499370899"
 NID_2 = "0012345679"

@@ -22,9 +22,9 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, T
 from bot.context import BotApplication
 from bot.handlers.guards import guard_of, is_public
 from db.models import Broadcast, DeletionRequest, Staff
+from fakeapi.simulator import Simulator, SimUser
 from tests import fuzzkit
 from tests.directory_helpers import send_csv
-from tests.fakeapi.simulator import Simulator, SimUser
 from tests.fuzzkit import RECIPES, World
 
 REFUSAL = "فقط برای کارشناسان"

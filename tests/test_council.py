@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from bot.context import BotApplication
 from db.models import Association, Broadcast, CouncilIssue, CouncilSupport, Delivery, Staff
+from fakeapi.simulator import Simulator, SimUser
+from fakeapi.state import FakeTelegram
 from tests.conftest import ADMIN_ID
-from tests.fakeapi.simulator import Simulator, SimUser
-from tests.fakeapi.state import FakeTelegram
 
 DESCRIPTION = "ادارهٔ مالیات برای سال گذشته مالیات علی‌الرأس سنگینی بدون رسیدگی به دفاتر تعیین کرده است."
 

@@ -12,9 +12,9 @@ import jdatetime
 from bot.context import BotApplication
 from bot.formatting import fa_digits
 from db.models.courses import CANCELLED, R_CANCELLED, REGISTERED, RELEASED, WAITING
+from fakeapi.simulator import Simulator
+from fakeapi.state import FakeTelegram
 from tests import coursekit as kit
-from tests.fakeapi.simulator import Simulator
-from tests.fakeapi.state import FakeTelegram
 
 
 def _jalali(moment: object) -> str:

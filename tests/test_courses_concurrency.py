@@ -26,8 +26,8 @@ from bot.text import to_ascii_digits
 from db.models import Course, Registration
 from db.models.courses import REGISTERED, WAITING
 from db.session import create_engine, create_sessionmaker
+from fakeapi.simulator import Simulator
 from tests import coursekit as kit
-from tests.fakeapi.simulator import Simulator
 
 POOL = 20
 

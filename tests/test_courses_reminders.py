@@ -10,10 +10,10 @@ from bot.handlers.courses import REMINDER_JOB
 from bot.services import reminders
 from db.models import Course, utcnow
 from db.models.courses import CANCELLED, REGISTERED, WAITING
+from fakeapi.simulator import Simulator
+from fakeapi.state import FakeTelegram
 from tests import coursekit as kit
 from tests.conftest import AppFactory
-from tests.fakeapi.simulator import Simulator
-from tests.fakeapi.state import FakeTelegram
 
 
 async def _run_job(app: BotApplication) -> None:

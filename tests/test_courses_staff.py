@@ -20,10 +20,10 @@ from bot.handlers import courses_form, courses_staff, exits
 from bot.handlers.guards import guard_of
 from db.models import Broadcast, Course, Profile, Registration, utcnow
 from db.models.courses import CANCELLED, CLOSED, FINISHED, OPEN, REGISTERED, WAITING
+from fakeapi.simulator import Simulator, SimUser
+from fakeapi.state import FakeTelegram
 from tests import coursekit as kit
 from tests.conftest import ADMIN_ID
-from tests.fakeapi.simulator import Simulator, SimUser
-from tests.fakeapi.state import FakeTelegram
 
 
 def _future_jalali(days: int = 30, clock: str = "17:30") -> tuple[str, jdatetime.date]:

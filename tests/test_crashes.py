@@ -17,9 +17,9 @@ from bot.services import outbox
 from db.models import Application, Association, Course, Delivery, Registration, User, utcnow
 from db.models.courses import OPEN, REGISTERED, WAITING
 from db.session import create_engine, create_sessionmaker
-from tests.fakeapi.server import FakeBotAPIServer
-from tests.fakeapi.simulator import HttpSimUser
-from tests.fakeapi.state import FakeTelegram
+from fakeapi.server import FakeBotAPIServer
+from fakeapi.simulator import HttpSimUser
+from fakeapi.state import FakeTelegram
 from tests.test_process import STARTUP_TIMEOUT, BotProcess
 
 pytestmark = pytest.mark.slow

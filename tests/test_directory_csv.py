@@ -14,10 +14,10 @@ import pytest
 from bot.context import BotApplication
 from bot.services import association_csv
 from bot.services.association_csv import MalformedCsv
+from fakeapi.simulator import Simulator
+from fakeapi.state import FakeTelegram
 from tests.conftest import ADMIN_ID
 from tests.directory_helpers import add_association, associations, send_csv
-from tests.fakeapi.simulator import Simulator
-from tests.fakeapi.state import FakeTelegram
 
 BOM = "\ufeff".encode()
 GOOD = (

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from bot.context import BotApplication
 from bot.services.staff import scope_of
 from db.models import DirectoryDraft, FoundingInterest, Staff
+from fakeapi.simulator import Simulator
 from tests.conftest import ADMIN_ID, AppFactory
 from tests.directory_helpers import add_association, associations, send_csv
-from tests.fakeapi.simulator import Simulator
 
 LRI, PDI = "\u2066", "\u2069"
 REFUSED = "فقط برای کارشناسان"

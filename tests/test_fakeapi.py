@@ -29,7 +29,7 @@ from telegram.error import (
 )
 from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from tests.fakeapi import (
+from fakeapi import (
     BOT_ID,
     FakeBotAPIServer,
     FakeRequest,

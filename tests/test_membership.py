@@ -11,9 +11,9 @@ from sqlalchemy import select
 from bot.context import BotApplication
 from bot.services import applications as service
 from db.models import ApplicationDocument, ApplicationEvent, Profile, User
+from fakeapi.simulator import Simulator
+from fakeapi.state import FakeTelegram
 from tests.conftest import ADMIN_ID, AppFactory
-from tests.fakeapi.simulator import Simulator
-from tests.fakeapi.state import FakeTelegram
 from tests.membership_support import (
     ASKS,
     CONTINUE_DOCS,

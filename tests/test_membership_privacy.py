@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from bot.context import BotApplication
 from db.models import Application, ApplicationEvent, DeletionRequest, Member, Profile, User
+from fakeapi.simulator import Simulator
 from tests.conftest import ADMIN_ID
-from tests.fakeapi.simulator import Simulator
 from tests.membership_support import NID, add_association, add_staff, fill_form, only_application, submitted
 
 FA = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")

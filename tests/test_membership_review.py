@@ -16,8 +16,8 @@ from bot.handlers.guards import guard_of
 from bot.services import applications as service
 from bot.services.staff import StaffScope
 from db.models import Application, ApplicationEvent, Member, PendingDecision
+from fakeapi.simulator import Simulator
 from tests.conftest import ADMIN_ID
-from tests.fakeapi.simulator import Simulator
 from tests.membership_support import NID, NID_2, add_association, add_staff, only_application, submitted
 
 STAFF = 7001

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from bot.context import BotApplication
 from bot.services import rating as service
 from db.models import Association, RatingScore
+from fakeapi.simulator import Simulator
+from fakeapi.state import FakeTelegram
 from tests.conftest import ADMIN_ID
-from tests.fakeapi.simulator import Simulator
-from tests.fakeapi.state import FakeTelegram
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -145,7 +145,7 @@ def test_periods() -> None:
 
 async def test_weights_come_from_the_settings(settings: object, api: FakeTelegram) -> None:
     from bot.app import build_application
-    from tests.fakeapi.transport import FakeRequest
+    from fakeapi.transport import FakeRequest
 
     weighted = settings.model_copy(update={"rating_weights": (60.0, 10.0, 10.0, 10.0, 10.0)})  # type: ignore[attr-defined]
     app = build_application(weighted, request=FakeRequest(api), get_updates_request=FakeRequest(api))

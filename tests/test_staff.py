@@ -9,8 +9,8 @@ from bot.context import BotApplication
 from bot.services.errors import NotAllowed
 from bot.services.staff import StaffScope, add_staff, scope_of
 from db.models import Association, Staff
+from fakeapi.simulator import Simulator
 from tests.conftest import ADMIN_ID
-from tests.fakeapi.simulator import Simulator
 
 
 async def _grants(app: BotApplication) -> int:

@@ -16,7 +16,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackContext
 
-from tests.fakeapi.state import BOT_USER, JSON, Call, FakeTelegram, StoredMessage
+from fakeapi.state import BOT_USER, JSON, Call, FakeTelegram, StoredMessage
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 

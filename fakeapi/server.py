@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiMapping
 
-from tests.fakeapi.state import FakeTelegram, UploadedFiles
+from fakeapi.state import FakeTelegram, UploadedFiles
 
 
 class FakeBotAPIServer:

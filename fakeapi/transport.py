@@ -16,7 +16,7 @@ from telegram._utils.types import ODVInput
 from telegram.error import TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from tests.fakeapi.state import FakeTelegram, UploadedFiles
+from fakeapi.state import FakeTelegram, UploadedFiles
 
 FILE_MARKER = "/file/bot"
 

@@ -11,8 +11,8 @@ Typical use::
     assert "خوش آمدید" in ali.last_text
 """
 
-from tests.fakeapi.server import FakeBotAPIServer
-from tests.fakeapi.simulator import (
+from fakeapi.server import FakeBotAPIServer
+from fakeapi.simulator import (
     HttpSimUser,
     Simulator,
     SimUser,
@@ -22,7 +22,7 @@ from tests.fakeapi.simulator import (
     private_chat_dict,
     user_dict,
 )
-from tests.fakeapi.state import (
+from fakeapi.state import (
     BOT_ID,
     BOT_USERNAME,
     ApiError,
@@ -31,7 +31,7 @@ from tests.fakeapi.state import (
     StoredFile,
     StoredMessage,
 )
-from tests.fakeapi.transport import FakeRequest
+from fakeapi.transport import FakeRequest
 
 __all__ = [
     "BOT_ID",
