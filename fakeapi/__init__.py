@@ -11,6 +11,8 @@ Typical use::
     assert "خوش آمدید" in ali.last_text
 """
 
+from fakeapi.errors import ApiError
+from fakeapi.records import Call, StoredFile, StoredMessage
 from fakeapi.server import FakeBotAPIServer
 from fakeapi.simulator import (
     HttpSimUser,
@@ -22,16 +24,9 @@ from fakeapi.simulator import (
     private_chat_dict,
     user_dict,
 )
-from fakeapi.state import (
-    BOT_ID,
-    BOT_USERNAME,
-    ApiError,
-    Call,
-    FakeTelegram,
-    StoredFile,
-    StoredMessage,
-)
+from fakeapi.state import FakeTelegram
 from fakeapi.transport import FakeRequest
+from fakeapi.wire import BOT_ID, BOT_USERNAME
 
 __all__ = [
     "BOT_ID",

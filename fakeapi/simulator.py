@@ -16,7 +16,9 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, CallbackContext
 
-from fakeapi.state import BOT_USER, JSON, Call, FakeTelegram, StoredMessage
+from fakeapi.records import Call, StoredMessage
+from fakeapi.state import FakeTelegram
+from fakeapi.wire import BOT_USER, JSON
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
