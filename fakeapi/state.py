@@ -12,7 +12,7 @@ told to fail (blocked chats, 429 with retry_after, migrations, strict rate limit
     commands.Commands   setMyCommands per scope and language, menu buttons
     limits.Limits       injected failures, blocked chats, flood limits
 
-This module adds the request entry point (`handle`) and the call log.
+This module adds the request entry point (`handle`), the call log and the request guard.
 """
 
 from __future__ import annotations
@@ -49,14 +49,24 @@ __all__ = [
     "ApiError",
     "Call",
     "FakeTelegram",
+    "RequestGuard",
     "StoredFile",
     "StoredMessage",
     "UploadedFiles",
 ]
 
+# Called with the method name of each request; a string it returns describes a violation.
+RequestGuard = Callable[[str], str | None]
+
 
 class FakeTelegram(Updates, Messages, Commands, Limits):
-    """The whole fake Bot API for one bot. Single event loop; no locks needed."""
+    """The whole fake Bot API for one bot. Single event loop; no locks needed.
+
+    `request_guard`, when set, sees the method name of every request that reaches the fake, before
+    it is handled; whatever it returns other than None is appended to `violations`, and the request
+    is answered as usual. Tests use it to catch, say, a Bot API call made inside a database
+    transaction.
+    """
 
     def __init__(
         self,
@@ -66,6 +76,8 @@ class FakeTelegram(Updates, Messages, Commands, Limits):
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__(latency=latency, token=token, clock=clock)
+        self.request_guard: RequestGuard | None = None
+        self.violations: list[str] = []
         self._methods = self._method_table()
         self._lower_names = {name.lower(): name for name in self._methods}
 
@@ -86,6 +98,7 @@ class FakeTelegram(Updates, Messages, Commands, Limits):
     ) -> tuple[int, JSON]:
         """Answer one Bot API request: (HTTP status, JSON body)."""
         name = self._lower_names.get(method.lower(), method)
+        self._guard(name)
         if self.latency > 0:
             await asyncio.sleep(self.latency)
         decoded = decode_params(params)
@@ -102,6 +115,13 @@ class FakeTelegram(Updates, Messages, Commands, Limits):
             return self._fail(call, bad_request(f"invalid parameters: {exc!r}"))
         self._touch()
         return 200, {"ok": True, "result": result}
+
+    def _guard(self, name: str) -> None:
+        if self.request_guard is None:
+            return
+        violation = self.request_guard(name)
+        if violation is not None:
+            self.violations.append(violation)
 
     def _record(self, name: str, params: JSON, files: UploadedFiles, token: str | None) -> Call:
         if token is not None:

@@ -307,6 +307,36 @@ async def test_slow_answer_times_out_but_is_delivered(fake: FakeTelegram) -> Non
         await app.shutdown()
 
 
+async def test_request_guard_sees_every_request_first_and_records_violations(
+    tiny_app: AnyApp, fake: FakeTelegram
+) -> None:
+    transaction = {"open": False}
+    seen: list[tuple[str, int]] = []
+
+    def guard(method: str) -> str | None:
+        seen.append((method, len(fake.calls)))  # how many calls were recorded before this one
+        return f"{method} while a transaction is open" if transaction["open"] else None
+
+    fake.request_guard = guard
+    await tiny_app.bot.send_message(1001, "بیرون از تراکنش")
+    assert fake.violations == []
+    transaction["open"] = True
+    sent = await tiny_app.bot.send_message(1001, "درون تراکنش")
+    fake.block_chat(1001)
+    with pytest.raises(Forbidden):
+        await tiny_app.bot.send_message(1001, "مسدود")
+    transaction["open"] = False
+    fake.request_guard = None
+    await tiny_app.bot.send_message(2002, "بی‌نگهبان")
+
+    assert sent.text == "درون تراکنش"  # a violation is recorded; the request is still answered
+    assert fake.violations == ["sendMessage while a transaction is open"] * 2
+    assert [method for method, _ in seen] == ["sendMessage"] * 3
+    # Called before the request is recorded or handled: the call it saw is the next one logged.
+    assert [fake.calls[before].method for _, before in seen] == ["sendMessage"] * 3
+    assert [fake.calls[before].ok for _, before in seen] == [True, True, False]
+
+
 # ---------------------------------------------------------------------- edits, formatting, files, commands
 
 
