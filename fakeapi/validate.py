@@ -59,6 +59,16 @@ def _validate_inline_button(button: JSON) -> None:
     url = button.get("url")
     if url is not None and not str(url).startswith(("http://", "https://", "tg://")):
         raise bad_request(f"inline keyboard button URL '{url}' is invalid: Wrong HTTP URL")
+    web_app = button.get("web_app")
+    if web_app is not None:
+        validate_web_app(web_app, "inline keyboard button")
+
+
+def validate_web_app(web_app: Any, where: str) -> None:
+    """A `WebAppInfo`: Telegram opens Mini Apps over HTTPS only."""
+    url = str(web_app.get("url", "")) if isinstance(web_app, dict) else ""
+    if not url.startswith("https://"):
+        raise bad_request(f"{where} Web App URL '{url}' is invalid: Only HTTPS links are allowed")
 
 
 def utf16_len(text: str) -> int:

@@ -13,9 +13,13 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    MenuButtonCommands,
+    MenuButtonDefault,
+    MenuButtonWebApp,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
+    WebAppInfo,
 )
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -404,6 +408,21 @@ async def test_commands_per_scope_and_language(tiny_app: AnyApp, fake: FakeTeleg
         await tiny_app.bot.set_my_commands([("شروع", "شروع")])
     assert await tiny_app.bot.delete_my_commands(language_code="fa")
     assert fake.commands_for(language_code="fa") == []
+
+
+async def test_menu_button_per_chat_with_a_web_app(tiny_app: AnyApp, fake: FakeTelegram) -> None:
+    app_button = MenuButtonWebApp("پرداخت", WebAppInfo("https://pay.example.ir/app"))
+    assert await tiny_app.bot.set_chat_menu_button(chat_id=1001, menu_button=app_button)
+    shown = await tiny_app.bot.get_chat_menu_button(chat_id=1001)
+    assert isinstance(shown, MenuButtonWebApp) and shown.web_app.url == "https://pay.example.ir/app"
+    assert isinstance(await tiny_app.bot.get_chat_menu_button(chat_id=2002), MenuButtonCommands)
+    assert fake.menu_button_for(1001)["text"] == "پرداخت"
+    with pytest.raises(BadRequest, match=r"(?i)only https"):
+        await tiny_app.bot.set_chat_menu_button(
+            chat_id=1001, menu_button=MenuButtonWebApp("x", WebAppInfo("http://pay.example.ir"))
+        )
+    await tiny_app.bot.set_chat_menu_button(chat_id=1001, menu_button=MenuButtonDefault())
+    assert fake.menu_button_for(1001) == {"type": "commands"}  # "default" falls back to the bot's
 
 
 async def test_unknown_methods_and_chat_info(tiny_app: AnyApp, fake: FakeTelegram) -> None:
