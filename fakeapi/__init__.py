@@ -12,7 +12,7 @@ Typical use::
 """
 
 from fakeapi.errors import ApiError
-from fakeapi.records import Call, StoredFile, StoredMessage
+from fakeapi.records import Call, PreCheckoutAnswer, StoredFile, StoredMessage
 from fakeapi.server import FakeBotAPIServer
 from fakeapi.simulator import (
     HttpSimUser,
@@ -37,6 +37,7 @@ __all__ = [
     "FakeRequest",
     "FakeTelegram",
     "HttpSimUser",
+    "PreCheckoutAnswer",
     "SimUser",
     "Simulator",
     "StoredFile",

@@ -1,5 +1,5 @@
 """What the fake records: the calls the bot made, the files it knows, the messages the bot sent
-(as they stand after edits)."""
+(as they stand after edits), and the answers to pre-checkout queries."""
 
 from __future__ import annotations
 
@@ -95,6 +95,11 @@ class StoredMessage:
         return self.media.get("document")
 
     @property
+    def invoice(self) -> JSON | None:
+        """The Bot API `Invoice` of an invoice message (its payload and prices are in `params`)."""
+        return self.media.get("invoice")
+
+    @property
     def inline_keyboard(self) -> list[list[JSON]]:
         if not self.reply_markup:
             return []
@@ -131,6 +136,16 @@ class StoredMessage:
         if self.edit_date is not None:
             data["edit_date"] = self.edit_date
         return copy.deepcopy(data)
+
+
+@dataclass(frozen=True)
+class PreCheckoutAnswer:
+    """The bot's answerPreCheckoutQuery for one query: go ahead (`ok`) or refuse with a message."""
+
+    query_id: str
+    ok: bool
+    error_message: str | None = None
+    answered_at: float = 0.0
 
 
 def placeholder_bytes(mime_type: str, size: int) -> bytes:

@@ -9,295 +9,37 @@ update is fully processed through `app.update_processor`; `HttpSimUser` pushes t
 from __future__ import annotations
 
 import asyncio
-import itertools
 import warnings
 from typing import Any
 
 from telegram import Update
 from telegram.ext import Application, CallbackContext
 
-from fakeapi.records import Call, StoredMessage
+from fakeapi.builders import (
+    UserUpdates,
+    command_entity,
+    group_chat_dict,
+    make_update_dict,
+    private_chat_dict,
+    user_dict,
+)
+from fakeapi.records import PreCheckoutAnswer, StoredMessage
 from fakeapi.state import FakeTelegram
-from fakeapi.wire import BOT_USER, JSON
+from fakeapi.wire import JSON
+
+__all__ = [
+    "HttpSimUser",
+    "SimUser",
+    "Simulator",
+    "UserUpdates",
+    "command_entity",
+    "group_chat_dict",
+    "make_update_dict",
+    "private_chat_dict",
+    "user_dict",
+]
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
-
-_query_ids = itertools.count(4_000_000_000_000_000_001)
-
-
-def user_dict(
-    user_id: int,
-    first_name: str = "علی",
-    last_name: str | None = None,
-    username: str | None = None,
-    language_code: str | None = "fa",
-) -> JSON:
-    """A Bot API `User` for a human."""
-    user: JSON = {"id": user_id, "is_bot": False, "first_name": first_name}
-    optional = {"last_name": last_name, "username": username, "language_code": language_code}
-    user.update({key: value for key, value in optional.items() if value is not None})
-    return user
-
-
-def private_chat_dict(user: JSON) -> JSON:
-    """The private `Chat` between the bot and this user (chat id == user id)."""
-    chat: JSON = {"id": user["id"], "type": "private", "first_name": user["first_name"]}
-    chat.update({key: user[key] for key in ("last_name", "username") if key in user})
-    return chat
-
-
-def group_chat_dict(chat_id: int, title: str = "کارکنان اتاق", kind: str = "supergroup") -> JSON:
-    """A group `Chat` (use with `Simulator.user(..., chat=...)` for staff groups)."""
-    return {"id": chat_id, "type": kind, "title": title}
-
-
-def make_update_dict(state: FakeTelegram, kind: str, payload: JSON, update_id: int | None = None) -> JSON:
-    """`{"update_id": …, kind: payload}` with a fresh update_id from the fake."""
-    return {"update_id": update_id if update_id is not None else state.next_update_id(), kind: payload}
-
-
-def command_entity(text: str) -> JSON:
-    command = text.split(maxsplit=1)[0]
-    return {"type": "bot_command", "offset": 0, "length": len(command.encode("utf-16-le")) // 2}
-
-
-class UserUpdates:
-    """One simulated user in their private chat: builds their updates, reads the bot's messages."""
-
-    def __init__(
-        self,
-        state: FakeTelegram,
-        user_id: int,
-        first_name: str = "علی",
-        last_name: str | None = None,
-        username: str | None = None,
-        language_code: str | None = "fa",
-        chat: JSON | None = None,
-    ) -> None:
-        self.state = state
-        self.id = user_id
-        self.user = user_dict(user_id, first_name, last_name, username, language_code)
-        self.chat = chat if chat is not None else private_chat_dict(self.user)
-        self.last_sent: JSON | None = None
-        state.users[user_id] = dict(self.user)
-        state.chats[self.chat_id] = dict(self.chat)
-
-    @property
-    def chat_id(self) -> int:
-        """The chat this user writes in: their private chat unless built with a group `chat`."""
-        return int(self.chat["id"])
-
-    # ------------------------------------------------------------------ update builders
-
-    def message_dict(self, **content: Any) -> JSON:
-        """A `Message` from this user with a fresh message_id in their chat."""
-        message: JSON = {
-            "message_id": self.state.new_message_id(self.chat_id),
-            "date": int(self.state.clock()),
-            "chat": self.chat,
-            "from": self.user,
-        }
-        message.update(content)
-        self.last_sent = message
-        return message
-
-    def message_update(self, **content: Any) -> JSON:
-        return make_update_dict(self.state, "message", self.message_dict(**content))
-
-    def text_update(self, text: str) -> JSON:
-        return self.message_update(text=text)
-
-    def command_update(self, cmd: str, args: str = "") -> JSON:
-        """`/cmd args` with its bot_command entity (`cmd` may carry the slash and @botname)."""
-        text = cmd if cmd.startswith("/") else f"/{cmd}"
-        if args:
-            text = f"{text} {args}"
-        return self.message_update(text=text, entities=[command_entity(text)])
-
-    def contact_update(self, phone: str, own: bool = True, user_id: int | None = None) -> JSON:
-        """A shared contact; `own=False` shares someone else's (contact.user_id differs)."""
-        contact: JSON = {"phone_number": phone, "first_name": self.user["first_name"]}
-        if own:
-            contact["user_id"] = self.id
-        else:
-            contact["user_id"] = user_id if user_id is not None else self.id + 1
-            contact["first_name"] = "مریم"
-        return self.message_update(contact=contact)
-
-    def photo_update(self, file_size: int = 50_000, caption: str | None = None) -> JSON:
-        small = self.state.new_file("photo", size=max(1, file_size // 20), mime_type="image/jpeg")
-        large = self.state.new_file("photo", size=file_size, mime_type="image/jpeg")
-        sizes = [
-            {
-                "file_id": small.file_id,
-                "file_unique_id": small.file_unique_id,
-                "file_size": small.file_size,
-                "width": 90,
-                "height": 67,
-            },
-            {
-                "file_id": large.file_id,
-                "file_unique_id": large.file_unique_id,
-                "file_size": large.file_size,
-                "width": 1280,
-                "height": 960,
-            },
-        ]
-        content: JSON = {"photo": sizes}
-        if caption is not None:
-            content["caption"] = caption
-        return self.message_update(**content)
-
-    def document_update(
-        self,
-        file_name: str = "licence.pdf",
-        mime_type: str = "application/pdf",
-        file_size: int = 100_000,
-        caption: str | None = None,
-    ) -> JSON:
-        stored = self.state.new_file("document", size=file_size, file_name=file_name, mime_type=mime_type)
-        document = {
-            "file_id": stored.file_id,
-            "file_unique_id": stored.file_unique_id,
-            "file_name": file_name,
-            "mime_type": mime_type,
-            "file_size": file_size,
-        }
-        content: JSON = {"document": document}
-        if caption is not None:
-            content["caption"] = caption
-        return self.message_update(**content)
-
-    def sticker_update(self, emoji: str = "👍") -> JSON:
-        stored = self.state.new_file("sticker", size=20_000, mime_type="image/webp")
-        sticker = {
-            "file_id": stored.file_id,
-            "file_unique_id": stored.file_unique_id,
-            "type": "regular",
-            "width": 512,
-            "height": 512,
-            "is_animated": False,
-            "is_video": False,
-            "emoji": emoji,
-            "file_size": stored.file_size,
-        }
-        return self.message_update(sticker=sticker)
-
-    def location_update(self, latitude: float = 29.5918, longitude: float = 52.5837) -> JSON:
-        return self.message_update(location={"latitude": latitude, "longitude": longitude})
-
-    def edit_update(self, text: str) -> JSON:
-        """The user edits their last message into `text` (an `edited_message` update)."""
-        if self.last_sent is None:
-            raise AssertionError(f"user {self.id} has sent nothing to edit")
-        edited = dict(self.last_sent, text=text, edit_date=int(self.state.clock()))
-        self.last_sent = edited
-        return make_update_dict(self.state, "edited_message", edited)
-
-    def press_update(self, label: str) -> JSON:
-        """Pressing the inline button labelled `label` on the latest bot message that has it."""
-        message, data = self._find_button(label)
-        return self._callback(message.to_api(), data)
-
-    def callback_update(self, data: str, message_id: int | None = None) -> JSON:
-        """A (possibly forged) press with arbitrary callback data on a given or the latest message."""
-        stored = self.state.message(self.chat_id, message_id) if message_id else self.last_message
-        if stored is not None:
-            return self._callback(stored.to_api(), data)
-        # No such message in the fake: forge one, as a tampered client could.
-        placeholder = {
-            "message_id": message_id or 1,
-            "date": int(self.state.clock()),
-            "chat": self.chat,
-            "from": BOT_USER,
-            "text": "…",
-        }
-        return self._callback(placeholder, data)
-
-    def _callback(self, message: JSON, data: str) -> JSON:
-        query = {
-            "id": str(next(_query_ids)),
-            "from": self.user,
-            "chat_instance": f"{abs(self.chat_id) * 7919 % 10**12}",
-            "message": message,
-            "data": data,
-        }
-        return make_update_dict(self.state, "callback_query", query)
-
-    def _find_button(self, label: str) -> tuple[StoredMessage, str]:
-        for message in reversed(self.messages):
-            button = message.button(label)
-            if button is None:
-                continue
-            if "callback_data" not in button:
-                raise AssertionError(f"button {label!r} in message {message.message_id} has no callback_data")
-            return message, str(button["callback_data"])
-        raise AssertionError(f"no inline button {label!r} for user {self.id}; available: {self._keyboards()}")
-
-    def _keyboards(self) -> str:
-        keyboards = [f"#{m.message_id} {m.buttons}" for m in self.messages if m.buttons]
-        return "; ".join(keyboards[-5:]) or "no inline keyboards at all"
-
-    # ------------------------------------------------------------------ readers
-
-    @property
-    def messages(self) -> list[StoredMessage]:
-        """The bot's messages to this user, oldest first, as they read now (after edits)."""
-        return self.state.sent_to(self.chat_id)
-
-    @property
-    def last_message(self) -> StoredMessage | None:
-        return self.state.last_message(self.chat_id)
-
-    @property
-    def last_text(self) -> str:
-        """Text (or caption) of the bot's latest message here; empty if none."""
-        last = self.last_message
-        return last.content if last is not None else ""
-
-    def mark(self) -> int:
-        """A point in time for `texts_since` / `messages_since`."""
-        return self.state.seq
-
-    def messages_since(self, mark: int) -> list[StoredMessage]:
-        """Bot messages sent or edited after `mark`, in order of their last change."""
-        changed = [m for m in self.messages if m.changed_seq > mark]
-        return sorted(changed, key=lambda m: m.changed_seq)
-
-    def texts_since(self, mark: int) -> list[str]:
-        return [m.content for m in self.messages_since(mark)]
-
-    def buttons(self, message: StoredMessage | None = None) -> list[str]:
-        """Inline button labels of `message`, or of the latest bot message that has a keyboard."""
-        if message is not None:
-            return message.buttons
-        for candidate in reversed(self.messages):
-            if candidate.buttons:
-                return candidate.buttons
-        return []
-
-    @property
-    def reply_keyboard(self) -> list[str] | None:
-        """Labels of the reply keyboard currently shown to this user (None if removed or never sent)."""
-        for message in reversed(self.messages):
-            markup = message.reply_markup or {}
-            if markup.get("remove_keyboard"):
-                return None
-            if "keyboard" in markup:
-                return [
-                    b if isinstance(b, str) else str(b.get("text")) for row in markup["keyboard"] for b in row
-                ]
-        return None
-
-    @property
-    def answers(self) -> list[Call]:
-        """Successful answerCallbackQuery calls for this user's button presses."""
-        owners = self.state.callback_queries
-        return [
-            call
-            for call in self.state.calls_to("answerCallbackQuery", ok=True)
-            if owners.get(str(call.params.get("callback_query_id"))) == self.id
-        ]
 
 
 class SimUser(UserUpdates):
@@ -310,8 +52,16 @@ class SimUser(UserUpdates):
 
     async def _deliver(self, update: JSON) -> list[StoredMessage]:
         mark = self.mark()
+        self.last_update = update
         await self.sim.feed(update)
         return self.messages_since(mark)
+
+    async def redeliver(self) -> list[StoredMessage]:
+        """Send this user's last update again, same update_id: Telegram redelivers an update whose
+        getUpdates confirmation was lost (or whose webhook call failed)."""
+        if self.last_update is None:
+            raise AssertionError(f"user {self.id} has sent nothing to redeliver")
+        return await self._deliver(self.last_update)
 
     async def send(self, text: str) -> list[StoredMessage]:
         return await self._deliver(self.text_update(text))
@@ -346,6 +96,53 @@ class SimUser(UserUpdates):
 
     async def press_data(self, data: str, message_id: int | None = None) -> list[StoredMessage]:
         return await self._deliver(self.callback_update(data, message_id))
+
+    # ------------------------------------------------------------------ payments
+
+    async def pre_checkout(
+        self, invoice_payload: str, total_amount: int, currency: str
+    ) -> PreCheckoutAnswer | None:
+        """Press Pay: send a `pre_checkout_query` and return the bot's answer (None: no answer)."""
+        update = self.pre_checkout_update(invoice_payload, total_amount, currency)
+        await self._deliver(update)
+        return self.state.pre_checkout_answers.get(update["pre_checkout_query"]["id"])
+
+    async def pay(
+        self,
+        invoice_payload: str,
+        total_amount: int,
+        currency: str,
+        *,
+        telegram_payment_charge_id: str | None = None,
+        provider_payment_charge_id: str | None = None,
+    ) -> list[StoredMessage]:
+        """The payment went through: send the `successful_payment` message (`redeliver()` sends the
+        same update again)."""
+        update = self.successful_payment_update(
+            invoice_payload,
+            total_amount,
+            currency,
+            telegram_payment_charge_id=telegram_payment_charge_id,
+            provider_payment_charge_id=provider_payment_charge_id,
+        )
+        return await self._deliver(update)
+
+    successful_payment = pay
+
+    async def checkout(
+        self, invoice: StoredMessage | None = None
+    ) -> tuple[PreCheckoutAnswer | None, list[StoredMessage]]:
+        """Pay an invoice the bot sent (the latest one by default) the way Telegram does: the
+        pre-checkout query, then the payment only if the bot answered ok. Returns the answer and the
+        bot's messages after the payment (none when it did not go ahead)."""
+        invoice = invoice or self.latest_invoice()
+        details = invoice.invoice or {}
+        payload = str(invoice.params["payload"])
+        total, currency = int(details["total_amount"]), str(details["currency"])
+        answer = await self.pre_checkout(payload, total, currency)
+        if answer is None or not answer.ok:
+            return answer, []
+        return answer, await self.pay(payload, total, currency)
 
 
 class Simulator:
@@ -485,6 +282,7 @@ class HttpSimUser(UserUpdates):
         self.sent_mark = state.seq
 
     def _push(self, update: JSON) -> int:
+        self.last_update = update
         self.sent_mark = self.state.seq
         return self.state.push_update(update)
 
@@ -510,6 +308,48 @@ class HttpSimUser(UserUpdates):
         self, file_name: str = "licence.pdf", mime_type: str = "application/pdf", file_size: int = 100_000
     ) -> int:
         return self._push(self.document_update(file_name, mime_type, file_size))
+
+    def redeliver(self) -> int:
+        """Push this user's last update again, same update_id (see `SimUser.redeliver`)."""
+        if self.last_update is None:
+            raise AssertionError(f"user {self.id} has sent nothing to redeliver")
+        return self._push(self.last_update)
+
+    async def pre_checkout(
+        self,
+        invoice_payload: str,
+        total_amount: int,
+        currency: str,
+        timeout: float = 10.0,  # noqa: ASYNC109
+    ) -> PreCheckoutAnswer:
+        """Push a `pre_checkout_query` and wait for the bot's answer."""
+        update = self.pre_checkout_update(invoice_payload, total_amount, currency)
+        query_id = update["pre_checkout_query"]["id"]
+        self._push(update)
+        try:
+            await self.state.wait_until(lambda: query_id in self.state.pre_checkout_answers, timeout)
+        except TimeoutError:
+            raise AssertionError(f"no answer to pre-checkout query {query_id} within {timeout} s") from None
+        return self.state.pre_checkout_answers[query_id]
+
+    def pay(
+        self,
+        invoice_payload: str,
+        total_amount: int,
+        currency: str,
+        *,
+        telegram_payment_charge_id: str | None = None,
+        provider_payment_charge_id: str | None = None,
+    ) -> int:
+        """Push the `successful_payment` message (`redeliver()` pushes it again)."""
+        update = self.successful_payment_update(
+            invoice_payload,
+            total_amount,
+            currency,
+            telegram_payment_charge_id=telegram_payment_charge_id,
+            provider_payment_charge_id=provider_payment_charge_id,
+        )
+        return self._push(update)
 
     def _new_messages(self) -> list[StoredMessage]:
         return [m for m in self.messages if m.seq > self.sent_mark]

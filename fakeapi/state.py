@@ -7,8 +7,9 @@ told to fail (blocked chats, 429 with retry_after, migrations, strict rate limit
 `FakeTelegram` is put together from one mixin per concern, each over `fakeapi.base.FakeBase`:
 
     updates.Updates     update queue, getUpdates long polling, offsets, webhook
-    messages.Messages   send / edit / copy / forward / delete, callback answers, getChat
-      files.Files       files users send and the bot uploads, getFile
+    payments.Payments   sendInvoice, pre-checkout queries and answers
+      messages.Messages send / edit / copy / forward / delete, callback answers, getChat
+        files.Files     files users send and the bot uploads, getFile
     commands.Commands   setMyCommands per scope and language, menu buttons
     limits.Limits       injected failures, blocked chats, flood limits
 
@@ -26,8 +27,8 @@ from typing import Any
 from fakeapi.commands import Commands
 from fakeapi.errors import ApiError, bad_request
 from fakeapi.limits import Limits
-from fakeapi.messages import Messages
-from fakeapi.records import Call, StoredFile, StoredMessage
+from fakeapi.payments import Payments
+from fakeapi.records import Call, PreCheckoutAnswer, StoredFile, StoredMessage
 from fakeapi.updates import Updates
 from fakeapi.wire import (
     BOT_FIRST_NAME,
@@ -49,6 +50,7 @@ __all__ = [
     "ApiError",
     "Call",
     "FakeTelegram",
+    "PreCheckoutAnswer",
     "RequestGuard",
     "StoredFile",
     "StoredMessage",
@@ -59,7 +61,7 @@ __all__ = [
 RequestGuard = Callable[[str], str | None]
 
 
-class FakeTelegram(Updates, Messages, Commands, Limits):
+class FakeTelegram(Updates, Payments, Commands, Limits):
     """The whole fake Bot API for one bot. Single event loop; no locks needed.
 
     `request_guard`, when set, sees the method name of every request that reaches the fake, before
