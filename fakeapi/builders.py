@@ -133,13 +133,18 @@ class UserUpdates:
         mime_type: str = "application/pdf",
         file_size: int = 100_000,
         caption: str | None = None,
+        *,
+        content: bytes | None = None,
     ) -> JSON:
-        stored = self.state.new_file("document", size=file_size, file_name=file_name, mime_type=mime_type)
+        """A document of `file_size` placeholder bytes, or with this `content` (served by getFile)."""
+        stored = self.state.new_file(
+            "document", size=file_size, content=content, file_name=file_name, mime_type=mime_type
+        )
         document = file_object(stored) | {"file_name": file_name, "mime_type": mime_type}
-        content: JSON = {"document": document}
+        fields: JSON = {"document": document}
         if caption is not None:
-            content["caption"] = caption
-        return self.message_update(**content)
+            fields["caption"] = caption
+        return self.message_update(**fields)
 
     def sticker_update(self, emoji: str = "👍") -> JSON:
         stored = self.state.new_file("sticker", size=20_000, mime_type="image/webp")

@@ -76,9 +76,14 @@ class SimUser(UserUpdates):
         return await self._deliver(self.photo_update(file_size, caption))
 
     async def send_document(
-        self, file_name: str = "licence.pdf", mime_type: str = "application/pdf", file_size: int = 100_000
+        self,
+        file_name: str = "licence.pdf",
+        mime_type: str = "application/pdf",
+        file_size: int = 100_000,
+        *,
+        content: bytes | None = None,
     ) -> list[StoredMessage]:
-        return await self._deliver(self.document_update(file_name, mime_type, file_size))
+        return await self._deliver(self.document_update(file_name, mime_type, file_size, content=content))
 
     async def send_sticker(self) -> list[StoredMessage]:
         return await self._deliver(self.sticker_update())

@@ -22,8 +22,8 @@ from db.models.applications import (
 )
 from db.models.courses import OPEN, R_CANCELLED, REGISTERED, WAITING
 from fakeapi.simulator import Simulator
-from tests.broadcast_helpers import add_association, add_users
 from tests.conftest import ADMIN_ID
+from tests.factories import add_association, add_users
 
 ADMIN = StaffScope(user_id=ADMIN_ID, is_admin=True)
 

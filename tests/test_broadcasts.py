@@ -18,8 +18,9 @@ from db.models import Broadcast, Delivery, FoundingInterest, Member, Subscriptio
 from db.models.outbox import CANCELLED, D_SKIPPED, DONE, PAUSED
 from fakeapi.simulator import Simulator
 from fakeapi.state import FakeTelegram
-from tests.broadcast_helpers import FAST, add_association, add_users, copies, start_sender, wait_finished
+from tests.broadcast_helpers import FAST, copies, start_sender, wait_finished
 from tests.conftest import ADMIN_ID
+from tests.factories import add_association, add_users
 
 ADMIN = StaffScope(user_id=ADMIN_ID, is_admin=True)
 

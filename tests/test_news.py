@@ -11,8 +11,9 @@ from bot.services import subscriptions
 from db.models import Broadcast, NewsItem
 from fakeapi.simulator import Simulator
 from fakeapi.state import FakeTelegram
-from tests.broadcast_helpers import add_association, start_sender, wait_finished
+from tests.broadcast_helpers import start_sender, wait_finished
 from tests.conftest import ADMIN_ID
+from tests.factories import add_association
 
 
 async def _published(app: BotApplication, association_id: int | None, count: int) -> None:

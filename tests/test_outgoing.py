@@ -10,7 +10,8 @@ from bot.services import outbox
 from bot.services.sender import SenderConfig
 from fakeapi.simulator import Simulator
 from fakeapi.state import FakeTelegram
-from tests.broadcast_helpers import add_users, copies, start_sender, wait_finished
+from tests.broadcast_helpers import copies, start_sender, wait_finished
+from tests.factories import add_users
 
 
 class Clock:

@@ -13,8 +13,9 @@ from bot.services.sender import INTERRUPTED, SenderConfig, report
 from db.models import Delivery, User
 from db.models.outbox import D_BLOCKED, D_FAILED, D_SENT, DONE
 from fakeapi.state import FakeTelegram
-from tests.broadcast_helpers import FAST, add_users, copies, start_sender, wait_finished
+from tests.broadcast_helpers import FAST, copies, start_sender, wait_finished
 from tests.conftest import AppFactory
+from tests.factories import add_users
 
 RECIPIENTS = list(range(100_000, 102_000))
 BLOCKED = RECIPIENTS[::20]  # 5%

@@ -13,8 +13,8 @@ from db.models import Application, Broadcast, Course, Member
 from db.models.applications import APPROVED, SUBMITTED
 from db.models.courses import CANCELLED, OPEN
 from fakeapi.simulator import Simulator
-from tests.broadcast_helpers import add_association, add_users
 from tests.conftest import ADMIN_ID
+from tests.factories import add_association, add_users
 
 ROOT = str(Path(__file__).resolve().parents[1])
 
