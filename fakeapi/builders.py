@@ -178,18 +178,17 @@ class UserUpdates:
         invoice_payload: str,
         total_amount: int,
         currency: str,
-        *,
-        telegram_payment_charge_id: str | None = None,
-        provider_payment_charge_id: str | None = None,
+        charge_id: str | None = None,
     ) -> JSON:
-        """The service message Telegram sends once the payment went through (fresh charge ids)."""
+        """The service message Telegram sends once the payment went through: this
+        telegram_payment_charge_id or a fresh one, and a fresh provider_payment_charge_id."""
         number = next(_charge_ids)
         payment = {
             "currency": currency,
             "total_amount": total_amount,
             "invoice_payload": invoice_payload,
-            "telegram_payment_charge_id": telegram_payment_charge_id or f"fake_tg_charge_{number:08d}",
-            "provider_payment_charge_id": provider_payment_charge_id or f"fake_provider_charge_{number:08d}",
+            "telegram_payment_charge_id": charge_id or f"fake_tg_charge_{number:08d}",
+            "provider_payment_charge_id": f"fake_provider_charge_{number:08d}",
         }
         return self.message_update(successful_payment=payment)
 

@@ -113,23 +113,11 @@ class SimUser(UserUpdates):
         return self.state.pre_checkout_answers.get(update["pre_checkout_query"]["id"])
 
     async def pay(
-        self,
-        invoice_payload: str,
-        total_amount: int,
-        currency: str,
-        *,
-        telegram_payment_charge_id: str | None = None,
-        provider_payment_charge_id: str | None = None,
+        self, invoice_payload: str, total_amount: int, currency: str, charge_id: str | None = None
     ) -> list[StoredMessage]:
-        """The payment went through: send the `successful_payment` message (`redeliver()` sends the
-        same update again)."""
-        update = self.successful_payment_update(
-            invoice_payload,
-            total_amount,
-            currency,
-            telegram_payment_charge_id=telegram_payment_charge_id,
-            provider_payment_charge_id=provider_payment_charge_id,
-        )
+        """The payment went through: send the `successful_payment` message, with this
+        telegram_payment_charge_id or a fresh one (`redeliver()` sends the same update again)."""
+        update = self.successful_payment_update(invoice_payload, total_amount, currency, charge_id)
         return await self._deliver(update)
 
     successful_payment = pay
@@ -338,23 +326,10 @@ class HttpSimUser(UserUpdates):
         return self.state.pre_checkout_answers[query_id]
 
     def pay(
-        self,
-        invoice_payload: str,
-        total_amount: int,
-        currency: str,
-        *,
-        telegram_payment_charge_id: str | None = None,
-        provider_payment_charge_id: str | None = None,
+        self, invoice_payload: str, total_amount: int, currency: str, charge_id: str | None = None
     ) -> int:
         """Push the `successful_payment` message (`redeliver()` pushes it again)."""
-        update = self.successful_payment_update(
-            invoice_payload,
-            total_amount,
-            currency,
-            telegram_payment_charge_id=telegram_payment_charge_id,
-            provider_payment_charge_id=provider_payment_charge_id,
-        )
-        return self._push(update)
+        return self._push(self.successful_payment_update(invoice_payload, total_amount, currency, charge_id))
 
     def _new_messages(self) -> list[StoredMessage]:
         return [m for m in self.messages if m.seq > self.sent_mark]

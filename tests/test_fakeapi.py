@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dtm
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
@@ -542,12 +543,7 @@ async def test_get_updates_refused_while_webhook_is_set(fake: FakeTelegram) -> N
 async def test_http_server_with_polling_application(fake: FakeTelegram) -> None:
     async with FakeBotAPIServer(fake) as server:
         assert server.base_url.startswith("http://127.0.0.1:")
-        app = build_app_http(server)
-        await app.initialize()
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0, timeout=dtm.timedelta(seconds=1))
-        await app.start()
-        try:
+        async with polling_app(server) as app:
             maryam = HttpSimUser(fake, 3003, first_name="مریم")
             maryam.command("start", "apply_3")
             reply = await maryam.wait_for_reply(timeout=10)
@@ -559,25 +555,28 @@ async def test_http_server_with_polling_application(fake: FakeTelegram) -> None:
             assert sent.document is not None and sent.document.file_name == "form.pdf"
             file = await app.bot.get_file(sent.document.file_id)
             assert bytes(await file.download_as_bytearray()) == b"%PDF-1.4 test"
-        finally:
-            await app.updater.stop()
-            await app.stop()
-            await app.shutdown()
     assert server.tokens_seen == {TOKEN}
     assert fake.pending_updates == []  # the last getUpdates at shutdown confirmed everything
 
 
-def build_app_http(server: FakeBotAPIServer) -> AnyApp:
-    app = (
-        ApplicationBuilder()
-        .token(TOKEN)
-        .base_url(server.base_url)
-        .base_file_url(server.base_file_url)
-        .build()
-    )
+@asynccontextmanager
+async def polling_app(server: FakeBotAPIServer) -> AsyncIterator[AnyApp]:
+    """The tiny application polling the fake over HTTP; stopped (last getUpdates included) on exit."""
+    builder = ApplicationBuilder().token(TOKEN).base_url(server.base_url)
+    app = builder.base_file_url(server.base_file_url).build()
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CallbackQueryHandler(choice))
-    return add_payment_handlers(app)
+    add_payment_handlers(app)
+    await app.initialize()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0, timeout=dtm.timedelta(seconds=1))
+    await app.start()
+    try:
+        yield app
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
 
 
 async def test_http_server_accepts_json_form_and_multipart(fake: FakeTelegram) -> None:
@@ -752,7 +751,7 @@ async def test_refused_pre_checkout_needs_a_message_and_stops_the_payment(tiny_s
 
 async def test_pay_with_chosen_charge_ids(tiny_sim: Simulator) -> None:
     ali = tiny_sim.user(1001)
-    replies = await ali.successful_payment("course:7", 50, "XTR", telegram_payment_charge_id="stxABC")
+    replies = await ali.successful_payment("course:7", 50, "XTR", charge_id="stxABC")
     assert [m.text for m in replies] == ["پرداخت شد: 50 stxABC"]
 
 
@@ -781,21 +780,11 @@ async def test_answer_pre_checkout_query_rules() -> None:
 
 
 async def test_payments_over_http(fake: FakeTelegram) -> None:
-    async with FakeBotAPIServer(fake) as server:
-        app = build_app_http(server)
-        await app.initialize()
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0, timeout=dtm.timedelta(seconds=1))
-        await app.start()
-        try:
-            maryam = HttpSimUser(fake, 3003, first_name="مریم")
-            answer = await maryam.pre_checkout("course:8", 50, "XTR")
-            assert (answer.ok, answer.error_message) == (False, REFUSAL)
-            update_id = maryam.pay("course:7", 50, "XTR", telegram_payment_charge_id="stx1")
-            assert (await maryam.wait_for_reply()).text == "پرداخت شد: 50 stx1"
-            assert maryam.redeliver() == update_id
-            await fake.wait_until(lambda: len(maryam.messages) == 2)
-        finally:
-            await app.updater.stop()
-            await app.stop()
-            await app.shutdown()
+    async with FakeBotAPIServer(fake) as server, polling_app(server):
+        maryam = HttpSimUser(fake, 3003, first_name="مریم")
+        answer = await maryam.pre_checkout("course:8", 50, "XTR")
+        assert (answer.ok, answer.error_message) == (False, REFUSAL)
+        update_id = maryam.pay("course:7", 50, "XTR", charge_id="stx1")
+        assert (await maryam.wait_for_reply()).text == "پرداخت شد: 50 stx1"
+        assert maryam.redeliver() == update_id
+        await fake.wait_until(lambda: len(maryam.messages) == 2)
