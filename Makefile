@@ -42,7 +42,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy bot db
+	$(BIN)/mypy bot db fakeapi
 
 # The suite on SQLite, and again on PostgreSQL when TEST_DATABASE_URL is set (CI sets it).
 pytest: install catalog

@@ -41,8 +41,8 @@ from bot.handlers.broadcasts import runner_of
 from bot.services.outbox import create_broadcast
 from bot.services.sender import SenderConfig, report
 from db.models.outbox import DONE
-from tests.fakeapi.simulator import UserUpdates
-from tests.fakeapi.transport import FakeRequest
+from fakeapi.simulator import UserUpdates
+from fakeapi.transport import FakeRequest
 
 LIMIT_PER_S = 30
 FIRST_RECIPIENT = 2_000_000

@@ -3,7 +3,7 @@ fake Bot API, a bare PTB echo bot on the same transport, ways to feed updates, p
 event-loop stall monitor.
 
 Updates go through `app.update_processor.process_update(update, app.process_update(update))`, the
-path the Updater takes, via the user simulator of `tests/fakeapi` (its update builders and its
+path the Updater takes, via the user simulator of `fakeapi/` (its update builders and its
 `Simulator.feed`).
 """
 
@@ -27,9 +27,9 @@ from bot.app import build_application, freeze_startup_heap
 from bot.config import Settings, load_settings
 from bot.context import BotApplication
 from db.migrate import upgrade
-from tests.fakeapi.simulator import Simulator, UserUpdates
-from tests.fakeapi.state import JSON, FakeTelegram
-from tests.fakeapi.transport import FakeRequest
+from fakeapi.simulator import Simulator, UserUpdates
+from fakeapi.state import JSON, FakeTelegram
+from fakeapi.transport import FakeRequest
 
 TOKEN = "123456:BENCH-token-for-the-fake-api"
 ROUND_TRIP = 0.05  # seconds: the Bot API round trip the latency-bound benchmarks assume

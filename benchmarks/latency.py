@@ -24,8 +24,8 @@ from benchmarks.harness import (
     simulated_users,
     watching_stalls,
 )
-from tests.fakeapi.simulator import UserUpdates
-from tests.fakeapi.state import JSON
+from fakeapi.simulator import UserUpdates
+from fakeapi.state import JSON
 
 FIRST_USER = 300_000
 GRACE = 10.0  # seconds to wait for stragglers after the last arrival

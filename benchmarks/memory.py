@@ -24,7 +24,7 @@ from benchmarks.harness import (
     watching_stalls,
 )
 from db.models import ConversationState
-from tests.fakeapi.simulator import UserUpdates
+from fakeapi.simulator import UserUpdates
 
 FIRST_USER = 1_000_000
 CONCURRENCY = 100

@@ -17,8 +17,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from benchmarks.harness import Timer, echo_app, ratio, real_app, run_users, simulated_users, watching_stalls
-from tests.fakeapi.simulator import UserUpdates
-from tests.fakeapi.state import JSON
+from fakeapi.simulator import UserUpdates
+from fakeapi.state import JSON
 
 ROUND = 5  # updates per round
 IN_FLIGHT = 50  # users active at the same moment

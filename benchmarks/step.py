@@ -34,7 +34,7 @@ from benchmarks.harness import (
 )
 from db.models import Profile
 from db.session import SQLITE_BUSY_TIMEOUT_MS
-from tests.fakeapi.simulator import UserUpdates
+from fakeapi.simulator import UserUpdates
 
 FIRST_USER = 200_000
 CONCURRENCY = 100

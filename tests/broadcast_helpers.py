@@ -1,18 +1,18 @@
-"""Shared helpers for the news, sender and broadcast tests: people in the database, a fast sender."""
+"""Shared helpers for the news, sender and broadcast tests: a fast sender, waiting for it, counting copies."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from bot.context import BotApplication
 from bot.handlers.broadcasts import runner_of
 from bot.services.sender import Report, SenderConfig, report
-from db.models import Association, Broadcast, User
+from db.models import Broadcast
 from db.models.outbox import CANCELLED, DONE
-from tests.fakeapi.state import FakeTelegram
+from fakeapi.state import FakeTelegram
 
 # Fast pacing for the fake API: the logic is the same, only the numbers differ.
 FAST = SenderConfig(
@@ -24,21 +24,6 @@ FAST = SenderConfig(
     progress_interval=0.2,
     stop_check=0.05,
 )
-
-
-async def add_users(app: BotApplication, ids: list[int], *, blocked: bool = False) -> None:
-    async with app.bot_data.sessionmaker() as session, session.begin():
-        await session.execute(
-            insert(User), [{"id": i, "first_name": f"u{i}", "blocked_bot": blocked} for i in ids]
-        )
-
-
-async def add_association(app: BotApplication, name: str, status: str = "active") -> int:
-    async with app.bot_data.sessionmaker() as session, session.begin():
-        association = Association(name=name, name_key=name, status=status)
-        session.add(association)
-        await session.flush()
-        return association.id
 
 
 async def start_sender(app: BotApplication, config: SenderConfig = FAST) -> None:

@@ -19,9 +19,9 @@ from bot.config import Settings, load_settings
 from bot.context import BotApplication
 from db.migrate import upgrade
 from db.models import Base
-from tests.fakeapi.simulator import Simulator
-from tests.fakeapi.state import FakeTelegram
-from tests.fakeapi.transport import FakeRequest
+from fakeapi.simulator import Simulator
+from fakeapi.state import FakeTelegram
+from fakeapi.transport import FakeRequest
 
 TOKEN = "123456:TEST-token-for-the-fake-api"
 ADMIN_ID = 900_001

@@ -1,4 +1,6 @@
-"""Helpers for the course tests: make associations, courses, members and staff in the database."""
+"""Helpers for the course tests: read courses, registrations and broadcasts back; move time; open the bot.
+
+Courses, members and staff are made with `tests.factories`."""
 
 from __future__ import annotations
 
@@ -7,63 +9,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from bot.context import BotApplication
-from db.models import Association, Broadcast, Course, Delivery, Member, Registration, Staff, utcnow
-from db.models.courses import OPEN
-from tests.fakeapi.simulator import Simulator, SimUser
-
-
-async def association(app: BotApplication, name: str = "تشکل کسب‌وکارهای خانگی") -> int:
-    async with app.bot_data.sessionmaker() as session, session.begin():
-        row = Association(name=name, name_key=name)
-        session.add(row)
-        await session.flush()
-        return row.id
-
-
-async def course(
-    app: BotApplication,
-    *,
-    title: str = "کارگاه بسته‌بندی و برند",
-    capacity: int = 30,
-    association_id: int | None = None,
-    members_only: bool = False,
-    starts_in: timedelta = timedelta(days=10),
-    status: str = OPEN,
-    place: str | None = "کرمان، اتاق بازرگانی، سالن همایش",
-    online_url: str | None = None,
-    fee_rials: int | None = None,
-) -> int:
-    starts = utcnow().replace(second=0, microsecond=0) + starts_in
-    async with app.bot_data.sessionmaker() as session, session.begin():
-        row = Course(
-            title=title,
-            description="آشنایی با اصول بسته‌بندی، برندسازی و فروش برخط برای کسب‌وکارهای خانگی",
-            teacher="مریم رضایی",
-            association_id=association_id,
-            starts_at=starts,
-            ends_at=starts + timedelta(hours=2),
-            place=place,
-            online_url=online_url,
-            capacity=capacity,
-            members_only=members_only,
-            fee_rials=fee_rials,
-            status=status,
-            members_answered=True,
-            fee_answered=True,
-        )
-        session.add(row)
-        await session.flush()
-        return row.id
-
-
-async def member(app: BotApplication, user_id: int, association_id: int) -> None:
-    async with app.bot_data.sessionmaker() as session, session.begin():
-        session.add(Member(association_id=association_id, user_id=user_id, member_number=f"M-{user_id}"))
-
-
-async def staff(app: BotApplication, user_id: int, association_id: int | None = None) -> None:
-    async with app.bot_data.sessionmaker() as session, session.begin():
-        session.add(Staff(telegram_id=user_id, role="staff", association_id=association_id))
+from db.models import Broadcast, Course, Delivery, Registration
+from fakeapi.simulator import Simulator, SimUser
 
 
 async def get_course(app: BotApplication, course_id: int) -> Course:

@@ -21,11 +21,11 @@ from telegram.ext import BaseHandler, ConversationHandler
 from bot.context import BotApplication
 from bot.formatting import fa_digits
 from bot.kit.callbacks import routers_of
-from db.models import Base, ConversationState, Course, Registration, Staff, utcnow
+from db.models import Base, ConversationState, Course, utcnow
 from db.models.courses import FINISHED
-from tests import coursekit as kit
-from tests.fakeapi.simulator import Simulator, SimUser
-from tests.membership_support import add_association, submitted
+from fakeapi.simulator import Simulator, SimUser
+from tests.factories import add_association, add_course, add_registration, add_staff
+from tests.membership_support import submitted
 
 # ---------------------------------------------------------------------------------------- handlers
 
@@ -210,9 +210,9 @@ class World:
         world = cls(sim, app)
         world.carpet = await add_association(app, "انجمن صنفی فرش کرمان")
         world.copper = await add_association(app, "انجمن صنایع مس کرمان")
-        world.course = await kit.course(app, title="کارگاه بسته‌بندی", association_id=world.carpet)
-        world.other_course = await kit.course(app, title="کارگاه مسگری", association_id=world.copper)
-        world.finished = await kit.course(
+        world.course = await add_course(app, title="کارگاه بسته‌بندی", association_id=world.carpet)
+        world.other_course = await add_course(app, title="کارگاه مسگری", association_id=world.copper)
+        world.finished = await add_course(
             app,
             title="دورهٔ برگزارشده",
             association_id=world.carpet,
@@ -261,15 +261,11 @@ class World:
         return self.pending
 
     async def staff(self, user_id: int, association_id: int | None = None, role: str = "staff") -> None:
-        async with self.app.bot_data.sessionmaker() as session, session.begin():
-            session.add(Staff(telegram_id=user_id, role=role, association_id=association_id))
+        await add_staff(self.app, user_id, association_id, role=role)
 
     async def attended(self, user_id: int) -> None:
         """`user_id` attended the finished course (so they may rate it)."""
-        async with self.app.bot_data.sessionmaker() as session, session.begin():
-            session.add(
-                Registration(course_id=self.finished, user_id=user_id, status="registered", attended=True)
-            )
+        await add_registration(self.app, self.finished, user_id, attended=True)
 
 
 async def _last_application(app: BotApplication, user_id: int) -> int:

@@ -1,4 +1,4 @@
-"""Shared steps for the membership tests: associations, staff, and walking the application form."""
+"""Shared steps for the membership tests: walking the application form, reading applications."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.context import BotApplication
-from db.models import Application, Association, Staff
-from tests.fakeapi.simulator import SimUser
+from db.models import Application
+from fakeapi.simulator import SimUser
 
 NID = "0499370899"
 NID_2 = "0012345679"
@@ -33,20 +33,6 @@ ASKS = {
     "documents": "عکس یا فایل PDF",
     "summary": "درخواست شما؛ لطفاً بررسی کنید",
 }
-
-
-async def add_association(app: BotApplication, name: str = "انجمن صنفی فرش کرمان", **rules: Any) -> int:
-    """An association row, inserted directly (the directory feature is built elsewhere)."""
-    async with app.bot_data.sessionmaker() as session, session.begin():
-        association = Association(name=name, name_key=name, **rules)
-        session.add(association)
-        await session.flush()
-        return association.id
-
-
-async def add_staff(app: BotApplication, telegram_id: int, association_id: int | None) -> None:
-    async with app.bot_data.sessionmaker() as session, session.begin():
-        session.add(Staff(telegram_id=telegram_id, role="staff", association_id=association_id))
 
 
 async def applications_of(app: BotApplication, user_id: int) -> list[Application]:

@@ -21,9 +21,9 @@ from db.models.applications import (
     WITHDRAWN,
 )
 from db.models.courses import OPEN, R_CANCELLED, REGISTERED, WAITING
-from tests.broadcast_helpers import add_association, add_users
+from fakeapi.simulator import Simulator
 from tests.conftest import ADMIN_ID
-from tests.fakeapi.simulator import Simulator
+from tests.factories import add_association, add_users
 
 ADMIN = StaffScope(user_id=ADMIN_ID, is_admin=True)
 

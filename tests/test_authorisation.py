@@ -22,9 +22,10 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, T
 from bot.context import BotApplication
 from bot.handlers.guards import guard_of, is_public
 from db.models import Broadcast, DeletionRequest, Staff
+from fakeapi.simulator import Simulator, SimUser
 from tests import fuzzkit
 from tests.directory_helpers import send_csv
-from tests.fakeapi.simulator import Simulator, SimUser
+from tests.factories import add_registration, add_users
 from tests.fuzzkit import RECIPES, World
 
 REFUSAL = "فقط برای کارشناسان"
@@ -226,7 +227,7 @@ async def test_non_staff_is_refused_everything_and_nothing_changes(
         elif kind == "button":
             await stranger.press_data(value)
         else:
-            await send_csv(sim, stranger, value.encode())
+            await send_csv(stranger, value.encode())
         FORGED["actions"] += 1
         sim.assert_no_errors()
         assert refused(stranger, mark, answers), (
@@ -299,7 +300,8 @@ async def test_association_staff_cannot_touch_another_association(
         session.add_all([copper_broadcast, deletion])
         await session.flush()
         ids = copper_broadcast.id, deletion.id
-    await kit_registration(app, world.other_course, member)
+    await add_users(app, [member])
+    await add_registration(app, world.other_course, member)
     staffer = await started(sim, 6_200_001)
     await world.staff(staffer.id, association_id=world.carpet)
     tried = 0
@@ -358,12 +360,3 @@ async def test_association_staff_cannot_post_or_announce_to_another_association(
     assert not fuzzkit.differences(before, await fuzzkit.snapshot(app))
     assert not api.calls_to("sendMessage", staffer.id, ok=True)[-1].params.get("text", "").startswith("ارسال")
     sim.assert_no_errors()
-
-
-async def kit_registration(app: BotApplication, course_id: int, user_id: int) -> None:
-    from db.models import Registration, User
-
-    async with app.bot_data.sessionmaker() as session, session.begin():
-        session.add(User(id=user_id, first_name="عضو"))
-        await session.flush()
-        session.add(Registration(course_id=course_id, user_id=user_id, status="registered"))

@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 
 from bot.context import BotApplication
 from db.backup import backup, pg_dump_command
-from tests.fakeapi.simulator import Simulator
+from fakeapi.simulator import Simulator
 
 
 async def test_online_sqlite_backup_holds_the_same_rows(

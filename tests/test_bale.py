@@ -11,10 +11,10 @@ from bot.app import build_application
 from bot.config import BALE_API_BASE_URL, Settings, load_settings
 from bot.context import BotApplication
 from bot.platform import html_to_bale
+from fakeapi.simulator import Simulator
+from fakeapi.state import FakeTelegram
+from fakeapi.transport import FakeRequest
 from tests.conftest import TOKEN
-from tests.fakeapi.simulator import Simulator
-from tests.fakeapi.state import FakeTelegram
-from tests.fakeapi.transport import FakeRequest
 
 TAG = re.compile(r"</?(b|i|a|code|pre)\b")
 

@@ -16,10 +16,11 @@ from bot.services.sender import SenderConfig, report
 from bot.services.staff import StaffScope
 from db.models import Broadcast, Delivery, FoundingInterest, Member, Subscription
 from db.models.outbox import CANCELLED, D_SKIPPED, DONE, PAUSED
-from tests.broadcast_helpers import FAST, add_association, add_users, copies, start_sender, wait_finished
+from fakeapi.simulator import Simulator
+from fakeapi.state import FakeTelegram
+from tests.broadcast_helpers import FAST, copies, start_sender, wait_finished
 from tests.conftest import ADMIN_ID
-from tests.fakeapi.simulator import Simulator
-from tests.fakeapi.state import FakeTelegram
+from tests.factories import add_association, add_users
 
 ADMIN = StaffScope(user_id=ADMIN_ID, is_admin=True)
 

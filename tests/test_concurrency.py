@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from bot.context import BotApplication
 from bot.processing import PerUserUpdateProcessor
 from db.models import Profile
-from tests.fakeapi.simulator import Simulator
-from tests.fakeapi.state import FakeTelegram
+from fakeapi.simulator import Simulator
+from fakeapi.state import FakeTelegram
 
 VALID_NIDS = ["0499370899", "0012345679", "1234567891", "0010350829"]
 

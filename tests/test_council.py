@@ -7,10 +7,11 @@ import pytest
 from sqlalchemy import select
 
 from bot.context import BotApplication
-from db.models import Association, Broadcast, CouncilIssue, CouncilSupport, Delivery, Staff
+from db.models import Broadcast, CouncilIssue, CouncilSupport, Delivery
+from fakeapi.simulator import Simulator, SimUser
+from fakeapi.state import FakeTelegram
 from tests.conftest import ADMIN_ID
-from tests.fakeapi.simulator import Simulator, SimUser
-from tests.fakeapi.state import FakeTelegram
+from tests.factories import add_association, add_staff
 
 DESCRIPTION = "ادارهٔ مالیات برای سال گذشته مالیات علی‌الرأس سنگینی بدون رسیدگی به دفاتر تعیین کرده است."
 
@@ -72,14 +73,6 @@ async def _supporters(app: BotApplication, issue_id: int) -> list[int]:
             .order_by(CouncilSupport.user_id)
         )
         return list(rows)
-
-
-async def _association(app: BotApplication, name: str = "انجمن صنفی بازرگانان کرمان") -> int:
-    async with app.bot_data.sessionmaker() as session, session.begin():
-        association = Association(name=name, name_key=name)
-        session.add(association)
-        await session.flush()
-        return association.id
 
 
 async def test_raise_an_issue_with_a_pdf_and_walk_the_whole_lifecycle(
@@ -258,8 +251,8 @@ async def test_merge_moves_supporters_and_tells_the_raiser(sim: Simulator, app: 
 
 
 async def test_assign_to_an_association_and_its_staff_follow_up(sim: Simulator, app: BotApplication) -> None:
-    aid = await _association(app)
-    other = await _association(app, "تشکل دیگر")
+    aid = await add_association(app, "انجمن صنفی بازرگانان کرمان")
+    other = await add_association(app, "تشکل دیگر")
     member = sim.user(6501)
     issue_id = await raise_issue(member)
     admin = sim.user(ADMIN_ID)
@@ -270,13 +263,8 @@ async def test_assign_to_an_association_and_its_staff_follow_up(sim: Simulator, 
     assert "برای پیگیری به انجمن صنفی بازرگانان کرمان ارجاع شد" in member.last_text
     issue = await _issue(app, issue_id)
     assert (issue.status, issue.association_id) == ("under_review", aid)
-    async with app.bot_data.sessionmaker() as session, session.begin():
-        session.add_all(
-            [
-                Staff(telegram_id=6510, role="staff", association_id=aid),
-                Staff(telegram_id=6511, role="staff", association_id=other),
-            ]
-        )
+    await add_staff(app, 6510, aid)
+    await add_staff(app, 6511, other)
     # The association's staff see and may answer it; another association's staff may not.
     own = sim.user(6510)
     await own.command("/issues")
@@ -313,7 +301,7 @@ STAFF_ACTIONS = [
 async def test_non_staff_forged_buttons_change_nothing(
     sim: Simulator, app: BotApplication, action: str
 ) -> None:
-    aid = await _association(app)
+    aid = await add_association(app, "انجمن صنفی بازرگانان کرمان")
     issue_id = await raise_issue(sim.user(6601))
     other = await raise_issue(
         sim.user(6602), topic="بانکی", text="بانک‌ها برای وام سرمایه در گردش ضامن کارمند دولت می‌خواهند."

@@ -10,8 +10,8 @@ from bot.context import BotApplication
 from bot.handlers.council import DIGEST_JOB
 from bot.services import council as service
 from db.models import Broadcast, CouncilIssue, CouncilSupport, Delivery, Staff, utcnow
+from fakeapi.state import FakeTelegram
 from tests.conftest import ADMIN_ID, AppFactory
-from tests.fakeapi.state import FakeTelegram
 
 TZ = "Asia/Tehran"
 

@@ -12,9 +12,10 @@ import jdatetime
 from bot.context import BotApplication
 from bot.formatting import fa_digits
 from db.models.courses import CANCELLED, R_CANCELLED, REGISTERED, RELEASED, WAITING
+from fakeapi.simulator import Simulator
+from fakeapi.state import FakeTelegram
 from tests import coursekit as kit
-from tests.fakeapi.simulator import Simulator
-from tests.fakeapi.state import FakeTelegram
+from tests.factories import add_association, add_course, add_member
 
 
 def _jalali(moment: object) -> str:
@@ -24,9 +25,9 @@ def _jalali(moment: object) -> str:
 
 
 async def test_menu_lists_upcoming_courses_and_opens_a_card(sim: Simulator, app: BotApplication) -> None:
-    cid = await kit.course(app, title="کارگاه بسته‌بندی و برند", capacity=30, fee_rials=2_000_000)
-    await kit.course(app, title="دورهٔ گذشته", starts_in=timedelta(days=-1))
-    await kit.course(app, title="دورهٔ لغوشده", status=CANCELLED)
+    cid = await add_course(app, title="کارگاه بسته‌بندی و برند", capacity=30, fee_rials=2_000_000)
+    await add_course(app, title="دورهٔ گذشته", starts_in=timedelta(days=-1))
+    await add_course(app, title="دورهٔ لغوشده", status=CANCELLED)
     user = sim.user(7001)
     await user.command("/start")
     await user.press("دوره‌های آموزشی")
@@ -45,7 +46,7 @@ async def test_menu_lists_upcoming_courses_and_opens_a_card(sim: Simulator, app:
 
 
 async def test_one_tap_sign_up_and_seats_left(sim: Simulator, app: BotApplication) -> None:
-    cid = await kit.course(app, capacity=12)
+    cid = await add_course(app, capacity=12)
     user = sim.user(7002)
     await user.command("/start", f"course_{cid}")
     assert "جای خالی: ۱۲ از ۱۲" in user.last_text
@@ -67,10 +68,10 @@ async def test_deep_link_to_a_missing_course(sim: Simulator) -> None:
 
 
 async def test_association_card_button_lists_only_its_courses(sim: Simulator, app: BotApplication) -> None:
-    home = await kit.association(app, "تشکل کسب‌وکارهای خانگی")
-    other = await kit.association(app, "انجمن بیمه‌گران")
-    await kit.course(app, title="فروش برخط محصولات خانگی", association_id=home)
-    await kit.course(app, title="مدیریت ریسک بیمه", association_id=other)
+    home = await add_association(app, "تشکل کسب‌وکارهای خانگی")
+    other = await add_association(app, "انجمن بیمه‌گران")
+    await add_course(app, title="فروش برخط محصولات خانگی", association_id=home)
+    await add_course(app, title="مدیریت ریسک بیمه", association_id=other)
     user = await kit.started(sim, 7004)
     await user.press_data(f"courses:assoc:{home}")
     text = user.last_text
@@ -81,7 +82,7 @@ async def test_association_card_button_lists_only_its_courses(sim: Simulator, ap
 async def test_full_course_waiting_list_and_promotion_on_cancellation(
     sim: Simulator, app: BotApplication
 ) -> None:
-    cid = await kit.course(app, title="حسابداری ساده", capacity=1)
+    cid = await add_course(app, title="حسابداری ساده", capacity=1)
     first, second, third = sim.user(7101), sim.user(7102), sim.user(7103)
     for user in (first, second, third):
         await user.command("/start", f"course_{cid}")
@@ -118,7 +119,7 @@ async def test_full_course_waiting_list_and_promotion_on_cancellation(
 
 
 async def test_leaving_the_waiting_list_moves_the_others_up(sim: Simulator, app: BotApplication) -> None:
-    cid = await kit.course(app, capacity=1)
+    cid = await add_course(app, capacity=1)
     users = [await kit.started(sim, 7201 + i) for i in range(4)]
     for user in users:
         await user.press_data(f"courses:join:{cid}")
@@ -133,8 +134,8 @@ async def test_leaving_the_waiting_list_moves_the_others_up(sim: Simulator, app:
 
 
 async def test_members_only_course_explains_how_to_join(sim: Simulator, app: BotApplication) -> None:
-    home = await kit.association(app)
-    cid = await kit.course(app, association_id=home, members_only=True)
+    home = await add_association(app)
+    cid = await add_course(app, association_id=home, members_only=True)
     user = sim.user(7301)
     await user.command("/start", f"course_{cid}")
     assert "فقط برای اعضای تشکل" in user.last_text
@@ -144,7 +145,7 @@ async def test_members_only_course_explains_how_to_join(sim: Simulator, app: Bot
     assert button is not None and button["callback_data"] == f"apply:start:{home}"
     assert await kit.statuses(app, cid) == {}
     # Once a member, the same button works.
-    await kit.member(app, 7301, home)
+    await add_member(app, 7301, home)
     await user.press_data(f"courses:join:{cid}")
     assert "جای شما در دوره ثبت شد" in user.last_text
 
@@ -152,8 +153,8 @@ async def test_members_only_course_explains_how_to_join(sim: Simulator, app: Bot
 async def test_my_courses_lists_seats_and_waiting_places_with_cancel(
     sim: Simulator, app: BotApplication
 ) -> None:
-    open_id = await kit.course(app, title="بازاریابی دیجیتال", capacity=5)
-    full_id = await kit.course(app, title="صادرات فرش", capacity=1)
+    open_id = await add_course(app, title="بازاریابی دیجیتال", capacity=5)
+    full_id = await add_course(app, title="صادرات فرش", capacity=1)
     await (await kit.started(sim, 7401)).press_data(f"courses:join:{full_id}")
     user = sim.user(7402)
     await user.command("/mycourses")
@@ -173,9 +174,9 @@ async def test_my_courses_lists_seats_and_waiting_places_with_cancel(
 
 
 async def test_no_sign_up_for_closed_started_or_cancelled(sim: Simulator, app: BotApplication) -> None:
-    closed = await kit.course(app, status="closed")
-    started = await kit.course(app, starts_in=timedelta(minutes=-5))
-    cancelled = await kit.course(app, status=CANCELLED)
+    closed = await add_course(app, status="closed")
+    started = await add_course(app, starts_in=timedelta(minutes=-5))
+    cancelled = await add_course(app, status=CANCELLED)
     user = await kit.started(sim, 7501)
     for cid, expected in (
         (closed, "ثبت‌نام این دوره بسته شده است"),
@@ -189,7 +190,7 @@ async def test_no_sign_up_for_closed_started_or_cancelled(sim: Simulator, app: B
 
 async def test_calendar_file_is_valid_rfc5545(sim: Simulator, app: BotApplication, api: FakeTelegram) -> None:
     title = "کارگاه بسته‌بندی، برند؛ و فروش برخط برای کسب‌وکارهای خانگی استان کرمان"
-    cid = await kit.course(app, title=title, place="کرمان، بلوار جمهوری، اتاق بازرگانی")
+    cid = await add_course(app, title=title, place="کرمان، بلوار جمهوری، اتاق بازرگانی")
     user = sim.user(7601)
     await user.command("/start", f"course_{cid}")
     await user.press("افزودن به تقویم من")
@@ -221,7 +222,7 @@ async def test_calendar_file_is_valid_rfc5545(sim: Simulator, app: BotApplicatio
 async def test_calendar_escapes_ascii_punctuation_and_online_link(
     sim: Simulator, app: BotApplication, api: FakeTelegram
 ) -> None:
-    cid = await kit.course(
+    cid = await add_course(
         app, title="Excel, pivot; tables", place=None, online_url="https://meet.example.com/room-1"
     )
     user = await kit.started(sim, 7602)
@@ -235,7 +236,7 @@ async def test_calendar_escapes_ascii_punctuation_and_online_link(
 
 
 async def test_card_shows_jalali_time_in_tehran(sim: Simulator, app: BotApplication) -> None:
-    cid = await kit.course(app)
+    cid = await add_course(app)
     course = await kit.get_course(app, cid)
     assert course.starts_at is not None
     local = jdatetime.datetime.fromgregorian(

@@ -26,8 +26,9 @@ from bot.text import to_ascii_digits
 from db.models import Course, Registration
 from db.models.courses import REGISTERED, WAITING
 from db.session import create_engine, create_sessionmaker
+from fakeapi.simulator import Simulator
 from tests import coursekit as kit
-from tests.fakeapi.simulator import Simulator
+from tests.factories import add_course
 
 POOL = 20
 
@@ -171,7 +172,7 @@ async def test_the_conditional_update_alone_never_oversells(
 
 
 async def test_hundred_users_tap_sign_up_at_once_through_the_bot(sim: Simulator, app: BotApplication) -> None:
-    course_id = await kit.course(app, title="کارگاه پرطرفدار", capacity=10)
+    course_id = await add_course(app, title="کارگاه پرطرفدار", capacity=10)
     users = [sim.user(300_000 + i) for i in range(100)]
     for user in users:
         await user.command("/start", f"course_{course_id}")

@@ -10,10 +10,11 @@ from bot.handlers.courses import REMINDER_JOB
 from bot.services import reminders
 from db.models import Course, utcnow
 from db.models.courses import CANCELLED, REGISTERED, WAITING
+from fakeapi.simulator import Simulator
+from fakeapi.state import FakeTelegram
 from tests import coursekit as kit
 from tests.conftest import AppFactory
-from tests.fakeapi.simulator import Simulator
-from tests.fakeapi.state import FakeTelegram
+from tests.factories import add_course
 
 
 async def _run_job(app: BotApplication) -> None:
@@ -32,8 +33,8 @@ async def _sign_up(app: BotApplication, api: FakeTelegram, course_id: int, user_
 
 async def test_reminders_after_a_restart_are_queued_once(make_app: AppFactory, api: FakeTelegram) -> None:
     app = await make_app()
-    cid = await kit.course(app, title="کارگاه صادرات پسته", capacity=2, starts_in=timedelta(hours=23))
-    later = await kit.course(app, title="دورهٔ ماه بعد", starts_in=timedelta(days=30))
+    cid = await add_course(app, title="کارگاه صادرات پسته", capacity=2, starts_in=timedelta(hours=23))
+    later = await add_course(app, title="دورهٔ ماه بعد", starts_in=timedelta(days=30))
     await _sign_up(app, api, cid, [9001, 9002, 9003])
     await _sign_up(app, api, later, [9001])
     assert await kit.statuses(app, cid) == {9001: REGISTERED, 9002: REGISTERED, 9003: WAITING}
@@ -68,15 +69,15 @@ async def test_reminders_after_a_restart_are_queued_once(make_app: AppFactory, a
 
 async def test_a_run_after_downtime_sends_only_the_reminder_still_relevant(app: BotApplication) -> None:
     """Down for a day: when the bot is back 30 minutes before the start, only the 1-hour reminder goes."""
-    cid = await kit.course(app, starts_in=timedelta(minutes=30))
+    cid = await add_course(app, starts_in=timedelta(minutes=30))
     await _run_job(app)
     assert [b.dedupe_key for b, _ in await kit.broadcasts(app)] == [f"course:{cid}:reminder:1h"]
 
 
 async def test_no_reminders_for_cancelled_far_or_past_courses(app: BotApplication) -> None:
-    await kit.course(app, starts_in=timedelta(hours=5), status=CANCELLED)
-    await kit.course(app, starts_in=timedelta(hours=25))
-    await kit.course(app, starts_in=timedelta(minutes=-10))
+    await add_course(app, starts_in=timedelta(hours=5), status=CANCELLED)
+    await add_course(app, starts_in=timedelta(hours=25))
+    await add_course(app, starts_in=timedelta(minutes=-10))
     await _run_job(app)
     assert await kit.broadcasts(app) == []
 
@@ -98,7 +99,7 @@ async def test_reminders_are_delivered_by_the_sender_once_across_a_restart(
     from tests.broadcast_helpers import copies, start_sender, wait_finished
 
     app = await make_app()
-    cid = await kit.course(app, title="کارگاه بسته‌بندی", capacity=5, starts_in=timedelta(hours=20))
+    cid = await add_course(app, title="کارگاه بسته‌بندی", capacity=5, starts_in=timedelta(hours=20))
     await _sign_up(app, api, cid, [9101, 9102])
     await _run_job(app)
     await start_sender(app)

@@ -18,12 +18,13 @@ from bot.context import BotApplication
 from bot.formatting import fa_digits
 from bot.handlers import courses_form, courses_staff, exits
 from bot.handlers.guards import guard_of
-from db.models import Broadcast, Course, Profile, Registration, utcnow
+from db.models import Broadcast, Course, Registration, utcnow
 from db.models.courses import CANCELLED, CLOSED, FINISHED, OPEN, REGISTERED, WAITING
+from fakeapi.simulator import Simulator, SimUser
+from fakeapi.state import FakeTelegram
 from tests import coursekit as kit
 from tests.conftest import ADMIN_ID
-from tests.fakeapi.simulator import Simulator, SimUser
-from tests.fakeapi.state import FakeTelegram
+from tests.factories import add_association, add_course, add_profile, add_staff
 
 
 def _future_jalali(days: int = 30, clock: str = "17:30") -> tuple[str, jdatetime.date]:
@@ -38,7 +39,7 @@ async def _walk_form(admin: SimUser, answers: list[str]) -> None:
 
 
 async def test_staff_create_a_course_with_bad_dates_corrected(sim: Simulator, app: BotApplication) -> None:
-    home = await kit.association(app, "تشکل کسب‌وکارهای خانگی")
+    home = await add_association(app, "تشکل کسب‌وکارهای خانگی")
     admin = await kit.started(sim, ADMIN_ID)
     await admin.command("/managecourses")
     assert "هنوز دوره‌ای نیست" in admin.last_text
@@ -122,7 +123,7 @@ async def test_draft_survives_a_restart(make_app: Any, api: FakeTelegram) -> Non
 
 
 async def test_edit_capacity_promotes_waiting_people(sim: Simulator, app: BotApplication) -> None:
-    cid = await kit.course(app, title="حسابداری ساده", capacity=1)
+    cid = await add_course(app, title="حسابداری ساده", capacity=1)
     people = [await kit.started(sim, 8100 + i) for i in range(3)]
     for person in people:
         await person.press_data(f"courses:join:{cid}")
@@ -145,7 +146,7 @@ async def test_edit_capacity_promotes_waiting_people(sim: Simulator, app: BotApp
 
 
 async def test_edit_title_and_start_of_a_published_course(sim: Simulator, app: BotApplication) -> None:
-    cid = await kit.course(app, title="نام قدیمی")
+    cid = await add_course(app, title="نام قدیمی")
     admin = await kit.started(sim, ADMIN_ID)
     await admin.press_data(f"cadm:edit:{cid}:title")
     await admin.send("نام تازهٔ دوره")
@@ -162,7 +163,7 @@ async def test_edit_title_and_start_of_a_published_course(sim: Simulator, app: B
 
 
 async def test_close_and_reopen(sim: Simulator, app: BotApplication) -> None:
-    cid = await kit.course(app)
+    cid = await add_course(app)
     admin = await kit.started(sim, ADMIN_ID)
     await admin.press_data(f"cadm:view:{cid}")
     await admin.press("بستن ثبت‌نام")
@@ -179,7 +180,7 @@ async def test_close_and_reopen(sim: Simulator, app: BotApplication) -> None:
 async def test_staff_cancel_tells_every_registrant_through_the_outbox(
     sim: Simulator, app: BotApplication
 ) -> None:
-    cid = await kit.course(app, title="صادرات زعفران", capacity=2)
+    cid = await add_course(app, title="صادرات زعفران", capacity=2)
     for uid in (8301, 8302, 8303):
         await (await kit.started(sim, uid)).press_data(f"courses:join:{cid}")
     admin = await kit.started(sim, ADMIN_ID)
@@ -208,13 +209,12 @@ async def test_staff_cancel_tells_every_registrant_through_the_outbox(
 async def test_participant_and_waiting_lists_as_csv(
     sim: Simulator, app: BotApplication, api: FakeTelegram
 ) -> None:
-    cid = await kit.course(app, capacity=2)
+    cid = await add_course(app, capacity=2)
     names = {8401: "زهرا کرمانی", 8402: "علی رفسنجانی", 8403: "مینا بمی", 8404: "رضا سیرجانی"}
     for uid in names:
         await (await kit.started(sim, uid)).press_data(f"courses:join:{cid}")
-    async with app.bot_data.sessionmaker() as session, session.begin():
-        for uid, name in names.items():
-            session.add(Profile(user_id=uid, full_name=name, mobile="+989121234567", city="کرمان"))
+    for uid, name in names.items():
+        await add_profile(app, uid, name, mobile="+989121234567", city="کرمان")
     admin = await kit.started(sim, ADMIN_ID)
     await admin.press_data(f"cadm:view:{cid}")
 
@@ -237,13 +237,12 @@ async def test_participant_and_waiting_lists_as_csv(
 
 
 async def test_attendance_and_feedback(sim: Simulator, app: BotApplication) -> None:
-    cid = await kit.course(app, title="بازاریابی دیجیتال", capacity=5)
+    cid = await add_course(app, title="بازاریابی دیجیتال", capacity=5)
     present = await kit.started(sim, 8501)
     absent = await kit.started(sim, 8502)
     for user in (present, absent):
         await user.press_data(f"courses:join:{cid}")
-    async with app.bot_data.sessionmaker() as session, session.begin():
-        session.add(Profile(user_id=8501, full_name="نرگس حیدری"))
+    await add_profile(app, 8501, "نرگس حیدری")
     admin = await kit.started(sim, ADMIN_ID)
     await admin.press_data(f"cadm:view:{cid}")
     await admin.press("حضور و غیاب")
@@ -277,7 +276,7 @@ async def test_attendance_and_feedback(sim: Simulator, app: BotApplication) -> N
 
 
 async def test_feedback_without_a_comment(sim: Simulator, app: BotApplication) -> None:
-    cid = await kit.course(app)
+    cid = await add_course(app)
     user = await kit.started(sim, 8601)
     await user.press_data(f"courses:join:{cid}")
     async with app.bot_data.sessionmaker() as session, session.begin():
@@ -326,7 +325,7 @@ async def _snapshot(app: BotApplication) -> tuple[Any, ...]:
 
 
 async def _guarded_setup(sim: Simulator, app: BotApplication) -> tuple[int, int]:
-    cid = await kit.course(app, capacity=3)
+    cid = await add_course(app, capacity=3)
     await (await kit.started(sim, 8701)).press_data(f"courses:join:{cid}")
     async with app.bot_data.sessionmaker() as session:
         rid = await session.scalar(select(Registration.id))
@@ -357,10 +356,10 @@ async def test_non_staff_command_is_refused(sim: Simulator) -> None:
 async def test_other_associations_staff_change_nothing(
     sim: Simulator, app: BotApplication, action: str
 ) -> None:
-    mine = await kit.association(app, "انجمن بیمه‌گران")
-    theirs = await kit.association(app, "تشکل کسب‌وکارهای خانگی")
-    await kit.staff(app, 8800, mine)
-    cid = await kit.course(app, association_id=theirs, capacity=3)
+    mine = await add_association(app, "انجمن بیمه‌گران")
+    theirs = await add_association(app, "تشکل کسب‌وکارهای خانگی")
+    await add_staff(app, 8800, mine)
+    cid = await add_course(app, association_id=theirs, capacity=3)
     await (await kit.started(sim, 8701)).press_data(f"courses:join:{cid}")
     async with app.bot_data.sessionmaker() as session:
         rid = await session.scalar(select(Registration.id))
@@ -374,12 +373,12 @@ async def test_other_associations_staff_change_nothing(
 
 
 async def test_association_staff_manage_their_own_courses_only(sim: Simulator, app: BotApplication) -> None:
-    mine = await kit.association(app, "انجمن بیمه‌گران")
-    theirs = await kit.association(app, "تشکل کسب‌وکارهای خانگی")
-    await kit.staff(app, 8900, mine)
-    await kit.course(app, title="مدیریت ریسک بیمه", association_id=mine)
-    await kit.course(app, title="فروش محصولات خانگی", association_id=theirs)
-    await kit.course(app, title="دورهٔ عمومی اتاق")
+    mine = await add_association(app, "انجمن بیمه‌گران")
+    theirs = await add_association(app, "تشکل کسب‌وکارهای خانگی")
+    await add_staff(app, 8900, mine)
+    await add_course(app, title="مدیریت ریسک بیمه", association_id=mine)
+    await add_course(app, title="فروش محصولات خانگی", association_id=theirs)
+    await add_course(app, title="دورهٔ عمومی اتاق")
     staffer = await kit.started(sim, 8900)
     await staffer.command("/managecourses")
     assert "مدیریت ریسک بیمه" in staffer.last_text
@@ -416,7 +415,7 @@ def test_every_staff_handler_is_guarded() -> None:
 
 
 async def test_registered_and_waiting_counts_on_the_staff_card(sim: Simulator, app: BotApplication) -> None:
-    cid = await kit.course(app, capacity=1)
+    cid = await add_course(app, capacity=1)
     for uid in (8951, 8952):
         await (await kit.started(sim, uid)).press_data(f"courses:join:{cid}")
     admin = await kit.started(sim, ADMIN_ID)
@@ -429,7 +428,7 @@ async def test_registered_and_waiting_counts_on_the_staff_card(sim: Simulator, a
 async def test_a_blocked_user_still_gets_the_seat_and_others_are_told(
     sim: Simulator, app: BotApplication, api: FakeTelegram
 ) -> None:
-    cid = await kit.course(app, capacity=1)
+    cid = await add_course(app, capacity=1)
     people = [await kit.started(sim, 8960 + i) for i in range(3)]
     for person in people:
         await person.press_data(f"courses:join:{cid}")

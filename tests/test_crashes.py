@@ -14,12 +14,13 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services import outbox
-from db.models import Application, Association, Course, Delivery, Registration, User, utcnow
-from db.models.courses import OPEN, REGISTERED, WAITING
+from db.models import Application, Course, Delivery, Registration
+from db.models.courses import REGISTERED, WAITING
 from db.session import create_engine, create_sessionmaker
-from tests.fakeapi.server import FakeBotAPIServer
-from tests.fakeapi.simulator import HttpSimUser
-from tests.fakeapi.state import FakeTelegram
+from fakeapi.server import FakeBotAPIServer
+from fakeapi.simulator import HttpSimUser
+from fakeapi.state import FakeTelegram
+from tests.factories import add_association, add_course, add_users
 from tests.test_process import STARTUP_TIMEOUT, BotProcess
 
 pytestmark = pytest.mark.slow
@@ -60,11 +61,7 @@ async def test_kill_9_in_the_middle_of_an_application(
     tmp_path: Path,
     bots: list[BotProcess],
 ) -> None:
-    async with db() as session, session.begin():
-        association = Association(name="انجمن شیرینی‌پزان", name_key="انجمن شیرینی پزان", status="active")
-        session.add(association)
-        await session.flush()
-        association_id = association.id
+    association_id = await add_association(db, "انجمن شیرینی‌پزان", status="active")
     first = await _started(server, database_url, tmp_path, bots)
     user = HttpSimUser(server.state, 7301, first_name="مریم")
     user.command("/start", f"apply_{association_id}")
@@ -100,18 +97,7 @@ async def test_kill_9_in_the_middle_of_a_seat_rush(
     tmp_path: Path,
     bots: list[BotProcess],
 ) -> None:
-    starts = utcnow() + timedelta(days=7)
-    async with db() as session, session.begin():
-        course = Course(
-            title="صادرات زعفران",
-            capacity=5,
-            status=OPEN,
-            starts_at=starts,
-            ends_at=starts + timedelta(hours=2),
-        )
-        session.add(course)
-        await session.flush()
-        course_id = course.id
+    course_id = await add_course(db, title="صادرات زعفران", capacity=5, starts_in=timedelta(days=7))
     first = await _started(server, database_url, tmp_path, bots)
     probe = HttpSimUser(server.state, 7399)
     probe.command("/start")
@@ -150,9 +136,8 @@ async def test_kill_9_in_the_middle_of_a_broadcast(
     bots: list[BotProcess],
 ) -> None:
     recipients = list(range(7600, 7750))
+    await add_users(db, recipients)
     async with db() as session, session.begin():
-        session.add_all([User(id=i, first_name="عضو") for i in recipients])
-        await session.flush()
         broadcast = await outbox.create_broadcast(
             session, kind="announcement", text="نشست اعضا پنجشنبه ساعت ۱۰", recipients=recipients
         )

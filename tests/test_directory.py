@@ -7,9 +7,9 @@ from sqlalchemy import func, select
 from bot.context import BotApplication
 from bot.services import directory, subscriptions
 from db.models import FoundingInterest
+from fakeapi.simulator import Simulator
 from tests.conftest import ADMIN_ID
-from tests.directory_helpers import add_association
-from tests.fakeapi.simulator import Simulator
+from tests.factories import add_association
 
 LRI, PDI = "\u2066", "\u2069"
 

@@ -14,10 +14,11 @@ import pytest
 from bot.context import BotApplication
 from bot.services import association_csv
 from bot.services.association_csv import MalformedCsv
+from fakeapi.simulator import Simulator
+from fakeapi.state import FakeTelegram
 from tests.conftest import ADMIN_ID
-from tests.directory_helpers import add_association, associations, send_csv
-from tests.fakeapi.simulator import Simulator
-from tests.fakeapi.state import FakeTelegram
+from tests.directory_helpers import associations, send_csv
+from tests.factories import add_association
 
 BOM = "\ufeff".encode()
 GOOD = (
@@ -174,17 +175,17 @@ async def _export(app: BotApplication) -> bytes:
 
 async def test_staff_imports_by_sending_the_file(sim: Simulator, app: BotApplication) -> None:
     admin = sim.user(ADMIN_ID)
-    messages = await send_csv(sim, admin, BOM + GOOD.encode())
+    messages = await send_csv(admin, BOM + GOOD.encode())
     text = messages[-1].content
     assert "۳ افزوده" in text and "سطر ۲: «انجمن صادرکنندگان پسته» افزوده شد" in text
     assert len(await associations(app)) == 3
-    again = await send_csv(sim, admin, BOM + GOOD.encode())
+    again = await send_csv(admin, BOM + GOOD.encode())
     assert "۳ بدون تغییر" in again[-1].content
     bad = (
         "name,description,status\nانجمن سنگ,,active\nانجمن مس,,active\n"
         "انجمن مس,,active\nانجمن بیمه,,unknown\n"
     )
-    rejected = await send_csv(sim, admin, bad.encode())
+    rejected = await send_csv(admin, bad.encode())
     assert "سطر ۴: «انجمن مس» رد شد — همین تشکل در سطر ۳ هم آمده است" in rejected[-1].content
     assert "سطر ۵: «انجمن بیمه» رد شد — وضعیت ناشناخته است" in rejected[-1].content
     assert len(await associations(app)) == 5
@@ -194,9 +195,9 @@ async def test_staff_imports_by_sending_the_file(sim: Simulator, app: BotApplica
 async def test_malformed_file_sent_to_the_bot_applies_nothing(sim: Simulator, app: BotApplication) -> None:
     admin = sim.user(ADMIN_ID)
     data = GOOD.encode() + "انجمن سنگ,active\n".encode()
-    messages = await send_csv(sim, admin, data)
+    messages = await send_csv(admin, data)
     assert "هیچ چیز وارد نشد" in messages[-1].content and "سطر ۵" in messages[-1].content
-    await send_csv(sim, admin, GOOD.encode("cp1256", errors="replace"))
+    await send_csv(admin, GOOD.encode("cp1256", errors="replace"))
     assert "UTF-8" in admin.last_text
     assert await associations(app) == []
 
@@ -205,12 +206,12 @@ async def test_bot_import_with_near_duplicate_asks_first(sim: Simulator, app: Bo
     await add_association(app, "کسب‌وکارهای خانگی", status="forming")
     admin = sim.user(ADMIN_ID)
     data = "name\nانجمن کسب و کارهای خانگی\nانجمن پسته\n".encode()
-    await send_csv(sim, admin, data)
+    await send_csv(admin, data)
     assert "«انجمن کسب و کارهای خانگی» به «کسب‌وکارهای خانگی» نزدیک است" in admin.last_text
     assert len(await associations(app)) == 1
     await admin.press("لغو ورود اطلاعات")
     assert "لغو شد" in admin.last_text and len(await associations(app)) == 1
-    await send_csv(sim, admin, data)
+    await send_csv(admin, data)
     button = admin.last_message.button("این‌ها هم افزوده شوند")  # type: ignore[union-attr]
     assert button is not None
     await admin.press("بدون این‌ها وارد شود")
@@ -220,7 +221,7 @@ async def test_bot_import_with_near_duplicate_asks_first(sim: Simulator, app: Bo
     await admin.press_data(str(button["callback_data"]))
     assert "پیش‌تر انجام یا لغو شده" in admin.last_text
     assert len(await associations(app)) == 2
-    await send_csv(sim, admin, data)
+    await send_csv(admin, data)
     await admin.press("این‌ها هم افزوده شوند")
     assert len(await associations(app)) == 3
 
@@ -236,7 +237,7 @@ async def test_export_button_sends_a_csv_that_reimports_unchanged(
     assert document["file_name"] == "associations.csv"
     content = api.files[document["file_id"]].data()
     assert content.startswith(BOM) and "انجمن صادرکنندگان پسته".encode() in content
-    await send_csv(sim, admin, content)
+    await send_csv(admin, content)
     assert "۳ بدون تغییر" in admin.last_text
 
 

@@ -9,9 +9,10 @@ from sqlalchemy import func, select
 from bot.context import BotApplication
 from bot.services.staff import scope_of
 from db.models import DirectoryDraft, FoundingInterest, Staff
+from fakeapi.simulator import Simulator
 from tests.conftest import ADMIN_ID, AppFactory
-from tests.directory_helpers import add_association, associations, send_csv
-from tests.fakeapi.simulator import Simulator
+from tests.directory_helpers import associations, send_csv
+from tests.factories import add_association
 
 LRI, PDI = "\u2066", "\u2069"
 REFUSED = "فقط برای کارشناسان"
@@ -155,7 +156,7 @@ async def test_admin_assigns_association_staff_who_then_edit_only_their_own(
         assert "فقط تشکل خودتان" in str(staffer.answers[-1].params.get("text"))
     await staffer.press_data(f"dir:as:{mine}")
     assert REFUSED in str(staffer.answers[-1].params.get("text"))
-    await send_csv(sim, staffer, b"name\n\xd8\xa7\xd9\x86\xd8\xac\xd9\x85\xd9\x86 \xd9\x85\xd8\xb3\n")
+    await send_csv(staffer, b"name\n\xd8\xa7\xd9\x86\xd8\xac\xd9\x85\xd9\x86 \xd9\x85\xd8\xb3\n")
     assert "فقط تشکل خودتان" in staffer.last_text
     saved = {a.id: a for a in await associations(app)}
     assert saved[other].status == "active" and len(saved) == 2
@@ -198,7 +199,7 @@ async def test_non_staff_forged_staff_buttons_are_refused(
     youth = await add_association(app, "جوانان کارآفرین", status="forming")
     # A real pending import of the admin's, so the forged decision has something to hit.
     await add_association(app, "کسب‌وکارهای خانگی", status="forming")
-    await send_csv(sim, sim.user(ADMIN_ID), "name\nانجمن کسب و کارهای خانگی\n".encode())
+    await send_csv(sim.user(ADMIN_ID), "name\nانجمن کسب و کارهای خانگی\n".encode())
     async with app.bot_data.sessionmaker() as session:
         draft = int(await session.scalar(select(func.max(DirectoryDraft.id))) or 0)
     await sim.user(5999).command("/start")
@@ -221,7 +222,7 @@ async def test_non_staff_commands_and_uploads_are_refused(sim: Simulator, app: B
     stranger = sim.user(6001)
     await stranger.command("/associations")
     assert REFUSED in stranger.last_text
-    await send_csv(sim, stranger, "name\nانجمن پسته\n".encode())
+    await send_csv(stranger, "name\nانجمن پسته\n".encode())
     assert REFUSED in stranger.last_text
     assert await _snapshot(app) == before
 

@@ -1,10 +1,12 @@
-"""Tests of the fake Bot API itself, driven by a tiny real PTB Application (not the project's bot)."""
+"""Tests of the fake Bot API itself (payments included), driven by a tiny real PTB Application (not the
+project's bot)."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dtm
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
@@ -13,9 +15,14 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    LabeledPrice,
+    MenuButtonCommands,
+    MenuButtonDefault,
+    MenuButtonWebApp,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
+    WebAppInfo,
 )
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -27,9 +34,18 @@ from telegram.error import (
     RetryAfter,
     TimedOut,
 )
-from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    PreCheckoutQueryHandler,
+    filters,
+)
 
-from tests.fakeapi import (
+from fakeapi import (
     BOT_ID,
     FakeBotAPIServer,
     FakeRequest,
@@ -39,8 +55,10 @@ from tests.fakeapi import (
     group_chat_dict,
     make_update_dict,
 )
+from fakeapi.payments import PRE_CHECKOUT_TIMEOUT
 
 TOKEN = "123:ABC"
+REFUSAL = "ظرفیت این دوره پر شده است."
 AnyApp = Application[Any, Any, Any, Any, Any, Any]
 KEYBOARD = InlineKeyboardMarkup(
     [
@@ -78,6 +96,37 @@ async def choice(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await query.edit_message_text(f"انتخاب: {query.data}")
 
 
+async def buy(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An invoice for 50 Stars for the course in the command's argument."""
+    assert update.effective_chat is not None
+    await context.bot.send_invoice(
+        update.effective_chat.id,
+        title="دورهٔ بازاریابی",
+        description="ثبت‌نام در دورهٔ بازاریابی دیجیتال",
+        payload=f"course:{' '.join(context.args or ['7'])}",
+        provider_token="",
+        currency="XTR",
+        prices=[LabeledPrice("شهریه", 50)],
+    )
+
+
+async def confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Course 7 has seats; every other course is full."""
+    query = update.pre_checkout_query
+    assert query is not None
+    if query.invoice_payload == "course:7":
+        await query.answer(ok=True)
+    else:
+        await query.answer(ok=False, error_message=REFUSAL)
+
+
+async def paid(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.effective_message
+    assert message is not None and message.successful_payment is not None
+    payment = message.successful_payment
+    await message.reply_text(f"پرداخت شد: {payment.total_amount} {payment.telegram_payment_charge_id}")
+
+
 def build_app(request: FakeRequest, updates_request: FakeRequest) -> AnyApp:
     app_builder = ApplicationBuilder().token(TOKEN).request(request).get_updates_request(updates_request)
     app = app_builder.build()
@@ -85,6 +134,13 @@ def build_app(request: FakeRequest, updates_request: FakeRequest) -> AnyApp:
     app.add_handler(CommandHandler("fail", fail))
     app.add_handler(CommandHandler("slow", slow, block=False))
     app.add_handler(CallbackQueryHandler(choice))
+    return add_payment_handlers(app)
+
+
+def add_payment_handlers(app: AnyApp) -> AnyApp:
+    app.add_handler(CommandHandler("buy", buy))
+    app.add_handler(PreCheckoutQueryHandler(confirm))
+    app.add_handler(MessageHandler(filters.SUCCESSFUL_PAYMENT, paid))
     return app
 
 
@@ -307,6 +363,36 @@ async def test_slow_answer_times_out_but_is_delivered(fake: FakeTelegram) -> Non
         await app.shutdown()
 
 
+async def test_request_guard_sees_every_request_first_and_records_violations(
+    tiny_app: AnyApp, fake: FakeTelegram
+) -> None:
+    transaction = {"open": False}
+    seen: list[tuple[str, int]] = []
+
+    def guard(method: str) -> str | None:
+        seen.append((method, len(fake.calls)))  # how many calls were recorded before this one
+        return f"{method} while a transaction is open" if transaction["open"] else None
+
+    fake.request_guard = guard
+    await tiny_app.bot.send_message(1001, "بیرون از تراکنش")
+    assert fake.violations == []
+    transaction["open"] = True
+    sent = await tiny_app.bot.send_message(1001, "درون تراکنش")
+    fake.block_chat(1001)
+    with pytest.raises(Forbidden):
+        await tiny_app.bot.send_message(1001, "مسدود")
+    transaction["open"] = False
+    fake.request_guard = None
+    await tiny_app.bot.send_message(2002, "بی‌نگهبان")
+
+    assert sent.text == "درون تراکنش"  # a violation is recorded; the request is still answered
+    assert fake.violations == ["sendMessage while a transaction is open"] * 2
+    assert [method for method, _ in seen] == ["sendMessage"] * 3
+    # Called before the request is recorded or handled: the call it saw is the next one logged.
+    assert [fake.calls[before].method for _, before in seen] == ["sendMessage"] * 3
+    assert [fake.calls[before].ok for _, before in seen] == [True, True, False]
+
+
 # ---------------------------------------------------------------------- edits, formatting, files, commands
 
 
@@ -376,6 +462,21 @@ async def test_commands_per_scope_and_language(tiny_app: AnyApp, fake: FakeTeleg
     assert fake.commands_for(language_code="fa") == []
 
 
+async def test_menu_button_per_chat_with_a_web_app(tiny_app: AnyApp, fake: FakeTelegram) -> None:
+    app_button = MenuButtonWebApp("پرداخت", WebAppInfo("https://pay.example.ir/app"))
+    assert await tiny_app.bot.set_chat_menu_button(chat_id=1001, menu_button=app_button)
+    shown = await tiny_app.bot.get_chat_menu_button(chat_id=1001)
+    assert isinstance(shown, MenuButtonWebApp) and shown.web_app.url == "https://pay.example.ir/app"
+    assert isinstance(await tiny_app.bot.get_chat_menu_button(chat_id=2002), MenuButtonCommands)
+    assert fake.menu_button_for(1001)["text"] == "پرداخت"
+    with pytest.raises(BadRequest, match=r"(?i)only https"):
+        await tiny_app.bot.set_chat_menu_button(
+            chat_id=1001, menu_button=MenuButtonWebApp("x", WebAppInfo("http://pay.example.ir"))
+        )
+    await tiny_app.bot.set_chat_menu_button(chat_id=1001, menu_button=MenuButtonDefault())
+    assert fake.menu_button_for(1001) == {"type": "commands"}  # "default" falls back to the bot's
+
+
 async def test_unknown_methods_and_chat_info(tiny_app: AnyApp, fake: FakeTelegram) -> None:
     assert await tiny_app.bot.do_api_request("someFutureMethod", api_kwargs={"chat_id": 5}) is True
     assert fake.calls_to("someFutureMethod")[0].chat_id == 5
@@ -442,12 +543,7 @@ async def test_get_updates_refused_while_webhook_is_set(fake: FakeTelegram) -> N
 async def test_http_server_with_polling_application(fake: FakeTelegram) -> None:
     async with FakeBotAPIServer(fake) as server:
         assert server.base_url.startswith("http://127.0.0.1:")
-        app = build_app_http(server)
-        await app.initialize()
-        assert app.updater is not None
-        await app.updater.start_polling(poll_interval=0, timeout=dtm.timedelta(seconds=1))
-        await app.start()
-        try:
+        async with polling_app(server) as app:
             maryam = HttpSimUser(fake, 3003, first_name="مریم")
             maryam.command("start", "apply_3")
             reply = await maryam.wait_for_reply(timeout=10)
@@ -459,25 +555,28 @@ async def test_http_server_with_polling_application(fake: FakeTelegram) -> None:
             assert sent.document is not None and sent.document.file_name == "form.pdf"
             file = await app.bot.get_file(sent.document.file_id)
             assert bytes(await file.download_as_bytearray()) == b"%PDF-1.4 test"
-        finally:
-            await app.updater.stop()
-            await app.stop()
-            await app.shutdown()
     assert server.tokens_seen == {TOKEN}
     assert fake.pending_updates == []  # the last getUpdates at shutdown confirmed everything
 
 
-def build_app_http(server: FakeBotAPIServer) -> AnyApp:
-    app = (
-        ApplicationBuilder()
-        .token(TOKEN)
-        .base_url(server.base_url)
-        .base_file_url(server.base_file_url)
-        .build()
-    )
+@asynccontextmanager
+async def polling_app(server: FakeBotAPIServer) -> AsyncIterator[AnyApp]:
+    """The tiny application polling the fake over HTTP; stopped (last getUpdates included) on exit."""
+    builder = ApplicationBuilder().token(TOKEN).base_url(server.base_url)
+    app = builder.base_file_url(server.base_file_url).build()
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CallbackQueryHandler(choice))
-    return app
+    add_payment_handlers(app)
+    await app.initialize()
+    assert app.updater is not None
+    await app.updater.start_polling(poll_interval=0, timeout=dtm.timedelta(seconds=1))
+    await app.start()
+    try:
+        yield app
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
 
 
 async def test_http_server_accepts_json_form_and_multipart(fake: FakeTelegram) -> None:
@@ -512,3 +611,180 @@ async def test_make_update_dict_numbers_updates(fake: FakeTelegram) -> None:
     first = make_update_dict(fake, "message", {"message_id": 1})
     second = make_update_dict(fake, "message", {"message_id": 2})
     assert second["update_id"] == first["update_id"] + 1
+
+
+def invoice(**changes: Any) -> dict[str, Any]:
+    """sendInvoice parameters as on the wire, valid unless changed."""
+    params: dict[str, Any] = {
+        "chat_id": 1001,
+        "title": "حق عضویت ۱۴۰۴",
+        "description": "حق عضویت سالانه در اتحادیه",
+        "payload": "membership:12:1404",
+        "provider_token": "284685063:TEST:abc",
+        "currency": "USD",
+        "prices": [{"label": "حق عضویت", "amount": 1500}, {"label": "تخفیف", "amount": -500}],
+    }
+    params.update(changes)
+    return params
+
+
+# ---------------------------------------------------------------------- payments: sendInvoice
+
+
+async def test_invoice_is_stored_and_parsed_by_ptb(tiny_app: AnyApp, fake: FakeTelegram) -> None:
+    sent = await tiny_app.bot.send_invoice(
+        1001,
+        "حق عضویت ۱۴۰۴",
+        "حق عضویت سالانه در اتحادیه",
+        "membership:12:1404",
+        "USD",
+        [LabeledPrice("حق عضویت", 1500), LabeledPrice("تخفیف", -500)],
+        provider_token="284685063:TEST:abc",
+        max_tip_amount=500,
+        suggested_tip_amounts=[100, 200],
+        reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton("پرداخت ۱۰ دلار", pay=True)]]),
+    )
+    assert sent.invoice is not None
+    assert (sent.invoice.currency, sent.invoice.total_amount) == ("USD", 1000)
+    [stored] = fake.invoices_to(1001)
+    assert stored.kind == "invoice" and stored.params["payload"] == "membership:12:1404"
+    assert stored.invoice == sent.invoice.to_dict()
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"title": "ع" * 33}, "title"),
+        ({"title": ""}, "title"),
+        ({"description": "ت" * 256}, "description"),
+        ({"payload": "پ" * 65}, "INVOICE_PAYLOAD_INVALID"),  # 130 bytes in UTF-8
+        ({"currency": "ABC"}, "currency"),
+        ({"currency": "usd"}, "currency"),
+        ({"prices": []}, "prices"),
+        ({"prices": [{"label": "شهریه", "amount": 10.5}]}, "Integer"),
+        ({"prices": [{"label": "", "amount": 1000}]}, "label"),
+        ({"prices": [{"label": "شهریه", "amount": 99}]}, "CURRENCY_TOTAL_AMOUNT_INVALID"),
+        ({"prices": [{"label": "شهریه", "amount": 1_000_001}]}, "CURRENCY_TOTAL_AMOUNT_INVALID"),
+        ({"provider_token": ""}, "PAYMENT_PROVIDER_INVALID"),
+        ({"currency": "XTR", "prices": [{"label": "شهریه", "amount": 50}]}, "STARS_INVOICE_INVALID"),
+        ({"currency": "XTR", "provider_token": ""}, "STARS_INVOICE_INVALID"),  # two prices
+        (
+            {
+                "currency": "XTR",
+                "provider_token": "",
+                "prices": [{"label": "a", "amount": 5}],
+                "max_tip_amount": 5,
+            },
+            "STARS_INVOICE_INVALID",
+        ),
+        ({"max_tip_amount": 100, "suggested_tip_amounts": [10, 20, 30, 40, 50]}, "at most 4"),
+        ({"max_tip_amount": 100, "suggested_tip_amounts": [50, 20]}, "increasing"),
+        ({"max_tip_amount": 100, "suggested_tip_amounts": [50, 200]}, "max_tip_amount"),
+        ({"reply_markup": {"inline_keyboard": [[{"text": "لغو", "callback_data": "x"}]]}}, "BUY_EMPTY"),
+    ],
+)
+async def test_invoice_rules(fake: FakeTelegram, changes: dict[str, Any], error: str) -> None:
+    status, body = await fake.handle("sendInvoice", invoice(**changes))
+    assert status == 400
+    assert error.lower() in body["description"].lower()
+    assert fake.invoices_to(1001) == []
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {},
+        {"currency": "EUR", "title": "ع" * 32, "description": "ت" * 255, "payload": "p" * 128},
+        {"currency": "XTR", "provider_token": "", "prices": [{"label": "شهریه", "amount": 10_000}]},
+        {"currency": "IRR", "prices": [{"label": "شهریه", "amount": 25_000_000}]},
+    ],
+)
+async def test_valid_invoices(fake: FakeTelegram, changes: dict[str, Any]) -> None:
+    status, body = await fake.handle("sendInvoice", invoice(**changes))
+    assert status == 200, body
+    assert body["result"]["invoice"]["currency"] == invoice(**changes)["currency"]
+
+
+async def test_more_currencies_can_be_allowed(fake: FakeTelegram) -> None:
+    assert (await fake.handle("sendInvoice", invoice(currency="GBP")))[0] == 400
+    fake.currency_limits["GBP"] = (100, 1_000_000)
+    assert (await fake.handle("sendInvoice", invoice(currency="GBP")))[0] == 200
+
+
+# ---------------------------------------------------------------------- pre-checkout and payment
+
+
+async def test_checkout_pays_and_a_redelivered_payment_keeps_its_update_id(tiny_sim: Simulator) -> None:
+    ali = tiny_sim.user(1001)
+    await ali.command("buy", "7")
+    assert ali.latest_invoice().invoice == {
+        "title": "دورهٔ بازاریابی",
+        "description": "ثبت‌نام در دورهٔ بازاریابی دیجیتال",
+        "start_parameter": "",
+        "currency": "XTR",
+        "total_amount": 50,
+    }
+
+    answer, replies = await ali.checkout()
+
+    assert answer is not None and answer.ok and answer.error_message is None
+    [reply] = replies
+    assert reply.text is not None and reply.text.startswith("پرداخت شد: 50 fake_tg_charge_")
+    payment_update = ali.last_update
+    assert payment_update is not None and "successful_payment" in payment_update["message"]
+    again = await ali.redeliver()  # this tiny bot does not deduplicate; the project's bot must
+    assert ali.last_update is payment_update  # the same update, update_id included
+    assert [m.text for m in again] == [reply.text]
+    assert tiny_sim.state.unanswered_pre_checkout_queries() == []
+
+
+async def test_refused_pre_checkout_needs_a_message_and_stops_the_payment(tiny_sim: Simulator) -> None:
+    ali = tiny_sim.user(1001)
+    await ali.command("buy", "9")
+    answer, replies = await ali.checkout()
+    assert answer is not None and not answer.ok and answer.error_message == REFUSAL
+    assert replies == []
+    accepted = await ali.pre_checkout("course:7", 50, "XTR")
+    assert accepted is not None and accepted.ok
+    assert [a.ok for a in tiny_sim.state.pre_checkout_answers.values()] == [False, True]
+
+
+async def test_pay_with_chosen_charge_ids(tiny_sim: Simulator) -> None:
+    ali = tiny_sim.user(1001)
+    replies = await ali.successful_payment("course:7", 50, "XTR", charge_id="stxABC")
+    assert [m.text for m in replies] == ["پرداخت شد: 50 stxABC"]
+
+
+async def test_answer_pre_checkout_query_rules() -> None:
+    now = [1_700_000_000.0]
+    fake = FakeTelegram(clock=lambda: now[0])
+    buyer = HttpSimUser(fake, 1001)
+    for _ in range(4):
+        fake.observe_update(buyer.pre_checkout_update("course:7", 50, "XTR"))
+    first, second, third, late = list(fake.pre_checkout_queries)
+
+    async def answer(query_id: str, **fields: Any) -> int:
+        status, _ = await fake.handle("answerPreCheckoutQuery", {"pre_checkout_query_id": query_id, **fields})
+        return status
+
+    assert await answer(first, ok="true") == 200  # form-encoded, as PTB sends it
+    assert await answer(first, ok=True) == 400  # answered once only
+    assert await answer(second, ok=False) == 400  # a refusal needs error_message
+    assert await answer(third, ok="false", error_message=REFUSAL) == 200
+    now[0] += PRE_CHECKOUT_TIMEOUT + 1
+    assert await answer(late, ok=True) == 400  # Telegram waits 10 seconds for the answer
+    assert await answer("42", ok=True) == 400
+    answers = [(a.ok, a.error_message) for a in fake.pre_checkout_answers.values()]
+    assert answers == [(True, None), (False, REFUSAL)]
+    assert fake.unanswered_pre_checkout_queries() == [second, late]
+
+
+async def test_payments_over_http(fake: FakeTelegram) -> None:
+    async with FakeBotAPIServer(fake) as server, polling_app(server):
+        maryam = HttpSimUser(fake, 3003, first_name="مریم")
+        answer = await maryam.pre_checkout("course:8", 50, "XTR")
+        assert (answer.ok, answer.error_message) == (False, REFUSAL)
+        update_id = maryam.pay("course:7", 50, "XTR", charge_id="stx1")
+        assert (await maryam.wait_for_reply()).text == "پرداخت شد: 50 stx1"
+        assert maryam.redeliver() == update_id
+        await fake.wait_until(lambda: len(maryam.messages) == 2)

@@ -12,8 +12,8 @@ from bot.app import publish_commands
 from bot.context import BotApplication
 from bot.seed import run_seeders
 from db.models import Application, Association
-from tests.fakeapi.simulator import Simulator
-from tests.fakeapi.state import FakeTelegram
+from fakeapi.simulator import Simulator
+from fakeapi.state import FakeTelegram
 
 NID = "0499370899"
 REFUSAL = "فقط برای کارشناسان"

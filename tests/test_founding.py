@@ -8,7 +8,7 @@ from sqlalchemy import select
 from bot.context import BotApplication
 from bot.services import decisions
 from db.models import Member
-from tests.fakeapi.simulator import Simulator
+from fakeapi.simulator import Simulator
 from tests.membership_support import add_association, add_staff, only_application, submitted
 
 STAFF = 8801

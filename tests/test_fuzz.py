@@ -20,8 +20,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from bot.context import BotApplication
+from fakeapi.simulator import Simulator, SimUser, group_chat_dict, make_update_dict
 from tests import fuzzkit
-from tests.fakeapi.simulator import Simulator, SimUser, group_chat_dict, make_update_dict
 from tests.fuzzkit import RECIPES, Allowed, World
 
 EXAMPLES_PER_STATE = 12

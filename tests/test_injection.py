@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from bot.context import BotApplication
 from db.models import Application, Association, Course, NewsItem
+from fakeapi.simulator import Simulator
+from fakeapi.state import FakeTelegram
 from tests import fuzzkit
-from tests.fakeapi.simulator import Simulator
-from tests.fakeapi.state import FakeTelegram
 from tests.fuzzkit import World
 
 PAYLOADS = [

@@ -10,10 +10,11 @@ from sqlalchemy import select
 
 from bot.context import BotApplication
 from bot.services import applications as service
-from db.models import ApplicationDocument, ApplicationEvent, Profile, User
+from db.models import ApplicationDocument, ApplicationEvent
+from fakeapi.simulator import Simulator
+from fakeapi.state import FakeTelegram
 from tests.conftest import ADMIN_ID, AppFactory
-from tests.fakeapi.simulator import Simulator
-from tests.fakeapi.state import FakeTelegram
+from tests.factories import add_association, add_profile, add_staff, add_users
 from tests.membership_support import (
     ASKS,
     CONTINUE_DOCS,
@@ -22,8 +23,6 @@ from tests.membership_support import (
     NO_DEGREE,
     OWNER,
     SUBMIT,
-    add_association,
-    add_staff,
     applications_of,
     fill_form,
     only_application,
@@ -368,12 +367,8 @@ async def test_duplicate_application_shows_the_existing_one(sim: Simulator, app:
 
 async def test_profile_values_are_offered_as_one_tap_answers(sim: Simulator, app: BotApplication) -> None:
     association = await add_association(app)
-    async with app.bot_data.sessionmaker() as session, session.begin():
-        session.add(User(id=6205, first_name="رضا"))
-        await session.flush()
-        session.add(
-            Profile(user_id=6205, full_name="رضا احمدی", national_id=NID, mobile="+989121234567", city="بم")
-        )
+    await add_users(app, [6205])
+    await add_profile(app, 6205, "رضا احمدی", national_id=NID, mobile="+989121234567", city="بم")
     user = sim.user(6205)
     await user.command("/start", f"apply_{association}")
     await user.press(OWNER)

@@ -8,9 +8,10 @@ from sqlalchemy import func, select
 
 from bot.context import BotApplication
 from db.models import Application, ApplicationEvent, DeletionRequest, Member, Profile, User
+from fakeapi.simulator import Simulator
 from tests.conftest import ADMIN_ID
-from tests.fakeapi.simulator import Simulator
-from tests.membership_support import NID, add_association, add_staff, fill_form, only_application, submitted
+from tests.factories import add_association, add_profile, add_staff
+from tests.membership_support import NID, fill_form, only_application, submitted
 
 FA = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
@@ -76,8 +77,7 @@ async def test_deletion_request_confirmed_by_chamber_staff(sim: Simulator, app: 
     user = sim.user(8021)
     await submitted(user, carpets)
     await staff.press("تأیید")
-    async with app.bot_data.sessionmaker() as session, session.begin():
-        session.add(Profile(user_id=8021, full_name="رضا احمدی", national_id=NID))
+    await add_profile(app, 8021, "رضا احمدی", national_id=NID)
     await user.command("/mydata")
     mark = user.mark()
     await user.press("حذف اطلاعات من")

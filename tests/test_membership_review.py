@@ -18,9 +18,10 @@ from bot.services import applications as service
 from bot.services import decisions as decisions_service
 from bot.services.staff import StaffScope
 from db.models import Application, ApplicationEvent, Member, PendingDecision
+from fakeapi.simulator import Simulator
 from tests.conftest import ADMIN_ID
-from tests.fakeapi.simulator import Simulator
-from tests.membership_support import NID, NID_2, add_association, add_staff, only_application, submitted
+from tests.factories import add_association, add_staff
+from tests.membership_support import NID, NID_2, only_application, submitted
 
 STAFF = 7001
 

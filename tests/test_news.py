@@ -9,10 +9,11 @@ from sqlalchemy import select
 from bot.context import BotApplication
 from bot.services import subscriptions
 from db.models import Broadcast, NewsItem
-from tests.broadcast_helpers import add_association, start_sender, wait_finished
+from fakeapi.simulator import Simulator
+from fakeapi.state import FakeTelegram
+from tests.broadcast_helpers import start_sender, wait_finished
 from tests.conftest import ADMIN_ID
-from tests.fakeapi.simulator import Simulator
-from tests.fakeapi.state import FakeTelegram
+from tests.factories import add_association
 
 
 async def _published(app: BotApplication, association_id: int | None, count: int) -> None:

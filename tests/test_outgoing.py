@@ -8,9 +8,10 @@ from bot.context import BotApplication
 from bot.outgoing import OutgoingLimiter, SendBudget, bulk, counts_against_limit
 from bot.services import outbox
 from bot.services.sender import SenderConfig
-from tests.broadcast_helpers import add_users, copies, start_sender, wait_finished
-from tests.fakeapi.simulator import Simulator
-from tests.fakeapi.state import FakeTelegram
+from fakeapi.simulator import Simulator
+from fakeapi.state import FakeTelegram
+from tests.broadcast_helpers import copies, start_sender, wait_finished
+from tests.factories import add_users
 
 
 class Clock:

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from fakeapi.server import FakeBotAPIServer
+from fakeapi.simulator import HttpSimUser
+from fakeapi.state import FakeTelegram
 from tests.conftest import TOKEN
-from tests.fakeapi.server import FakeBotAPIServer
-from tests.fakeapi.simulator import HttpSimUser
-from tests.fakeapi.state import FakeTelegram
 
 pytestmark = pytest.mark.slow
 ROOT = str(Path(__file__).resolve().parents[1])

@@ -6,9 +6,9 @@ import pytest
 
 from bot.context import BotApplication
 from bot.services import profile as profile_service
+from fakeapi.simulator import Simulator
+from fakeapi.state import FakeTelegram
 from tests.conftest import AppFactory
-from tests.fakeapi.simulator import Simulator
-from tests.fakeapi.state import FakeTelegram
 
 VALID_NID = "0499370899"
 

@@ -11,20 +11,13 @@ from sqlalchemy import func, select
 
 from bot.context import BotApplication
 from bot.services import rating as service
-from db.models import Association, RatingScore
+from db.models import RatingScore
+from fakeapi.simulator import Simulator
+from fakeapi.state import FakeTelegram
 from tests.conftest import ADMIN_ID
-from tests.fakeapi.simulator import Simulator
-from tests.fakeapi.state import FakeTelegram
+from tests.factories import add_association
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-async def _association(app: BotApplication, name: str) -> int:
-    async with app.bot_data.sessionmaker() as session, session.begin():
-        association = Association(name=name, name_key=name)
-        session.add(association)
-        await session.flush()
-        return association.id
 
 
 async def _scores(app: BotApplication) -> int:
@@ -35,7 +28,7 @@ async def _scores(app: BotApplication) -> int:
 async def test_admin_records_one_indicator_with_a_note_and_all_five(
     sim: Simulator, app: BotApplication
 ) -> None:
-    carpet = await _association(app, "انجمن فرش دستباف کرمان")
+    carpet = await add_association(app, "انجمن فرش دستباف کرمان")
     admin = sim.user(ADMIN_ID)
     await admin.command("/rate", f"{carpet} ۱۴۰۵ governance ۸۰ جلسه‌های منظم هیئت‌مدیره")
     assert "ذخیره شد" in admin.last_text
@@ -69,7 +62,7 @@ async def test_admin_records_one_indicator_with_a_note_and_all_five(
 async def test_bad_input_gets_a_clear_answer(
     sim: Simulator, app: BotApplication, args: str, error: str
 ) -> None:
-    aid = await _association(app, "تشکل آزمایشی")
+    aid = await add_association(app, "تشکل آزمایشی")
     admin = sim.user(ADMIN_ID)
     await admin.command("/rate", args.format(aid=aid))
     assert error in admin.last_text
@@ -77,7 +70,7 @@ async def test_bad_input_gets_a_clear_answer(
 
 
 async def test_non_admins_cannot_record(sim: Simulator, app: BotApplication) -> None:
-    aid = await _association(app, "تشکل آزمایشی")
+    aid = await add_association(app, "تشکل آزمایشی")
     await sim.user(ADMIN_ID).command("/staff", f"add 5101 {aid}")
     await sim.user(ADMIN_ID).command("/staff", "add 5102")
     for uid in (5100, 5101, 5102):  # a member, association staff, chamber staff: admins only
@@ -92,11 +85,11 @@ async def _rate_all(sim: Simulator, aid: int, period: str, scores: str) -> None:
 
 
 async def test_ranking_orders_by_total_and_ties_share_a_rank(sim: Simulator, app: BotApplication) -> None:
-    a = await _association(app, "الف تشکل")
-    b = await _association(app, "ب تشکل")
-    c = await _association(app, "پ تشکل")
-    d = await _association(app, "ت تشکل")
-    partial = await _association(app, "ث تشکل ناقص")
+    a = await add_association(app, "الف تشکل")
+    b = await add_association(app, "ب تشکل")
+    c = await add_association(app, "پ تشکل")
+    d = await add_association(app, "ت تشکل")
+    partial = await add_association(app, "ث تشکل ناقص")
     await _rate_all(sim, a, "1405", "90 90 90 90 90")
     await _rate_all(sim, b, "1405", "80 80 80 80 80")
     await _rate_all(sim, c, "1405", "100 60 80 80 80")  # also 80 on average: ties with b
@@ -145,13 +138,13 @@ def test_periods() -> None:
 
 async def test_weights_come_from_the_settings(settings: object, api: FakeTelegram) -> None:
     from bot.app import build_application
-    from tests.fakeapi.transport import FakeRequest
+    from fakeapi.transport import FakeRequest
 
     weighted = settings.model_copy(update={"rating_weights": (60.0, 10.0, 10.0, 10.0, 10.0)})  # type: ignore[attr-defined]
     app = build_application(weighted, request=FakeRequest(api), get_updates_request=FakeRequest(api))
     await app.initialize()
     try:
-        aid = await _association(app, "تشکل وزن‌دار")
+        aid = await add_association(app, "تشکل وزن‌دار")
         admin = Simulator(app, api).user(ADMIN_ID)
         await admin.command("/rate", f"{aid} 1405 100 0 0 0 0")
         assert "امتیاز کل: ۶۰٫۰" in admin.last_text
@@ -163,7 +156,7 @@ async def test_weights_come_from_the_settings(settings: object, api: FakeTelegra
 async def test_scorecard_photo_from_the_association_card(
     sim: Simulator, app: BotApplication, api: FakeTelegram
 ) -> None:
-    aid = await _association(app, "انجمن صنفی پسته‌کاران رفسنجان")
+    aid = await add_association(app, "انجمن صنفی پسته‌کاران رفسنجان")
     admin = sim.user(ADMIN_ID)
     await admin.command("/rate", f"{aid} 1404 60 60 60 60 60")
     await admin.command("/rate", f"{aid} 1405 governance 85 گزارش مالی منتشر شد")
@@ -209,7 +202,7 @@ async def test_scorecard_photo_from_the_association_card(
 async def test_unrated_association_shows_the_evidence_as_text(
     sim: Simulator, app: BotApplication, api: FakeTelegram
 ) -> None:
-    aid = await _association(app, "تشکل تازه")
+    aid = await add_association(app, "تشکل تازه")
     member = sim.user(5400)
     await member.press_data(f"rating:card:{aid}")
     assert "هنوز برای" in member.last_text and "ارزیابی نشده" in member.last_text
@@ -226,7 +219,7 @@ async def test_no_ratings_yet(sim: Simulator) -> None:
 
 
 async def test_ranking_of_another_period(sim: Simulator, app: BotApplication) -> None:
-    aid = await _association(app, "تشکل الف")
+    aid = await add_association(app, "تشکل الف")
     await _rate_all(sim, aid, "1404", "50 50 50 50 50")
     await _rate_all(sim, aid, "1405-H1", "70 70 70 70 70")
     member = sim.user(5600)

@@ -9,8 +9,8 @@ from sqlalchemy import insert
 from bot.context import BotApplication
 from bot.services import rating as service
 from db.models import Application, Association, Member
+from fakeapi.simulator import Simulator
 from tests.conftest import ADMIN_ID
-from tests.fakeapi.simulator import Simulator
 
 TZ = "Asia/Tehran"
 START, END = service.period_bounds("1405-H1", TZ)

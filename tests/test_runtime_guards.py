@@ -16,10 +16,10 @@ from bot.config import Settings
 from bot.context import BotApplication
 from bot.processing import USER_BACKLOG, PerUserUpdateProcessor
 from bot.services import profile as profile_service
+from fakeapi.simulator import Simulator
+from fakeapi.state import FakeTelegram
+from fakeapi.transport import FakeRequest
 from tests.conftest import AppFactory
-from tests.fakeapi.simulator import Simulator
-from tests.fakeapi.state import FakeTelegram
-from tests.fakeapi.transport import FakeRequest
 
 
 async def test_an_update_redelivered_after_a_restart_is_handled_once(

@@ -12,9 +12,10 @@ from bot.services import outbox
 from bot.services.sender import INTERRUPTED, SenderConfig, report
 from db.models import Delivery, User
 from db.models.outbox import D_BLOCKED, D_FAILED, D_SENT, DONE
-from tests.broadcast_helpers import FAST, add_users, copies, start_sender, wait_finished
+from fakeapi.state import FakeTelegram
+from tests.broadcast_helpers import FAST, copies, start_sender, wait_finished
 from tests.conftest import AppFactory
-from tests.fakeapi.state import FakeTelegram
+from tests.factories import add_users
 
 RECIPIENTS = list(range(100_000, 102_000))
 BLOCKED = RECIPIENTS[::20]  # 5%
@@ -183,7 +184,7 @@ async def test_not_before_holds_a_reminder_back(app: BotApplication, api: FakeTe
 async def test_blocked_user_is_forgotten_by_the_seen_cache(
     sim: object, app: BotApplication, api: FakeTelegram
 ) -> None:
-    from tests.fakeapi.simulator import Simulator
+    from fakeapi.simulator import Simulator
 
     assert isinstance(sim, Simulator)
     user = sim.user(5401)

@@ -8,9 +8,10 @@ from sqlalchemy import func, select
 from bot.context import BotApplication
 from bot.services.errors import NotAllowed
 from bot.services.staff import StaffScope, add_staff, scope_of
-from db.models import Association, Staff
+from db.models import Staff
+from fakeapi.simulator import Simulator
 from tests.conftest import ADMIN_ID
-from tests.fakeapi.simulator import Simulator
+from tests.factories import add_association
 
 
 async def _grants(app: BotApplication) -> int:
@@ -18,16 +19,8 @@ async def _grants(app: BotApplication) -> int:
         return int(await session.scalar(select(func.count()).select_from(Staff)) or 0)
 
 
-async def _association(app: BotApplication, name: str) -> int:
-    async with app.bot_data.sessionmaker() as session, session.begin():
-        association = Association(name=name, name_key=name)
-        session.add(association)
-        await session.flush()
-        return association.id
-
-
 async def test_admin_adds_lists_and_removes_staff(sim: Simulator, app: BotApplication) -> None:
-    seven = await _association(app, "تشکل آزمایشی")
+    seven = await add_association(app, "تشکل آزمایشی")
     admin = sim.user(ADMIN_ID)
     await admin.command("/staff", "add ۳۰۰۱")
     assert "اکنون کارشناس است" in admin.last_text
@@ -74,7 +67,7 @@ async def test_non_staff_is_refused_and_nothing_changes(
 
 
 async def test_association_staff_cannot_manage_staff(sim: Simulator, app: BotApplication) -> None:
-    five = await _association(app, "تشکل دیگر")
+    five = await add_association(app, "تشکل دیگر")
     await sim.user(ADMIN_ID).command("/staff", f"add 4100 {five}")
     staffer = sim.user(4100)
     await staffer.command("/staff", "add 4101")

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from bot.app import publish_commands
 from bot.context import BotApplication
 from db.models import User
-from tests.fakeapi.simulator import Simulator
-from tests.fakeapi.state import FakeTelegram
+from fakeapi.simulator import Simulator
+from fakeapi.state import FakeTelegram
 
 
 async def test_start_greets_by_name_with_the_persian_menu(sim: Simulator) -> None:

@@ -12,9 +12,9 @@ from bot.services.stats import collect
 from db.models import Application, Broadcast, Course, Member
 from db.models.applications import APPROVED, SUBMITTED
 from db.models.courses import CANCELLED, OPEN
-from tests.broadcast_helpers import add_association, add_users
+from fakeapi.simulator import Simulator
 from tests.conftest import ADMIN_ID
-from tests.fakeapi.simulator import Simulator
+from tests.factories import add_association, add_users
 
 ROOT = str(Path(__file__).resolve().parents[1])
 

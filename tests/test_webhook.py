@@ -7,8 +7,8 @@ import aiohttp
 from bot.config import Settings
 from bot.context import BotApplication
 from bot.webhook import SECRET_HEADER, WebhookServer
-from tests.fakeapi.simulator import UserUpdates
-from tests.fakeapi.state import FakeTelegram
+from fakeapi.simulator import UserUpdates
+from fakeapi.state import FakeTelegram
 
 SECRET = "s3cret-token-for-tests_123"
 

@@ -16,7 +16,8 @@ from telegram._utils.types import ODVInput
 from telegram.error import TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from tests.fakeapi.state import FakeTelegram, UploadedFiles
+from fakeapi.state import FakeTelegram
+from fakeapi.wire import UploadedFiles
 
 FILE_MARKER = "/file/bot"
 

@@ -11,8 +11,10 @@ Typical use::
     assert "خوش آمدید" in ali.last_text
 """
 
-from tests.fakeapi.server import FakeBotAPIServer
-from tests.fakeapi.simulator import (
+from fakeapi.errors import ApiError
+from fakeapi.records import Call, PreCheckoutAnswer, StoredFile, StoredMessage
+from fakeapi.server import FakeBotAPIServer
+from fakeapi.simulator import (
     HttpSimUser,
     Simulator,
     SimUser,
@@ -22,16 +24,9 @@ from tests.fakeapi.simulator import (
     private_chat_dict,
     user_dict,
 )
-from tests.fakeapi.state import (
-    BOT_ID,
-    BOT_USERNAME,
-    ApiError,
-    Call,
-    FakeTelegram,
-    StoredFile,
-    StoredMessage,
-)
-from tests.fakeapi.transport import FakeRequest
+from fakeapi.state import FakeTelegram
+from fakeapi.transport import FakeRequest
+from fakeapi.wire import BOT_ID, BOT_USERNAME
 
 __all__ = [
     "BOT_ID",
@@ -42,6 +37,7 @@ __all__ = [
     "FakeRequest",
     "FakeTelegram",
     "HttpSimUser",
+    "PreCheckoutAnswer",
     "SimUser",
     "Simulator",
     "StoredFile",

@@ -15,7 +15,8 @@ from typing import Any
 from aiohttp import web
 from multidict import MultiMapping
 
-from tests.fakeapi.state import FakeTelegram, UploadedFiles
+from fakeapi.state import FakeTelegram
+from fakeapi.wire import UploadedFiles
 
 
 class FakeBotAPIServer:
