@@ -27,6 +27,8 @@ from bot.services.staff import StaffScope
 from bot.services.users import SeenCache
 
 BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
+# session.info key: callables to run once the session's transaction committed (hooks add them).
+AFTER_COMMIT = "after_commit"
 AfterCommit = Callable[[], None]
 
 
@@ -64,19 +66,25 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
         self._after: list[AfterCommit] = []
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work: everything in the block commits together, or nothing does."""
+    async def transaction(self, *, bookkeeping: bool = False) -> AsyncIterator[AsyncSession]:
+        """One unit of work: everything in the block commits together, or nothing does.
+
+        `bookkeeping=True` is for writes that are not the update's own effect (recording who wrote
+        to the bot): the unit hooks (the inbox's "handled" mark) do not run for them.
+        """
         self._before, self._after = [], []
         async with self.bot_data.sessionmaker() as session:
             async with session.begin():
                 yield session
                 for hook in self._before:
                     await hook(session)
-                for hook in self.bot_data.unit_hooks:
-                    await hook(session)
+                if not bookkeeping:
+                    for hook in self.bot_data.unit_hooks:
+                        await hook(session)
+            committed = list(session.info.pop(AFTER_COMMIT, ()))
             touched = bool(session.info.get(OUTBOX_TOUCHED))
         after, self._before, self._after = self._after, [], []
-        for done in after:
+        for done in [*committed, *after]:
             done()
         if touched:
             self.bot_data.delivery.wake()

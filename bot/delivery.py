@@ -63,11 +63,13 @@ class Delivery:
         self.notices: Sender | None = None
         self.task: asyncio.Task[None] | None = None
         self.notice_task: asyncio.Task[None] | None = None
+        self._queued = False  # something was queued since the last drain_notices
 
     # ------------------------------------------------------------------ running
 
     def wake(self) -> None:
         """New work was committed (or resumed): start or wake the senders now."""
+        self._queued = True
         self.ensure_started()
 
     def ensure_started(self) -> None:
@@ -118,8 +120,9 @@ class Delivery:
     async def drain_notices(self) -> int:
         """Send every due notice now, without the application running (tests); returns rounds that sent."""
         application = self._application()
-        if application is None:
+        if application is None or not self._queued:
             return 0
+        self._queued = False
         if self.notices is None:
             self.notices = self._sender(application, self.notice_config, bulk_sends=False)
         rounds = 0

@@ -16,6 +16,7 @@ import json
 import logging
 from collections.abc import Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -25,12 +26,23 @@ from telegram import Bot, Update
 from db import inbox as rows
 from db.inbox import AlreadyHandled
 
-__all__ = ["CURRENT", "AlreadyHandled", "Inbox"]
+__all__ = ["CURRENT", "AlreadyHandled", "Handling", "Inbox"]
 
 log = logging.getLogger(__name__)
 
-# The inbox update the current task is handling (None: a job, or an update not from the inbox).
-CURRENT: ContextVar[int | None] = ContextVar("inbox_update", default=None)
+
+@dataclass
+class Handling:
+    """The inbox update the current task is handling, and whether a transaction of this attempt
+    already committed its "handled" mark (a later transaction of the same update does not mark again)."""
+
+    update_id: int
+    marked: bool = False
+
+
+# None: a job, or an update that did not come through the inbox.
+CURRENT: ContextVar[Handling | None] = ContextVar("inbox_update", default=None)
+AFTER_COMMIT = "after_commit"  # the session.info key bot.context runs after a commit
 MAX_REPLAYS = 3  # an update replayed this many times (it crashes the process) is parked
 
 
@@ -66,10 +78,13 @@ class Inbox:
     # ------------------------------------------------------------------ handling
 
     async def mark_handled(self, session: AsyncSession) -> None:
-        """A unit-of-work hook: the update being handled is marked handled with its effects."""
-        update_id = CURRENT.get()
-        if update_id is not None:
-            await rows.mark_handled(session, update_id)
+        """A unit-of-work hook: the update being handled is marked handled with its effects (raises
+        AlreadyHandled when an earlier run committed them: a replay applies nothing twice)."""
+        handling = CURRENT.get()
+        if handling is None or handling.marked:
+            return
+        await rows.mark_handled(session, handling.update_id)
+        session.info.setdefault(AFTER_COMMIT, []).append(lambda: setattr(handling, "marked", True))
 
     def done(self, update_id: int, error: str | None = None) -> None:
         """The update was answered (or, with an error, parked); written with the next batch."""

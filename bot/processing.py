@@ -32,7 +32,7 @@ from bot import observe
 if TYPE_CHECKING:
     from telegram.ext import Application
 
-from bot.inbox import CURRENT, Inbox
+from bot.inbox import CURRENT, Handling, Inbox
 
 AfterUpdate = Callable[[], Awaitable[None]]
 FloodNotice = Callable[[Update], Awaitable[None]]
@@ -118,11 +118,12 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
     async def _handle(self, update: object, coroutine: Awaitable[Any]) -> None:
         started = time.perf_counter()
         observe.begin()
-        current = CURRENT.set(update.update_id if isinstance(update, Update) and self.inbox else None)
+        handling = Handling(update.update_id) if isinstance(update, Update) and self.inbox else None
+        current = CURRENT.set(handling)
         parked: str | None = None
         try:
             await coroutine
-            parked = await self._again(update)
+            parked = await self._again(update, handling)
             if self.after_update is not None:
                 await self.after_update()
         finally:
@@ -132,7 +133,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
                 self.inbox.done(update.update_id, parked)
             observe.log_update(update, time.perf_counter() - started, self.log_key)
 
-    async def _again(self, update: object) -> str | None:
+    async def _again(self, update: object, handling: Handling | None) -> str | None:
         """Run the update again while it asks for it: a busy database (up to three times, silently),
         or a handler that raised (FAILED_ATTEMPTS in all, the user told once). Returns the error an
         update is parked with, if it kept failing."""
@@ -141,12 +142,14 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         attempts = 1
         delays = iter(RETRY_DELAYS)
         while True:
-            if observe.already_handled():
+            failed = observe.failure()
+            if not observe.retry_requested() and failed is None and not observe.already_handled():
+                return None
+            if observe.already_handled() or (handling is not None and handling.marked):
+                # Its effects are committed (before a crash, or by this attempt before it failed):
+                # never run them again; answer from where the user is now.
                 if self.answer_again is not None:
                     await self.answer_again(update)
-                return None
-            failed = observe.failure()
-            if not observe.retry_requested() and failed is None:
                 return None
             if failed is not None and attempts >= FAILED_ATTEMPTS:
                 self.parked += 1

@@ -76,7 +76,10 @@ class FakeRequest(BaseRequest):
         token: str,
         limit: float | None,
     ) -> tuple[int, dict[str, Any]]:
-        call = self.state.handle(method, params, files, token=token)
+        # The guard looks at the caller's task (e.g. whether it holds a database transaction), so it
+        # runs here, before the answer is computed in a task of its own.
+        self.state.guard(method)
+        call = self.state.handle(method, params, files, token=token, guarded=True)
         if limit is None:
             return await call
         if method.lower() == "getupdates":

@@ -19,6 +19,7 @@ from bot.config import Settings, load_settings
 from bot.context import BotApplication
 from db.migrate import upgrade
 from db.models import Base
+from db.session import transaction_open
 from fakeapi.simulator import Simulator
 from fakeapi.state import FakeTelegram
 from fakeapi.transport import FakeRequest
@@ -84,9 +85,17 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
-def api() -> FakeTelegram:
-    """The in-process Bot API."""
-    return FakeTelegram()
+def api() -> Iterator[FakeTelegram]:
+    """The in-process Bot API. Every test also checks that the bot never called it while a database
+    transaction of the calling task was open (a reply is sent after the commit, never inside it)."""
+    fake = FakeTelegram()
+    fake.request_guard = _no_open_transaction
+    yield fake
+    assert not fake.violations, "Bot API called inside a database transaction:\n" + "\n".join(fake.violations)
+
+
+def _no_open_transaction(method: str) -> str | None:
+    return f"{method} while a transaction was open" if transaction_open() else None
 
 
 AppFactory = Callable[[], Awaitable[BotApplication]]

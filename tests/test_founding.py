@@ -9,7 +9,8 @@ from bot.context import BotApplication
 from bot.services import decisions
 from db.models import Member
 from fakeapi.simulator import Simulator
-from tests.membership_support import add_association, add_staff, only_application, submitted
+from tests.factories import add_association, add_staff
+from tests.membership_support import only_application, submitted
 
 STAFF = 8801
 

@@ -24,7 +24,7 @@ async def record(update: Update, context: BotContext) -> None:
     seen = context.bot_data.seen
     if not seen.needs_write(contact):
         return
-    async with context.transaction() as session:
+    async with context.transaction(bookkeeping=True) as session:
         await record_contact(session, contact)
     seen.remember(contact)
 
