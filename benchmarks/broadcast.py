@@ -37,7 +37,6 @@ from benchmarks.harness import (
     simulated_users,
     watching_stalls,
 )
-from bot.handlers.broadcasts import runner_of
 from bot.services.outbox import create_broadcast
 from bot.services.sender import SenderConfig, report
 from db.models.outbox import DONE
@@ -59,7 +58,7 @@ SenderTarget = Callable[[Rig, int], Awaitable[None]]
 async def _real_sender(rig: Rig, broadcast_id: int) -> None:
     """Wake the application's own sender task, as publishing does, and wait until it has finished
     the broadcast (polling its report a few times a second; a guard against hanging, not a timer)."""
-    runner = runner_of(rig.app)
+    runner = rig.app.bot_data.delivery
     if runner.config != SenderConfig():
         raise RuntimeError(f"the sender is not at its default pacing: {runner.config}")
     runner.wake()

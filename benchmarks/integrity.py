@@ -4,7 +4,7 @@ Every user sends /profile, their name, national ID and mobile at once, without w
 reply (as a hurried user on a slow line does), through `app.update_queue` of the running app. The
 per-user processor must run each user's steps in order while users overlap. Afterwards the
 database is checked: each profile holds exactly that user's answers and their conversation waits
-for the city, the fourth question.
+for the city, the fourth question (in the conversation's state and on the draft row).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from benchmarks.harness import (
     simulated_users,
     watching_stalls,
 )
-from bot.handlers.profile import STATES
+from bot.handlers.profile import FORM
 from bot.services.validators import normalize_mobile
 from db.models import ConversationState, Profile
 from db.persistence import decode_key
@@ -63,7 +63,8 @@ async def run(users: int = 1000) -> dict[str, Any]:
             and profile.national_id == national_id(i)
             and profile.mobile == normalize_mobile(mobile(i))
             and profile.city is None
-            and states.get(user.id) == STATES["city"]
+            and profile.form_field == "city"
+            and states.get(user.id) == FORM.state
         )
         completed += right
     return {

@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, Update
 
+from bot.services.errors import is_database_busy
 from db import inbox as rows
 from db.inbox import AlreadyHandled
 
@@ -44,6 +46,7 @@ class Handling:
 CURRENT: ContextVar[Handling | None] = ContextVar("inbox_update", default=None)
 AFTER_COMMIT = "after_commit"  # the session.info key bot.context runs after a commit
 MAX_REPLAYS = 3  # an update replayed this many times (it crashes the process) is parked
+STORE_RETRY_DELAYS = (0.2, 0.6, 1.5, 3.0)  # waits when the database is busy while storing
 
 
 class Inbox:
@@ -68,11 +71,20 @@ class Inbox:
     # ------------------------------------------------------------------ arriving
 
     async def store(self, updates: Sequence[Update]) -> list[Update]:
-        """Store the updates in one transaction; returns those not seen before, in order."""
+        """Store the updates in one transaction; returns those not seen before, in order. A database
+        that is busy (SQLite's single writer) is waited for; until this returns nothing is acknowledged."""
         if not updates:
             return []
-        async with self._sessionmaker() as session, session.begin():
-            fresh = await rows.store(session, [(u.update_id, u.to_json()) for u in updates])
+        payload = [(u.update_id, u.to_json()) for u in updates]
+        for delay in (*STORE_RETRY_DELAYS, None):
+            try:
+                async with self._sessionmaker() as session, session.begin():
+                    fresh = await rows.store(session, payload)
+                break
+            except OperationalError as exc:
+                if delay is None or not is_database_busy(exc):
+                    raise
+                await asyncio.sleep(delay)
         return [u for u in updates if u.update_id in fresh]
 
     # ------------------------------------------------------------------ handling

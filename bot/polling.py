@@ -51,7 +51,13 @@ async def poll(application: Application[Any, Any, Any, Any, Any, Any], stop: asy
         failures = 0
         if not updates:
             continue
-        fresh = await inbox.store(updates)  # committed: only now may the Bot API forget them
+        try:
+            fresh = await inbox.store(updates)  # committed: only now may the Bot API forget them
+        except Exception:
+            # Not stored, so not acknowledged: the same batch comes again with the next getUpdates.
+            log.exception("could not store a batch of %d updates; asking for it again", len(updates))
+            await _sleep(stop, BACKOFF[0])
+            continue
         offset = updates[-1].update_id + 1
         for update in fresh:
             await application.update_queue.put(update)

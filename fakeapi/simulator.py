@@ -162,6 +162,7 @@ class Simulator:
         self.users: dict[tuple[int, int], SimUser] = {}
         self._pending: set[asyncio.Task[None]] = set()
         self._snapshot: set[asyncio.Task[Any]] | None = None
+        self._batch: list[Update] = []  # enqueued, not stored yet
         if capture_errors:
             app.add_error_handler(self._record_error)
 
@@ -209,6 +210,9 @@ class Simulator:
         inbox = getattr(self.app.bot_data, "inbox", None)
         if inbox is not None and not await inbox.store([update]):
             return
+        await self._handle_stored(update)
+
+    async def _handle_stored(self, update: Update) -> None:
         await self.app.update_processor.process_update(update, self.app.process_update(update))
         # Notices the update queued (staff told of an application, an applicant of a decision) go
         # out through the outbox's notice sender; deliver them before the test looks.
@@ -238,9 +242,23 @@ class Simulator:
         if self.app.running:
             self.app.update_queue.put_nowait(update)
             return
-        task = asyncio.create_task(self._process(update), name=f"sim-update-{update.update_id}")
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        # Like a polled batch: everything enqueued before the loop runs again is stored in one
+        # transaction, in order, then handed to the processor in that order (users concurrently).
+        self._batch.append(update)
+        if len(self._batch) == 1:
+            task = asyncio.create_task(self._store_batch(), name=f"sim-batch-{update.update_id}")
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+
+    async def _store_batch(self) -> None:
+        await asyncio.sleep(0)  # let the rest of the batch be enqueued
+        batch, self._batch = self._batch, []
+        inbox = getattr(self.app.bot_data, "inbox", None)
+        fresh = await inbox.store(batch) if inbox is not None else batch
+        for update in fresh:
+            task = asyncio.create_task(self._handle_stored(update), name=f"sim-update-{update.update_id}")
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
 
     def enqueue(self, user: UserUpdates, text: str) -> None:
         self.enqueue_update(user.text_update(text))

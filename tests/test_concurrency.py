@@ -78,16 +78,11 @@ async def test_one_users_updates_never_overlap() -> None:
     assert processor.active_slots == 0
 
 
-async def test_a_repeated_update_id_is_processed_once() -> None:
-    from telegram import Update
-
-    processor = PerUserUpdateProcessor()
-    calls = 0
-
-    async def work() -> None:
-        nonlocal calls
-        calls += 1
-
-    await processor.process_update(Update(77), work())
-    await processor.process_update(Update(77), work())
-    assert calls == 1
+async def test_a_repeated_update_id_is_processed_once(app: BotApplication, api: FakeTelegram) -> None:
+    sim = Simulator(app, api)
+    user = sim.user(5300)
+    update = user.command_update("/help")
+    await sim.feed(update)
+    answers = len(user.messages)
+    await sim.feed(update)  # the Bot API delivers the same update again
+    assert len(user.messages) == answers
