@@ -17,6 +17,8 @@ from telegram import Update
 from telegram.error import Conflict, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import Application
 
+from bot.processing import serial_key
+
 log = logging.getLogger(__name__)
 
 POLL_TIMEOUT = 20  # seconds a getUpdates waits on the Bot API for something to arrive
@@ -81,9 +83,11 @@ async def replay(application: Application[Any, Any, Any, Any, Any, Any]) -> None
             "inbox: %d updates to replay, %d to answer again after the last stop", len(again), len(answer)
         )
     processor = application.update_processor
+    # One answer per person: several of their updates may be waiting, but they are at one place now.
+    latest = {serial_key(update): update for update in answer}
     for update in answer:
         hook = getattr(processor, "answer_again", None)
-        if hook is not None:
+        if hook is not None and latest.get(serial_key(update)) is update:
             try:
                 await hook(update)
             except TelegramError as exc:

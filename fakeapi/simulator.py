@@ -378,6 +378,19 @@ class HttpSimUser(UserUpdates):
             raise AssertionError(self._no_reply(timeout)) from None
         return self.messages_since(self.sent_mark)
 
+    async def wait_for_text(self, fragment: str, timeout: float = 10.0) -> StoredMessage:  # noqa: ASYNC109
+        """The first bot message since the last push whose text holds `fragment` (waits for it; an
+        earlier message, e.g. a question repeated after a restart, is passed over)."""
+
+        def found() -> list[StoredMessage]:
+            return [m for m in self._new_messages() if fragment in m.content]
+
+        try:
+            await self.state.wait_until(lambda: bool(found()), timeout)
+        except TimeoutError:
+            raise AssertionError(self._no_reply(timeout) + f" (waiting for {fragment!r})") from None
+        return found()[0]
+
     async def ask(self, text: str, timeout: float = 10.0) -> StoredMessage:  # noqa: ASYNC109
         self.send(text)
         return await self.wait_for_reply(timeout)

@@ -73,9 +73,14 @@ async def test_kill_9_in_the_middle_of_an_application(
         assert next_question in (await user.wait_for_reply()).content
 
     await first.kill()
+    killed_at = len(user.messages)
     await _started(server, database_url, tmp_path, bots)
     user.send("09121234567")
-    assert "نام کسب‌وکار" in (await user.wait_for_reply(STARTUP_TIMEOUT)).content
+    await user.wait_for_text("نام کسب‌وکار", STARTUP_TIMEOUT)
+    # The answer in flight at the kill may be answered once more after the restart (its "done"
+    # mark is written just after the reply): at most one repeated question, never a lost answer.
+    repeated = [m for m in user.messages[killed_at:] if "شمارهٔ همراه" in m.content]
+    assert len(repeated) <= 1
     user.send("شیرینی خانگی مریم")
     assert "زمینه" in (await user.wait_for_reply()).content
 
@@ -110,7 +115,10 @@ async def test_kill_9_in_the_middle_of_a_seat_rush(
     await _started(server, database_url, tmp_path, bots)
     for user in users:  # everyone presses again after the restart (some presses were lost with the process)
         user.press_data(f"courses:join:{course_id}")
-    await server.state.wait_until(lambda: len(server.state.calls_to("answerCallbackQuery")) >= 48, 60)
+    # The presses stored before the kill are replayed too, so count places, not answers.
+    async with asyncio.timeout(60):
+        while await _places(db, course_id) < 40:
+            await asyncio.sleep(0.2)
 
     async with db() as session:
         course_row = await session.get(Course, course_id)
@@ -126,6 +134,16 @@ async def test_kill_9_in_the_middle_of_a_seat_rush(
     assert max(Counter(r.user_id for r in rows).values()) == 1  # nobody holds two places
     assert len(registered) + len(waiting) == 40
     assert len({r.queue_no for r in waiting}) == len(waiting)
+
+
+async def _places(db: async_sessionmaker[AsyncSession], course_id: int) -> int:
+    async with db() as session:
+        return int(
+            await session.scalar(
+                select(func.count()).select_from(Registration).where(Registration.course_id == course_id)
+            )
+            or 0
+        )
 
 
 async def test_kill_9_in_the_middle_of_a_broadcast(
