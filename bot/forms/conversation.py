@@ -161,6 +161,7 @@ class FormConversation:
                     media_kind=notice.media_kind,
                     media_file_id=notice.media_file_id,
                 )
+            await self.presenter.queue(context.gettext, session, result)
         return screen, result
 
     async def actor(self, session: AsyncSession, update: Update, context: BotContext) -> Actor:
@@ -304,6 +305,7 @@ class FormConversation:
                         await outbox.notify(
                             session, notice.recipients, notice.text, buttons=to_json(notice.buttons)
                         )
+                    await self.presenter.queue(_, session, result)
                     self.stage(update, context, END)
         except _Refused:
             await refuse(update, context)
