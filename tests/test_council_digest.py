@@ -7,8 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from bot.context import BotApplication
-from bot.handlers.council import DIGEST_JOB
-from bot.services import council as service
+from bot.handlers.council_digest import DIGEST_JOB
+from bot.services import council_digest as service
 from db.models import Broadcast, CouncilIssue, CouncilSupport, Delivery, Staff, utcnow
 from tests.conftest import ADMIN_ID, AppFactory
 from tests.fakeapi.state import FakeTelegram
