@@ -3,6 +3,8 @@ support, merge, anonymity, and staff-only triage (forged buttons change nothing)
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import select
 
@@ -373,3 +375,26 @@ async def test_my_issues(sim: Simulator) -> None:
     await raise_issue(user)
     await user.press_data("council:mine")
     assert "موضوع‌های شما" in user.last_text and "مالیات" in user.last_text and "دریافت شد" in user.last_text
+
+
+async def test_the_form_resumes_after_a_restart_and_edits_one_answer(make_app: Any, api: FakeTelegram) -> None:
+    first = await make_app()
+    user = Simulator(first, api).user(6951)
+    await user.command("/council")
+    await user.press("✍️ طرح موضوع")
+    assert "مرحلهٔ ۱ از ۴" in user.last_text
+    await user.press("گمرکی")
+    second = await make_app()
+    user = Simulator(second, api).user(6951)
+    await user.send("ترخیص مواد اولیه در گمرک کرمان بیش از یک ماه طول می‌کشد.")
+    assert "مرحلهٔ ۳ از ۴" in user.last_text and "عکس یا فایل PDF" in user.last_text
+    await user.press("بدون پیوست")
+    await user.press("بله، نامم نمایش داده شود")
+    assert "زمینه: گمرکی" in user.last_text and "پیوست: ندارد" in user.last_text
+    await user.press("ویرایش یک پاسخ")
+    await user.press("زمینه")
+    await user.press("بانکی")
+    assert "لطفاً بررسی کنید" in user.last_text and "زمینه: بانکی" in user.last_text
+    await user.press("ارسال به شورا")
+    issue = await _issue(second, await _latest_id(user))
+    assert (issue.status, issue.topic, issue.show_name) == ("received", "banking", True)
