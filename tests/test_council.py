@@ -377,7 +377,9 @@ async def test_my_issues(sim: Simulator) -> None:
     assert "موضوع‌های شما" in user.last_text and "مالیات" in user.last_text and "دریافت شد" in user.last_text
 
 
-async def test_the_form_resumes_after_a_restart_and_edits_one_answer(make_app: Any, api: FakeTelegram) -> None:
+async def test_the_form_resumes_after_a_restart_and_edits_one_answer(
+    make_app: Any, api: FakeTelegram
+) -> None:
     first = await make_app()
     user = Simulator(first, api).user(6951)
     await user.command("/council")
