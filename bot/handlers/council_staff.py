@@ -126,19 +126,26 @@ async def _show(update: Update, context: BotContext, seen: IssueView, note: str 
     await answer(update, text, staff_markup(_, seen.issue, context.staff.covers(None)))
 
 
-async def _refused(update: Update, context: BotContext, issue_id: int, exc: DomainError) -> None:
-    """A refused staff action: who may do it, a missing issue, or the issue shown again with why not."""
+async def _view(update: Update, context: BotContext, issue_id: int, note: str = "") -> IssueView | None:
+    """Read the issue and show it (None: not one this staff member may see)."""
     _ = context.gettext
-    if isinstance(exc, NotAllowed) and exc.reason == "chamber_only":
-        await answer(update, _("Only the chamber's staff can do this."))
-        return
     try:
         async with context.reading() as session:
             seen = await service.staff_view(session, context.staff, issue_id)
     except (NotFound, NotAllowed):
         await answer(update, _("That issue was not found."))
-        return
-    await _show(update, context, seen, _(NOT_POSSIBLE))
+        return None
+    await _show(update, context, seen, note)
+    return seen
+
+
+async def _refused(update: Update, context: BotContext, issue_id: int, exc: DomainError) -> None:
+    """A refused staff action: who may do it, a missing issue, or the issue shown again with why not."""
+    _ = context.gettext
+    if isinstance(exc, NotAllowed) and exc.reason == "chamber_only":
+        await answer(update, _("Only the chamber's staff can do this."))
+    else:
+        await _view(update, context, issue_id, _(NOT_POSSIBLE))
 
 
 @view.COUNCIL.on(view.STAFF)
@@ -146,22 +153,18 @@ async def _refused(update: Update, context: BotContext, issue_id: int, exc: Doma
 async def staff_pressed(update: Update, context: BotContext, issue_id: int) -> None:
     """`council:staff:<id>`: the issue with the triage buttons, then its attachment."""
     _ = context.gettext
-    try:
-        async with context.reading() as session:
-            seen = await service.staff_view(session, context.staff, issue_id)
-    except (NotFound, NotAllowed):
-        await answer(update, _("That issue was not found."))
+    seen = await _view(update, context, issue_id)
+    if seen is None:
         return
-    await _show(update, context, seen)
     issue, chat = seen.issue, update.effective_chat
     if not (issue.attachment_kind and issue.attachment_file_id and chat is not None):
         return
-    caption = _("Attachment of issue {number}").format(number=view.number(issue.id))
+    send = chat.send_photo if issue.attachment_kind == "photo" else chat.send_document
     try:
-        if issue.attachment_kind == "photo":
-            await chat.send_photo(issue.attachment_file_id, caption=caption)
-        else:
-            await chat.send_document(issue.attachment_file_id, caption=caption)
+        await send(
+            issue.attachment_file_id,
+            caption=_("Attachment of issue {number}").format(number=view.number(issue.id)),
+        )
     except TelegramError as exc:
         log.warning("attachment of council issue %s: %s", issue.id, exc)
 
@@ -244,43 +247,46 @@ async def merge_into_pressed(update: Update, context: BotContext, issue_id: int,
     await _triage(update, context, MERGED, service.merge, issue_id, target_id)
 
 
+PICK_ASSOCIATION = (N_("Which association should follow up issue {number}?"),) * 2
+PICK_TARGET = (
+    N_("Merge issue {number} into which issue? Its supporters and its raiser will support that one."),
+    N_("There is no other open issue to merge into."),
+)
+Load = Callable[..., Awaitable[Sequence[Any]]]  # (session, scope, issue_id): what can be chosen
+Choose = Callable[[Gettext, Any], tuple[str, str]]  # a choice's label and callback data
+
+
 async def _pick(
-    update: Update, context: BotContext, issue_id: int, load: Callable[..., Awaitable[list[Any]]]
-) -> list[Any] | None:
-    """The choices of a picker (associations, issues to merge into); None when refused (said)."""
+    update: Update, context: BotContext, issue_id: int, load: Load, choose: Choose, texts: Sequence[str]
+) -> None:
+    """What to do the issue with (an association, an issue to merge into), or why not: `texts` are
+    the question and what to say when there is nothing to choose."""
+    _ = context.gettext
     try:
         async with context.reading() as session:
-            return await load(session, context.staff, issue_id)
+            found = await load(session, context.staff, issue_id)
     except DomainError as exc:
         await _refused(update, context, issue_id, exc)
-        return None
+        return
+    rows = [[button(*choose(_, item))] for item in found]
+    rows.append([button(_("Back to the issue"), view.STAFF(issue_id))])
+    await answer(update, _(texts[0 if found else 1]).format(number=view.number(issue_id)), keyboard(rows))
 
 
 @view.COUNCIL.on(view.ASSIGN)
 @staff_only
 async def assign_pressed(update: Update, context: BotContext, issue_id: int) -> None:
     """`council:assign:<id>`: which association follows it up (in Persian alphabetical order)."""
-    _ = context.gettext
-    found = await _pick(update, context, issue_id, service.assignable)
-    if found is not None:
-        rows = [[button(truncate(a.name, 50), view.ASSIGN_TO(issue_id, a.id))] for a in found]
-        text = _("Which association should follow up issue {number}?").format(number=view.number(issue_id))
-        await answer(update, text, keyboard([*rows, [button(_("Back to the issue"), view.STAFF(issue_id))]]))
+    choose: Choose = lambda _, a: (truncate(a.name, 50), view.ASSIGN_TO(issue_id, a.id))  # noqa: E731
+    await _pick(update, context, issue_id, service.assignable, choose, PICK_ASSOCIATION)
 
 
 @view.COUNCIL.on(view.MERGE)
 @staff_only
 async def merge_pressed(update: Update, context: BotContext, issue_id: int) -> None:
     """`council:merge:<id>`: pick the issue this one duplicates (same topic and similar text first)."""
-    _ = context.gettext
-    found = await _pick(update, context, issue_id, service.merge_candidates)
-    if found is not None:
-        rows = [[button(view.label(_, c), view.MERGE_INTO(issue_id, c.id))] for c in found]
-        text = _(
-            "Merge issue {number} into which issue? Its supporters and its raiser will support that one."
-        ).format(number=view.number(issue_id))
-        text = text if found else _("There is no other open issue to merge into.")
-        await answer(update, text, keyboard([*rows, [button(_("Back to the issue"), view.STAFF(issue_id))]]))
+    choose: Choose = lambda _, c: (view.label(_, c), view.MERGE_INTO(issue_id, c.id))  # noqa: E731
+    await _pick(update, context, issue_id, service.merge_candidates, choose, PICK_TARGET)
 
 
 # ---------------------------------------------------------------------------------------- answering
