@@ -209,3 +209,16 @@ async def test_an_issue_answered_meanwhile_is_not_answered_twice(sim: Simulator,
     assert "دیگر نمی‌توان به این موضوع پاسخ داد" in second.last_text
     await second.press("انصراف")
     assert (await _issue(app, issue_id)).answer == ANSWER
+
+
+async def test_staff_removed_mid_answer_is_refused(sim: Simulator, app: BotApplication) -> None:
+    issue_id = await raise_issue(sim.user(9081))
+    async with app.bot_data.sessionmaker() as session, session.begin():
+        session.add(Staff(telegram_id=9082, role="staff", association_id=None))
+    staff = sim.user(9082)
+    await staff.press_data(f"council:reply:{issue_id}")
+    async with app.bot_data.sessionmaker() as session, session.begin():
+        await session.execute(Staff.__table__.delete().where(Staff.telegram_id == 9082))
+    await staff.send(ANSWER)
+    assert "فقط برای کارشناسان" in staff.last_text
+    assert (await _issue(app, issue_id)).status == "received"

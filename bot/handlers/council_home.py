@@ -10,18 +10,17 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot.context import BotContext
-from bot.formatting import fa_digits, jalali_date
+from bot.formatting import fa_digits
 from bot.handlers import council_view as view
 from bot.i18n import N_, Gettext
 from bot.kit.feature import Command, Feature
 from bot.kit.guards import public
 from bot.kit.markup import button, keyboard
 from bot.kit.menu import HOME, MenuItem
-from bot.kit.reply import answer, esc
+from bot.kit.reply import answer
 from bot.services import council as service
-from bot.services.council import ANSWERED, OPEN_STATUSES, IssueView
+from bot.services.council import OPEN_STATUSES, IssueView
 from bot.services.errors import DomainError, NotFound
-from bot.text import truncate
 
 PAGE = 5
 SUPPORT_REFUSED = {
@@ -77,30 +76,6 @@ async def list_pressed(update: Update, context: BotContext, offset: int) -> None
     await answer(update, text, keyboard(rows))
 
 
-def public_text(_: Gettext, seen: IssueView, tz: str) -> str:
-    """An issue as any member sees it: the raiser's name only with their consent."""
-    issue = seen.issue
-    raiser = esc(seen.public_name()) if seen.public_name() else _("a member (name not shown)")
-    lines = [
-        view.heading(_, issue),
-        _("Status: {status}").format(status=view.status_label(_, issue.status)),
-        _("Raised by: {name}").format(name=raiser),
-    ]
-    if issue.submitted_at is not None:
-        lines.append(_("Date: {date}").format(date=jalali_date(issue.submitted_at, tz)))
-    if seen.association_name:
-        lines.append(_("Followed up by: {association}").format(association=esc(seen.association_name)))
-    lines += ["", esc(truncate(issue.description or "", 1500)), ""]
-    lines.append(_("Supporters: {count}").format(count=fa_digits(seen.supporters)))
-    if issue.status == ANSWERED and issue.answer:
-        lines += ["", _("<b>The council's answer</b>"), esc(issue.answer)]
-    if seen.own:
-        lines.append(_("You raised this issue."))
-    elif seen.supported:
-        lines.append(_("You support this issue."))
-    return "\n".join(lines)
-
-
 def _public_markup(_: Gettext, seen: IssueView) -> InlineKeyboardMarkup:
     issue = seen.issue
     rows = []
@@ -131,7 +106,7 @@ async def _show(
             update, _("That issue was not found."), keyboard([[button(_("Back to the list"), view.LIST(0))]])
         )
         return
-    text = public_text(_, seen, context.settings.timezone)
+    text = view.issue_text(_, seen, context.settings.timezone)
     await answer(update, (f"<i>{note}</i>\n\n" if note else "") + text, _public_markup(_, seen))
 
 

@@ -15,7 +15,7 @@ from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot.context import BotContext
-from bot.formatting import fa_digits, isolate_ltr
+from bot.formatting import fa_digits
 from bot.forms.conversation import FormConversation
 from bot.forms.flow import Screen
 from bot.forms.render import Actions, Notice, Presenter, Reply
@@ -84,26 +84,6 @@ async def issues_pressed(update: Update, context: BotContext, offset: int) -> No
 # ---------------------------------------------------------------------------------------- one issue
 
 
-def staff_text(_: Gettext, seen: IssueView) -> str:
-    """The issue for staff: who raised it (always), and whether they may be named to others."""
-    issue = seen.issue
-    consent = _("may be shown") if issue.show_name else _("anonymous to other members")
-    lines = [
-        view.heading(_, issue),
-        _("Status: {status}").format(status=view.status_label(_, issue.status)),
-        _("Raised by: {name} ({id}); name {consent}").format(
-            name=esc(issue.raiser_name or "—"), id=isolate_ltr(fa_digits(issue.user_id)), consent=consent
-        ),
-        _("Supporters: {count}").format(count=fa_digits(seen.supporters)),
-    ]
-    if seen.association_name:
-        lines.append(_("Followed up by: {association}").format(association=esc(seen.association_name)))
-    lines += ["", esc(truncate(issue.description or "", 2500))]
-    if issue.answer:
-        lines += ["", _("<b>Answer</b>"), esc(issue.answer)]
-    return "\n".join(lines)
-
-
 def staff_markup(_: Gettext, issue: CouncilIssue, chamber: bool) -> InlineKeyboardMarkup:
     """What this staff member can do with the issue, each button saying what it does."""
     rows = []
@@ -122,7 +102,7 @@ def staff_markup(_: Gettext, issue: CouncilIssue, chamber: bool) -> InlineKeyboa
 
 async def _show(update: Update, context: BotContext, seen: IssueView, note: str = "") -> None:
     _ = context.gettext
-    text = (note + "\n\n" if note else "") + staff_text(_, seen)
+    text = (note + "\n\n" if note else "") + view.issue_text(_, seen, context.settings.timezone, staff=True)
     await answer(update, text, staff_markup(_, seen.issue, context.staff.covers(None)))
 
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton
 
-from bot.formatting import fa_digits, isolate_ltr
+from bot.formatting import fa_digits, isolate_ltr, jalali_date
 from bot.i18n import N_, Gettext
 from bot.kit.callbacks import Action, Router
 from bot.kit.markup import button
-from bot.services.council import ANSWERED, MERGED, ON_AGENDA, RECEIVED, UNDER_REVIEW, CouncilIssue
+from bot.kit.reply import esc
+from bot.services.council import ANSWERED, MERGED, ON_AGENDA, RECEIVED, UNDER_REVIEW, CouncilIssue, IssueView
 from bot.text import truncate
 
 # The data of these buttons is what it was before the form engine, so buttons already in chats
@@ -68,6 +69,34 @@ def heading(_: Gettext, issue: CouncilIssue) -> str:
     return _("<b>Issue {number}</b> — {topic}").format(
         number=number(issue.id), topic=topic_label(_, issue.topic)
     )
+
+
+def issue_text(_: Gettext, seen: IssueView, tz: str, *, staff: bool = False) -> str:
+    """An issue's page. Members see the raiser's name only with their consent; staff always see who
+    raised it (and their Telegram id), and whether they may be named to others."""
+    issue = seen.issue
+    if staff:
+        consent = _("may be shown") if issue.show_name else _("anonymous to other members")
+        raiser = _("Raised by: {name} ({id}); name {consent}").format(
+            name=esc(issue.raiser_name or "—"), id=isolate_ltr(fa_digits(issue.user_id)), consent=consent
+        )
+    else:
+        shown = seen.public_name()
+        raiser = _("Raised by: {name}").format(name=esc(shown) if shown else _("a member (name not shown)"))
+    lines = [heading(_, issue), _("Status: {status}").format(status=status_label(_, issue.status)), raiser]
+    if issue.submitted_at is not None:
+        lines.append(_("Date: {date}").format(date=jalali_date(issue.submitted_at, tz)))
+    if seen.association_name:
+        lines.append(_("Followed up by: {association}").format(association=esc(seen.association_name)))
+    lines += ["", esc(truncate(issue.description or "", 2500 if staff else 1500)), ""]
+    lines.append(_("Supporters: {count}").format(count=fa_digits(seen.supporters)))
+    if issue.status == ANSWERED and issue.answer:
+        lines += ["", _("<b>The council's answer</b>"), esc(issue.answer)]
+    if seen.own:
+        lines.append(_("You raised this issue."))
+    elif seen.supported:
+        lines.append(_("You support this issue."))
+    return "\n".join(lines)
 
 
 def line(_: Gettext, issue: CouncilIssue, supporters: int) -> str:
