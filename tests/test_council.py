@@ -3,6 +3,8 @@ support, merge, anonymity, and staff-only triage (forged buttons change nothing)
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from sqlalchemy import select
 
@@ -41,7 +43,7 @@ async def raise_issue(
     else:
         await user.press("بدون پیوست")
     assert "نام شما را کنار این موضوع ببینند" in user.last_text
-    await user.press("بله، نامم نمایش داده شود" if show_name else "نه، ناشناس بمانم")
+    await user.press("بله، نامم نمایش داده شود" if show_name else "خیر، ناشناس بمانم")
     assert "لطفاً بررسی کنید" in user.last_text
     await user.press("ارسال به شورا")
     assert "موضوع شما دریافت شد" in user.last_text
@@ -104,14 +106,14 @@ async def test_raise_an_issue_with_a_pdf_and_walk_the_whole_lifecycle(
 
     notices: list[str] = []
     mark = member.mark()
-    await admin.press("در حال بررسی")
-    await admin.press("در دستور کار شورا")
+    await admin.press("شروع بررسی")
+    await admin.press("افزودن به دستور کار شورا")
     notices = member.texts_since(mark)
     assert any("اکنون در حال بررسی است" in t for t in notices)
     assert any("در دستور کار شورای گفت‌وگو است" in t for t in notices)
     assert (await _issue(app, issue_id)).status == "on_agenda"
 
-    await admin.press("✉️ پاسخ")
+    await admin.press("پاسخ به موضوع")
     assert "پاسخ موضوع" in admin.last_text
     await admin.send("پیگیری شد؛ ادارهٔ کل مالیاتی استان قرار است پرونده‌ها را دوباره بررسی کند.")
     assert "پاسخ ثبت شد" in admin.last_text and "حامیانی که پاسخ را دریافت می‌کنند: ۱" in admin.last_text
@@ -230,7 +232,7 @@ async def test_merge_moves_supporters_and_tells_the_raiser(sim: Simulator, app: 
     await sim.user(6404).press_data(f"council:sup:{target}")  # already supports both
     admin = sim.user(ADMIN_ID)
     await admin.press_data(f"council:staff:{duplicate}")
-    await admin.press("ادغام در…")
+    await admin.press("ادغام با موضوع دیگر")
     assert any(label.startswith("\u2066#") for label in admin.buttons())
     await admin.press_data(f"council:into:{duplicate}:{target}")
     assert "ادغام شد و به عضو اطلاع داده شد" in admin.last_text
@@ -257,7 +259,7 @@ async def test_assign_to_an_association_and_its_staff_follow_up(sim: Simulator, 
     issue_id = await raise_issue(member)
     admin = sim.user(ADMIN_ID)
     await admin.press_data(f"council:staff:{issue_id}")
-    await admin.press("ارجاع به یک تشکل")
+    await admin.press("واگذاری به یک تشکل")
     await admin.press("انجمن صنفی بازرگانان کرمان")
     assert "به انجمن صنفی بازرگانان کرمان ارجاع شد" in admin.last_text
     assert "برای پیگیری به انجمن صنفی بازرگانان کرمان ارجاع شد" in member.last_text
@@ -332,7 +334,7 @@ async def test_bad_input_in_the_form(sim: Simulator, app: BotApplication) -> Non
     await user.command("/council")
     await user.press("✍️ طرح موضوع")
     await user.send("متن بدون انتخاب زمینه")
-    assert "پاسخ دهید یا از دکمه‌های آن" in user.last_text
+    assert "لطفاً با دکمه‌های زیر پاسخ دهید" in user.last_text
     await user.press("سایر")
     await user.send("کوتاه")
     assert "دست‌کم ۱۵ حرف" in user.last_text
@@ -348,9 +350,10 @@ async def test_bad_input_in_the_form(sim: Simulator, app: BotApplication) -> Non
     await user.command("/council")
     await user.press("✍️ طرح موضوع")
     assert "نام شما را کنار این موضوع ببینند" in user.last_text
-    await user.press("نه، ناشناس بمانم")
-    await user.press("دور انداختن")
-    assert "چیزی فرستاده نشد" in user.last_text
+    await user.press("خیر، ناشناس بمانم")
+    await user.press("حذف این پیش‌نویس")
+    await user.press("بله، حذف شود")
+    assert "پیش‌نویس حذف شد" in user.last_text
     async with app.bot_data.sessionmaker() as session:
         assert await session.scalar(select(CouncilIssue.id).where(CouncilIssue.user_id == 6801)) is None
 
@@ -360,3 +363,28 @@ async def test_my_issues(sim: Simulator) -> None:
     await raise_issue(user)
     await user.press_data("council:mine")
     assert "موضوع‌های شما" in user.last_text and "مالیات" in user.last_text and "دریافت شد" in user.last_text
+
+
+async def test_the_form_resumes_after_a_restart_and_edits_one_answer(
+    make_app: Any, api: FakeTelegram
+) -> None:
+    first = await make_app()
+    user = Simulator(first, api).user(6951)
+    await user.command("/council")
+    await user.press("✍️ طرح موضوع")
+    assert "مرحلهٔ ۱ از ۴" in user.last_text
+    await user.press("گمرکی")
+    second = await make_app()
+    user = Simulator(second, api).user(6951)
+    await user.send("ترخیص مواد اولیه در گمرک کرمان بیش از یک ماه طول می‌کشد.")
+    assert "مرحلهٔ ۳ از ۴" in user.last_text and "عکس یا فایل PDF" in user.last_text
+    await user.press("بدون پیوست")
+    await user.press("بله، نامم نمایش داده شود")
+    assert "زمینه: گمرکی" in user.last_text and "پیوست: ندارد" in user.last_text
+    await user.press("ویرایش یک پاسخ")
+    await user.press("زمینه")
+    await user.press("بانکی")
+    assert "لطفاً بررسی کنید" in user.last_text and "زمینه: بانکی" in user.last_text
+    await user.press("ارسال به شورا")
+    issue = await _issue(second, await _latest_id(user))
+    assert (issue.status, issue.topic, issue.show_name) == ("received", "banking", True)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
 from bot.context import BotApplication
-from bot.handlers.council import DIGEST_JOB
-from bot.services import council as service
+from bot.handlers.council_digest import DIGEST_JOB
+from bot.services import council_digest as service
 from db.models import Broadcast, CouncilIssue, CouncilSupport, Delivery, Staff, utcnow
 from fakeapi.state import FakeTelegram
 from tests.conftest import ADMIN_ID, AppFactory
@@ -120,3 +120,50 @@ def test_week_bounds_are_monday_to_monday_in_tehran() -> None:
     assert end - start == timedelta(days=7)
     assert service.week_of(start, TZ) == (2026, 48)
     assert service.week_of(start - timedelta(seconds=1), TZ) == (2026, 47)
+
+
+async def _council_broadcasts(app: BotApplication) -> list[Broadcast]:
+    async with app.bot_data.sessionmaker() as session:
+        return list(await session.scalars(select(Broadcast).where(Broadcast.kind == "council")))
+
+
+async def _add_issue(app: BotApplication, sent: datetime, status: str = "received") -> None:
+    async with app.bot_data.sessionmaker() as session, session.begin():
+        session.add(
+            CouncilIssue(
+                user_id=7300,
+                status=status,
+                topic="permits",
+                description="صدور مجوز کارگاه خانگی در شهرداری سه ماه طول کشیده است.",
+                attachment_file_id="",
+                show_name=False,
+                submitted_at=sent,
+            )
+        )
+
+
+async def test_a_quiet_week_sends_no_digest(app: BotApplication) -> None:
+    await _run_job(app)
+    assert await _council_broadcasts(app) == []
+    # An issue raised after that week does not make it late news: it belongs to this week's digest.
+    await _add_issue(app, utcnow())
+    await _run_job(app)
+    assert await _council_broadcasts(app) == []
+    # Nor do issues already closed by then.
+    year, week = service.week_of(utcnow() - timedelta(days=7), TZ)
+    start, _end = service.week_bounds(year, week, TZ)
+    await _add_issue(app, start - timedelta(days=3), status="answered")
+    await _run_job(app)
+    assert await _council_broadcasts(app) == []
+
+
+async def test_no_new_issues_but_open_ones_says_so(app: BotApplication, api: FakeTelegram) -> None:
+    year, week = service.week_of(utcnow() - timedelta(days=7), TZ)
+    start, _end = service.week_bounds(year, week, TZ)
+    await _add_issue(app, start - timedelta(days=10))
+    await _run_job(app)
+    (broadcast,) = await _council_broadcasts(app)
+    assert "این هفته موضوع تازه‌ای مطرح نشد" in broadcast.text
+    assert "موضوع‌های تازهٔ این هفته" not in broadcast.text
+    assert "صدور مجوز کارگاه خانگی" in broadcast.text and "(از ۱ موضوع باز)" in broadcast.text
+    assert broadcast.buttons is not None and "council:issues:0" in broadcast.buttons

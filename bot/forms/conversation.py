@@ -183,6 +183,7 @@ class FormConversation:
                     media_kind=notice.media_kind,
                     media_file_id=notice.media_file_id,
                 )
+            await self.presenter.queue(context.gettext, session, result)
         return screen, result
 
     async def actor(self, session: AsyncSession, update: Update, context: BotContext) -> Actor:

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.formatting import fa_digits, fa_number, isolate_ltr
@@ -248,6 +249,11 @@ class Presenter:
     def notices(self, _: Gettext, result: Any) -> Sequence[Notice]:
         """Messages for other people, queued in the same transaction as the submission."""
         return ()
+
+    async def queue(self, _: Gettext, session: AsyncSession, result: Any) -> None:
+        """More outbox work than `notices`, in the submission's own transaction: e.g. a paced
+        broadcast to many people under a dedupe key, queued by a service with the text rendered
+        here. Nothing by default."""
 
     def refused(self, _: Gettext, exc: DomainError, actions: Actions) -> Reply:
         """A rule said no when opening or sending the form."""

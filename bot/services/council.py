@@ -1,23 +1,26 @@
-"""The dialogue council: members raise issues (a draft row per step), support open ones, and staff
-triage them — review, assign, put on the agenda, merge duplicates, answer — plus the weekly digest."""
+"""The dialogue council: reading issues, support (once per person), and staff triage — review,
+assign, put on the agenda, merge duplicates, answer (a staff draft per answer being typed).
+
+The member's issue form lives in `council_form`, the weekly digest in `council_digest`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from typing import Any
 
 from rapidfuzz import fuzz
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.errors import DomainError, NotAllowed, NotFound
+from bot.services.actor import Actor
+from bot.services.drafts import DraftStore
+from bot.services.errors import DomainError, InvalidAnswer, NotAllowed, NotFound
 from bot.services.outbox import create_broadcast, reachable
 from bot.services.staff import StaffScope
-from bot.text import normalize_input, search_key
-from db.models import Association, Broadcast, CouncilAnswerDraft, CouncilIssue, CouncilSupport, Profile, Staff
+from bot.text import collation_key, normalize_input, search_key
+from db.models import Association, Broadcast, CouncilAnswerDraft, CouncilIssue, CouncilSupport
 from db.models import utcnow as _utcnow
 from db.models.council import (
     ANSWERED,
@@ -30,130 +33,37 @@ from db.models.council import (
     UNDER_REVIEW,
 )
 
-DESCRIPTION_LIMITS = (15, 2000)
+__all__ = [
+    "ANSWERED",
+    "MERGED",
+    "ON_AGENDA",
+    "OPEN_STATUSES",
+    "RECEIVED",
+    "TOPICS",
+    "UNDER_REVIEW",
+    "Answered",
+    "Association",
+    "CouncilIssue",
+    "IssueView",
+    "WrongStatus",
+]
+
 ANSWER_LIMITS = (5, 3000)
-ATTACHMENT_LIMIT = 10 * 1024 * 1024
-DIGEST_NEW_LIMIT = 10
-DIGEST_TOP_LIMIT = 5
 MERGE_CANDIDATES = 8
-
-
-class InvalidIssue(DomainError):
-    """An answer that cannot be stored; `reason` says why."""
 
 
 class WrongStatus(DomainError):
     """The issue is not in a state that allows this (details: status)."""
 
 
-# ---------------------------------------------------------------------------------------- raising
-
-
-async def draft_of(session: AsyncSession, user_id: int) -> CouncilIssue | None:
-    """The member's issue still being written, if any."""
-    return await session.scalar(
-        select(CouncilIssue)
-        .where(CouncilIssue.user_id == user_id, CouncilIssue.status == DRAFT)
-        .order_by(CouncilIssue.id.desc())
-        .limit(1)
-    )
-
-
-async def start(session: AsyncSession, user_id: int) -> CouncilIssue:
-    """The member's draft (kept, if they left one), or a new one."""
-    issue = await draft_of(session, user_id)
-    if issue is None:
-        issue = CouncilIssue(user_id=user_id, status=DRAFT)
-        session.add(issue)
-        await session.flush()
-    return issue
-
-
-async def _draft(session: AsyncSession, user_id: int) -> CouncilIssue:
-    issue = await draft_of(session, user_id)
-    if issue is None:
-        raise NotFound("draft")
-    return issue
-
-
-async def set_topic(session: AsyncSession, user_id: int, topic: str) -> CouncilIssue:
-    """Step 1: the topic, from the fixed list."""
-    if topic not in TOPICS:
-        raise InvalidIssue("topic")
-    issue = await _draft(session, user_id)
-    issue.topic = topic
-    await session.flush()
-    return issue
-
-
 def clean_text(raw: str, limits: tuple[int, int], what: str) -> str:
-    """Normalised free text within limits (keeps line breaks)."""
+    """Normalised free text within limits (keeps line breaks); InvalidAnswer `<what>_too_short/long`."""
     text = "\n".join(" ".join(line.split()) for line in normalize_input(raw).splitlines()).strip()
     if len(text) < limits[0]:
-        raise InvalidIssue(f"{what}_too_short")
+        raise InvalidAnswer(f"{what}_too_short")
     if len(text) > limits[1]:
-        raise InvalidIssue(f"{what}_too_long")
+        raise InvalidAnswer(f"{what}_too_long")
     return text
-
-
-async def set_description(session: AsyncSession, user_id: int, raw: str) -> CouncilIssue:
-    """Step 2: what the problem is."""
-    issue = await _draft(session, user_id)
-    issue.description = clean_text(raw, DESCRIPTION_LIMITS, "description")
-    await session.flush()
-    return issue
-
-
-async def set_attachment(
-    session: AsyncSession, user_id: int, kind: str | None, file_id: str | None, size: int | None = None
-) -> CouncilIssue:
-    """Step 3: a photo or PDF, or none (kind None)."""
-    if kind not in (None, "photo", "document"):
-        raise InvalidIssue("attachment")
-    if size is not None and size > ATTACHMENT_LIMIT:
-        raise InvalidIssue("attachment_too_big")
-    issue = await _draft(session, user_id)
-    issue.attachment_kind = kind
-    issue.attachment_file_id = file_id if kind else ""
-    await session.flush()
-    return issue
-
-
-async def set_consent(
-    session: AsyncSession, user_id: int, show_name: bool, telegram_name: str
-) -> CouncilIssue:
-    """Step 4: may the name be shown to others? The name is taken from the profile, else Telegram."""
-    issue = await _draft(session, user_id)
-    profile = await session.get(Profile, user_id)
-    issue.show_name = show_name
-    issue.raiser_name = (profile.full_name if profile and profile.full_name else telegram_name)[:256]
-    await session.flush()
-    return issue
-
-
-def next_step(issue: CouncilIssue) -> str | None:
-    """The first unanswered step of a draft, or None when it can be sent."""
-    if issue.topic is None:
-        return "topic"
-    if issue.description is None:
-        return "description"
-    if issue.attachment_file_id is None:
-        return "attachment"
-    if issue.show_name is None:
-        return "consent"
-    return None
-
-
-async def submit(session: AsyncSession, user_id: int) -> CouncilIssue:
-    """Send the draft to the council: its status becomes `received`."""
-    issue = await _draft(session, user_id)
-    missing = next_step(issue)
-    if missing is not None:
-        raise InvalidIssue("incomplete", step=missing)
-    issue.status = RECEIVED
-    issue.submitted_at = _utcnow()
-    await session.flush()
-    return issue
 
 
 # ---------------------------------------------------------------------------------------- reading
@@ -180,11 +90,17 @@ async def support_count(session: AsyncSession, issue_id: int) -> int:
     return int(await session.scalar(query) or 0)
 
 
-async def view(session: AsyncSession, issue_id: int, viewer_id: int) -> IssueView:
+async def _sent(session: AsyncSession, issue_id: int) -> CouncilIssue:
     """An issue that has been sent (drafts are their writer's alone)."""
     issue = await session.get(CouncilIssue, issue_id)
-    if issue is None or (issue.status == DRAFT):
+    if issue is None or issue.status == DRAFT:
         raise NotFound("issue")
+    return issue
+
+
+async def view(session: AsyncSession, issue_id: int, viewer_id: int) -> IssueView:
+    """A sent issue as `viewer_id` sees it."""
+    issue = await _sent(session, issue_id)
     supported = await session.scalar(
         select(CouncilSupport.id).where(
             CouncilSupport.issue_id == issue_id, CouncilSupport.user_id == viewer_id
@@ -211,6 +127,12 @@ async def _counts(session: AsyncSession, ids: Collection[int]) -> dict[int, int]
     return {issue_id: int(count) for issue_id, count in rows.all()}
 
 
+async def with_counts(session: AsyncSession, issues: list[CouncilIssue]) -> list[tuple[CouncilIssue, int]]:
+    """Each issue with its number of supporters."""
+    counts = await _counts(session, [i.id for i in issues])
+    return [(i, counts.get(i.id, 0)) for i in issues]
+
+
 async def open_issues(
     session: AsyncSession, *, offset: int = 0, limit: int = 5, association_ids: Collection[int] | None = None
 ) -> tuple[list[tuple[CouncilIssue, int]], int]:
@@ -218,35 +140,37 @@ async def open_issues(
     query = select(CouncilIssue).where(CouncilIssue.status.in_(OPEN_STATUSES))
     if association_ids is not None:
         query = query.where(CouncilIssue.association_id.in_(list(association_ids) or [-1]))
-    issues = list(await session.scalars(query))
-    counts = await _counts(session, [i.id for i in issues])
-    ordered = sorted(issues, key=lambda i: (-counts.get(i.id, 0), -i.id))
-    page = ordered[max(0, offset) : max(0, offset) + limit]
-    return [(i, counts.get(i.id, 0)) for i in page], len(ordered)
+    counted = await with_counts(session, list(await session.scalars(query)))
+    ordered = sorted(counted, key=lambda pair: (-pair[1], -pair[0].id))
+    return ordered[max(0, offset) : max(0, offset) + limit], len(ordered)
+
+
+async def staff_issues(
+    session: AsyncSession, scope: StaffScope, *, offset: int = 0, limit: int = 10
+) -> tuple[list[tuple[CouncilIssue, int]], int]:
+    """The open issues a staff member triages: all for chamber staff, else their associations'."""
+    covered = None if scope.covers(None) else scope.association_ids
+    return await open_issues(session, offset=offset, limit=limit, association_ids=covered)
 
 
 async def mine(session: AsyncSession, user_id: int) -> list[tuple[CouncilIssue, int]]:
     """The member's sent issues, newest first, with their support counts."""
-    issues = list(
-        await session.scalars(
-            select(CouncilIssue)
-            .where(CouncilIssue.user_id == user_id, CouncilIssue.status != DRAFT)
-            .order_by(CouncilIssue.id.desc())
-            .limit(20)
-        )
+    issues = await session.scalars(
+        select(CouncilIssue)
+        .where(CouncilIssue.user_id == user_id, CouncilIssue.status != DRAFT)
+        .order_by(CouncilIssue.id.desc())
+        .limit(20)
     )
-    counts = await _counts(session, [i.id for i in issues])
-    return [(i, counts.get(i.id, 0)) for i in issues]
+    return await with_counts(session, list(issues))
 
 
 # ---------------------------------------------------------------------------------------- support
 
 
-async def support(session: AsyncSession, issue_id: int, user_id: int) -> int:
-    """Support an open issue once; returns the new count. Raises for one's own or a closed issue."""
-    issue = await session.get(CouncilIssue, issue_id)
-    if issue is None or issue.status == DRAFT:
-        raise NotFound("issue")
+async def support(session: AsyncSession, issue_id: int, user_id: int) -> IssueView:
+    """Support an open issue once; returns the issue as the supporter now sees it. Raises for one's
+    own issue (`own`), a second time (`already`) or a closed one (WrongStatus)."""
+    issue = await _sent(session, issue_id)
     if issue.status not in OPEN_STATUSES:
         raise WrongStatus("closed", status=issue.status)
     if issue.user_id == user_id:
@@ -263,7 +187,7 @@ async def support(session: AsyncSession, issue_id: int, user_id: int) -> int:
             session.add(CouncilSupport(issue_id=issue_id, user_id=user_id))
     except IntegrityError:
         raise DomainError("already") from None
-    return await support_count(session, issue_id)
+    return await view(session, issue_id, user_id)
 
 
 # ---------------------------------------------------------------------------------------- staff
@@ -273,14 +197,23 @@ def _may_see(scope: StaffScope, issue: CouncilIssue) -> bool:
     return scope.covers(None) or (issue.association_id is not None and scope.covers(issue.association_id))
 
 
+def _chamber_only(scope: StaffScope) -> None:
+    if not scope.covers(None):
+        raise NotAllowed("chamber_only")
+
+
 async def for_staff(session: AsyncSession, scope: StaffScope, issue_id: int) -> CouncilIssue:
     """An issue this staff member may act on: chamber staff any, association staff their own."""
-    issue = await session.get(CouncilIssue, issue_id)
-    if issue is None or issue.status == DRAFT:
-        raise NotFound("issue")
+    issue = await _sent(session, issue_id)
     if not _may_see(scope, issue):
         raise NotAllowed("not_covered")
     return issue
+
+
+async def staff_view(session: AsyncSession, scope: StaffScope, issue_id: int) -> IssueView:
+    """An issue as a staff member who may act on it sees it."""
+    await for_staff(session, scope, issue_id)
+    return await view(session, issue_id, scope.user_id)
 
 
 def _open(issue: CouncilIssue) -> None:
@@ -300,8 +233,7 @@ async def mark_under_review(session: AsyncSession, scope: StaffScope, issue_id: 
 
 async def put_on_agenda(session: AsyncSession, scope: StaffScope, issue_id: int) -> CouncilIssue:
     """Put the issue on the council's agenda (chamber staff only)."""
-    if not scope.covers(None):
-        raise NotAllowed("chamber_only")
+    _chamber_only(scope)
     issue = await for_staff(session, scope, issue_id)
     _open(issue)
     if issue.status == ON_AGENDA:
@@ -311,12 +243,19 @@ async def put_on_agenda(session: AsyncSession, scope: StaffScope, issue_id: int)
     return issue
 
 
+async def assignable(session: AsyncSession, scope: StaffScope, issue_id: int) -> list[Association]:
+    """The associations an issue can be handed to, in Persian alphabetical order (chamber staff only)."""
+    _chamber_only(scope)
+    _open(await for_staff(session, scope, issue_id))
+    found = list(await session.scalars(select(Association)))
+    return sorted(found, key=lambda a: (collation_key(a.name), a.id))
+
+
 async def assign(
     session: AsyncSession, scope: StaffScope, issue_id: int, association_id: int
 ) -> CouncilIssue:
     """Hand the issue to an association to follow up (chamber staff only); it is then under review."""
-    if not scope.covers(None):
-        raise NotAllowed("chamber_only")
+    _chamber_only(scope)
     issue = await for_staff(session, scope, issue_id)
     _open(issue)
     if await session.get(Association, association_id) is None:
@@ -328,51 +267,6 @@ async def assign(
     return issue
 
 
-async def start_answer(session: AsyncSession, scope: StaffScope, issue_id: int) -> CouncilIssue:
-    """Remember which issue this staff member's next text answers."""
-    issue = await for_staff(session, scope, issue_id)
-    _open(issue)
-    draft = await session.get(CouncilAnswerDraft, scope.user_id)
-    if draft is None:
-        session.add(CouncilAnswerDraft(staff_id=scope.user_id, issue_id=issue_id))
-    else:
-        draft.issue_id = issue_id
-    await session.flush()
-    return issue
-
-
-async def pending_answer(session: AsyncSession, staff_id: int) -> int | None:
-    """The issue this staff member is answering, if any."""
-    draft = await session.get(CouncilAnswerDraft, staff_id)
-    return draft.issue_id if draft else None
-
-
-async def drop_answer(session: AsyncSession, staff_id: int) -> None:
-    """Forget an answer in progress."""
-    await session.execute(delete(CouncilAnswerDraft).where(CouncilAnswerDraft.staff_id == staff_id))
-
-
-async def answer(session: AsyncSession, scope: StaffScope, raw: str) -> CouncilIssue:
-    """Record the answer to the issue being answered; the issue becomes `answered`."""
-    issue_id = await pending_answer(session, scope.user_id)
-    if issue_id is None:
-        raise NotFound("no_answer_pending")
-    text = clean_text(raw, ANSWER_LIMITS, "answer")
-    issue = await for_staff(session, scope, issue_id)
-    _open(issue)
-    result = await session.execute(
-        update(CouncilIssue)
-        .where(CouncilIssue.id == issue_id, CouncilIssue.status.in_(OPEN_STATUSES))
-        .values(status=ANSWERED, answer=text, answered_by=scope.user_id, answered_at=_utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if int(getattr(result, "rowcount", 0) or 0) != 1:
-        raise WrongStatus("closed", status=ANSWERED)
-    await drop_answer(session, scope.user_id)
-    await session.refresh(issue)
-    return issue
-
-
 async def supporter_ids(session: AsyncSession, issue_id: int) -> list[int]:
     """Who supports the issue, in the order they joined."""
     rows = await session.scalars(
@@ -381,33 +275,14 @@ async def supporter_ids(session: AsyncSession, issue_id: int) -> list[int]:
     return list(rows)
 
 
-async def queue_answer_for_supporters(
-    session: AsyncSession, issue: CouncilIssue, text: str, staff_id: int
-) -> Broadcast | None:
-    """The answer to every supporter, through the outbox (paced; once, by its dedupe key)."""
-    recipients = await reachable(
-        session, [u for u in await supporter_ids(session, issue.id) if u != issue.user_id]
-    )
-    if not recipients:
-        return None
-    return await create_broadcast(
-        session,
-        kind="council",
-        text=text,
-        recipients=recipients,
-        created_by=staff_id,
-        audience=f"council:{issue.id}:supporters",
-        dedupe_key=f"council:{issue.id}:answer",
-    )
-
-
 async def merge_candidates(session: AsyncSession, scope: StaffScope, issue_id: int) -> list[CouncilIssue]:
-    """Other open issues this one may duplicate: same topic first, then the most similar text."""
+    """Other open issues this one may duplicate: same topic first, then the most similar text
+    (chamber staff only)."""
+    _chamber_only(scope)
     issue = await for_staff(session, scope, issue_id)
-    others = list(
-        await session.scalars(
-            select(CouncilIssue).where(CouncilIssue.status.in_(OPEN_STATUSES), CouncilIssue.id != issue_id)
-        )
+    _open(issue)
+    others = await session.scalars(
+        select(CouncilIssue).where(CouncilIssue.status.in_(OPEN_STATUSES), CouncilIssue.id != issue_id)
     )
     mine_key = search_key(issue.description or "")
 
@@ -422,9 +297,9 @@ async def merge_candidates(session: AsyncSession, scope: StaffScope, issue_id: i
 
 
 async def merge(session: AsyncSession, scope: StaffScope, issue_id: int, target_id: int) -> CouncilIssue:
-    """Merge a duplicate into `target`: its supporters (and its raiser) now support the target."""
-    if not scope.covers(None):
-        raise NotAllowed("chamber_only")
+    """Merge a duplicate into `target`: its supporters (and its raiser) now support the target,
+    no one twice. Returns the merged issue (its `merged_into_id` is the target)."""
+    _chamber_only(scope)
     if issue_id == target_id:
         raise DomainError("same")
     issue = await for_staff(session, scope, issue_id)
@@ -439,95 +314,80 @@ async def merge(session: AsyncSession, scope: StaffScope, issue_id: int, target_
     issue.status = MERGED
     issue.merged_into_id = target_id
     await session.flush()
-    return target
+    return issue
 
 
-async def associations(session: AsyncSession) -> list[Association]:
-    """Associations an issue can be assigned to, by name."""
-    return list(await session.scalars(select(Association).order_by(Association.name)))
+# ---------------------------------------------------------------------------------------- answering
 
 
-# ---------------------------------------------------------------------------------------- digest
+def clean_answer(raw: str) -> str:
+    """The council's answer, as staff type it."""
+    return clean_text(raw, ANSWER_LIMITS, "answer")
 
 
-def week_of(moment: datetime, tz: str) -> tuple[int, int]:
-    """ISO (year, week) of a moment in the chamber's time zone."""
-    iso = moment.astimezone(ZoneInfo(tz)).isocalendar()
-    return iso.year, iso.week
+class AnswerDrafts(DraftStore[CouncilAnswerDraft]):
+    """The answer a staff member is typing: one at a time, for the issue they pressed «answer» on."""
+
+    async def current(self, session: AsyncSession, actor: Actor) -> CouncilAnswerDraft | None:
+        return await session.get(CouncilAnswerDraft, actor.user_id)
+
+    async def open(
+        self, session: AsyncSession, actor: Actor, target: Mapping[str, Any]
+    ) -> CouncilAnswerDraft:
+        """Answer `issue_id` (an open issue the staff member covers); replaces an earlier one."""
+        issue = await for_staff(session, actor.scope, int(target["issue_id"]))
+        _open(issue)
+        draft = await session.get(CouncilAnswerDraft, actor.user_id)
+        if draft is None:
+            draft = CouncilAnswerDraft(staff_id=actor.user_id, issue_id=issue.id)
+            session.add(draft)
+        draft.issue_id, draft.answer, draft.form_field = issue.id, None, None
+        await session.flush()
+        return draft
 
 
-def week_bounds(year: int, week: int, tz: str) -> tuple[datetime, datetime]:
-    """[Monday 00:00, next Monday 00:00) of an ISO week in `tz`, in UTC."""
-    monday = datetime.fromisocalendar(year, week, 1).replace(tzinfo=ZoneInfo(tz))
-    return monday.astimezone(UTC), (monday + timedelta(days=7)).astimezone(UTC)
-
-
-def digest_key(year: int, week: int) -> str:
-    """The outbox key of one week's digest."""
-    return f"council:digest:{year}-W{week:02d}"
+ANSWERS = AnswerDrafts()
 
 
 @dataclass(frozen=True)
-class Digest:
-    """What the weekly digest says: the week's new issues and the most-supported open ones."""
+class Answered:
+    """An issue just answered, with who gets the answer."""
 
-    year: int
-    week: int
-    new: list[tuple[CouncilIssue, int]]
-    new_total: int
-    top: list[tuple[CouncilIssue, int]]
-    open_total: int
+    issue: CouncilIssue
+    supporters: list[int]  # reachable supporters other than the raiser (they get it through the outbox)
 
 
-async def digest(session: AsyncSession, year: int, week: int, tz: str) -> Digest:
-    """The digest of one ISO week, from the database."""
-    start, end = week_bounds(year, week, tz)
-    new = list(
-        await session.scalars(
-            select(CouncilIssue)
-            .where(CouncilIssue.submitted_at >= start, CouncilIssue.submitted_at < end)
-            .order_by(CouncilIssue.id)
-        )
+async def answer(session: AsyncSession, draft: CouncilAnswerDraft, actor: Actor) -> Answered:
+    """Record the typed answer; the issue becomes `answered` (the first answer wins) and the draft goes."""
+    issue = await for_staff(session, actor.scope, draft.issue_id)
+    _open(issue)
+    result = await session.execute(
+        update(CouncilIssue)
+        .where(CouncilIssue.id == issue.id, CouncilIssue.status.in_(OPEN_STATUSES))
+        .values(status=ANSWERED, answer=draft.answer, answered_by=actor.user_id, answered_at=_utcnow())
+        .execution_options(synchronize_session=False)
     )
-    counts = await _counts(session, [i.id for i in new])
-    new_sorted = sorted(new, key=lambda i: (-counts.get(i.id, 0), i.id))
-    top, open_total = await open_issues(session, limit=DIGEST_TOP_LIMIT)
-    return Digest(
-        year,
-        week,
-        [(i, counts.get(i.id, 0)) for i in new_sorted[:DIGEST_NEW_LIMIT]],
-        len(new),
-        top,
-        open_total,
-    )
+    if int(getattr(result, "rowcount", 0) or 0) != 1:
+        raise WrongStatus("closed", status=ANSWERED)
+    await session.delete(draft)
+    await session.refresh(issue)
+    supporters = [u for u in await supporter_ids(session, issue.id) if u != issue.user_id]
+    return Answered(issue, await reachable(session, supporters))
 
 
-async def staff_recipients(session: AsyncSession, admin_ids: Collection[int]) -> list[int]:
-    """Every admin and staff member (distinct), for the digest."""
-    rows = await session.scalars(select(Staff.telegram_id).distinct())
-    return list(dict.fromkeys([*sorted(admin_ids), *sorted(rows)]))
-
-
-async def queue_digest(
-    session: AsyncSession,
-    render: Callable[[Digest], str],
-    admin_ids: Collection[int],
-    tz: str,
-    *,
-    now: datetime | None = None,
+async def queue_answer_for_supporters(
+    session: AsyncSession, answered: Answered, text: str, staff_id: int
 ) -> Broadcast | None:
-    """Queue the digest of the last complete ISO week for all staff, once (dedupe key per week).
-
-    Derived from the database each time, so the job can run as often as it likes and a restart
-    neither loses the digest (it is queued on the next run) nor sends it twice.
-    """
-    moment = now or _utcnow()
-    year, week = week_of(moment - timedelta(days=7), tz)
-    key = digest_key(year, week)
-    if await session.scalar(select(Broadcast.id).where(Broadcast.dedupe_key == key)) is not None:
+    """The answer to every supporter, through the outbox (paced; once, by its dedupe key)."""
+    if not answered.supporters:
         return None
-    summary = await digest(session, year, week, tz)
-    recipients = await reachable(session, await staff_recipients(session, admin_ids))
+    issue_id = answered.issue.id
     return await create_broadcast(
-        session, kind="council", text=render(summary), recipients=recipients, audience="staff", dedupe_key=key
+        session,
+        kind="council",
+        text=text,
+        recipients=answered.supporters,
+        created_by=staff_id,
+        audience=f"council:{issue_id}:supporters",
+        dedupe_key=f"council:{issue_id}:answer",
     )

@@ -74,6 +74,8 @@ class CouncilAnswerDraft(Base):
 
     staff_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     issue_id: Mapped[int] = mapped_column(ForeignKey("council_issues.id", ondelete="CASCADE"))
+    # The answer as typed (cleaned), kept until it is recorded on the issue with the same step.
+    answer: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The question being answered while this row is a form's draft (the form engine's resume point).
     form_field: Mapped[str | None] = mapped_column(String(40))

@@ -1,7 +1,7 @@
 """inbox: updates stored before they are acknowledged (replaces processed_updates)
 
 Revision ID: 0700_inbox
-Revises: 0600_form_engine
+Revises: 0610_council
 Create Date: 2026-12-02 13:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import db.models.base
 
 revision: str = "0700_inbox"
-down_revision: str | Sequence[str] | None = "0600_form_engine"
+down_revision: str | Sequence[str] | None = "0610_council"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
