@@ -13,10 +13,11 @@ from bot.registry import bot_commands
 from bot.text import collation_key
 from db.models import Broadcast, CouncilAnswerDraft, CouncilIssue, Delivery, Staff
 from db.models.outbox import NOTICE
+from fakeapi.simulator import Simulator
+from fakeapi.state import FakeTelegram
 from tests.conftest import ADMIN_ID
-from tests.fakeapi.simulator import Simulator
-from tests.fakeapi.state import FakeTelegram
-from tests.test_council import _association, _issue, raise_issue
+from tests.factories import add_association
+from tests.test_council import _issue, raise_issue
 
 ANSWER = "ادارهٔ کل مالیات پذیرفت پرونده‌های علی‌الرأس امسال دوباره رسیدگی شود."
 
@@ -72,7 +73,7 @@ def test_issues_is_a_staff_command() -> None:
 
 
 async def test_staff_buttons_say_what_they_do(sim: Simulator, app: BotApplication) -> None:
-    aid = await _association(app)
+    aid = await add_association(app)
     issue_id = await raise_issue(sim.user(9011))
     admin = sim.user(ADMIN_ID)
     await admin.press_data(f"council:staff:{issue_id}")
@@ -99,7 +100,7 @@ async def test_staff_buttons_say_what_they_do(sim: Simulator, app: BotApplicatio
 async def test_associations_to_assign_are_in_persian_order(sim: Simulator, app: BotApplication) -> None:
     names = ["یکپارچه‌سازان", "پسته‌کاران", "بازرگانان", "چاپخانه‌داران", "تولیدکنندگان", "آرایشگران"]
     for name in names:
-        await _association(app, name)
+        await add_association(app, name)
     issue_id = await raise_issue(sim.user(9021))
     admin = sim.user(ADMIN_ID)
     await admin.press_data(f"council:assign:{issue_id}")
@@ -129,7 +130,7 @@ async def test_paging_says_next_and_previous_in_words(sim: Simulator, app: BotAp
 async def test_every_change_reaches_the_member_through_the_outbox(
     sim: Simulator, app: BotApplication, api: FakeTelegram
 ) -> None:
-    aid = await _association(app)
+    aid = await add_association(app, "انجمن صنفی بازرگانان کرمان")
     member = sim.user(9041)
     issue_id = await raise_issue(member)
     admin = sim.user(ADMIN_ID)
