@@ -9,9 +9,9 @@ from sqlalchemy import select
 from bot.context import BotApplication
 from bot.handlers.broadcasts import runner_of
 from bot.services import outbox
-from bot.services.sender import INTERRUPTED, SenderConfig, report
+from bot.services.sender import SenderConfig, report
 from db.models import Delivery, User
-from db.models.outbox import D_BLOCKED, D_FAILED, D_SENT, DONE
+from db.models.outbox import D_FAILED, D_SENT, DONE
 from fakeapi.state import FakeTelegram
 from tests.broadcast_helpers import FAST, copies, start_sender, wait_finished
 from tests.conftest import AppFactory
@@ -74,7 +74,7 @@ async def test_two_thousand_with_blocked_users_and_429s(app: BotApplication, api
     assert len(api.calls_to("sendMessage", ok=False)) == before
 
 
-async def test_crash_in_the_middle_resumes_without_duplicates(
+async def test_crash_in_the_middle_reaches_everyone_repeating_only_the_copies_in_flight(
     make_app: AppFactory, api: FakeTelegram
 ) -> None:
     first = await make_app()
@@ -84,9 +84,9 @@ async def test_crash_in_the_middle_resumes_without_duplicates(
     broadcast_id = await _queue(first, RECIPIENTS)
     await start_sender(first)
     await api.wait_until(lambda: len(api.calls_to("sendMessage")) >= 700, timeout=60)
-    task = runner_of(first).task
+    task = first.bot_data.delivery.task
     assert task is not None
-    task.cancel()  # the process dies: no chance to record the batch in flight
+    task.cancel()  # the process dies: the copies in flight are not recorded
     await asyncio.gather(task, return_exceptions=True)
     sent_before_crash = len(api.calls_to("sendMessage", ok=True))
     assert sent_before_crash < 1900
@@ -96,19 +96,18 @@ async def test_crash_in_the_middle_resumes_without_duplicates(
     result = await wait_finished(second, broadcast_id)
 
     received = copies(api)
-    assert max(received.values()) == 1  # nobody got a second copy
-    async with second.bot_data.sessionmaker() as session:
-        rows = (await session.execute(select(Delivery.user_id, Delivery.status, Delivery.last_error))).all()
-    interrupted = {user for user, status, error in rows if status == D_FAILED and error == INTERRUPTED}
-    sent = {user for user, status, _ in rows if status == D_SENT}
-    blocked = {user for user, status, _ in rows if status == D_BLOCKED}
-    assert 0 < len(interrupted) <= FAST.batch_size
-    # Every reachable recipient got exactly one copy, except those in flight at the crash (at most one).
     reachable = set(RECIPIENTS) - set(BLOCKED)
-    assert sent == reachable - interrupted
-    assert set(received) - interrupted == sent
-    assert blocked | interrupted >= set(BLOCKED) - sent
-    assert result.interrupted == len(interrupted)
+    assert set(received) >= reachable  # nobody missed it
+    async with second.bot_data.sessionmaker() as session:
+        rows = (await session.execute(select(Delivery.user_id, Delivery.status, Delivery.interrupted))).all()
+    interrupted = {user for user, _status, was in rows if was}
+    sent = {user for user, status, _ in rows if status == D_SENT}
+    assert sent == reachable
+    # Only a copy in flight at the crash can have arrived twice; they are at most one batch.
+    twice = {user for user, n in received.items() if n > 1}
+    assert twice <= interrupted and len(interrupted) <= FAST.batch_size
+    assert max(received.values()) <= 2
+    assert result.interrupted == len(interrupted & sent)
     assert result.sent + result.blocked + result.failed == 2000 and result.remaining == 0
 
 

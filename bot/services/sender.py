@@ -1,14 +1,16 @@
 """THE sender: drains the durable outbox (news, announcements, course reminders) at Telegram's pace.
 
 One engine for every broadcast. It claims a small batch of deliveries, marks them `sending` and
-commits, then makes the Bot API calls, then records every outcome of the batch in one commit.
+commits, then makes the Bot API calls, recording each copy as `sent` the moment its call returns;
+the batch's other outcomes (blocked, failed) are recorded together afterwards.
 Pacing: an `aiolimiter.AsyncLimiter` for the global rate (evenly spaced, no bursts) and a minimum
 interval per chat; a 429 pauses *all* sending for its `retry_after`.
 
-Guarantee: at most once per recipient. A delivery left `sending` by a crash is never sent again:
-it is marked failed with reason "interrupted" (the Bot API has no idempotency key, so we cannot
-know whether that one call reached Telegram; a duplicate announcement to thousands is worse than
-one possibly missing message). See docs/news.md.
+Guarantee: everyone gets it; a repeat only for a copy in flight at a crash. A missed announcement
+(a course cancelled, a deadline moved) costs more than a repeated one. After a crash, a delivery
+still `sending` was not recorded as sent: it goes back to `pending`, marked `interrupted`, and is
+sent again — only the few whose request was in flight at the crash can arrive twice, and the report
+counts them as "may have arrived twice". See docs/news.md.
 
 This module knows nothing of Telegram: the caller passes a `Transport` that sends one message and
 translates the Bot API's errors into the exceptions below.
@@ -112,7 +114,7 @@ class Report:
     skipped: int = 0
     pending: int = 0
     sending: int = 0
-    interrupted: int = 0  # of `failed`: in flight at a crash, not re-sent
+    interrupted: int = 0  # in flight at a crash and sent again: may have arrived twice
 
     @property
     def remaining(self) -> int:
@@ -139,9 +141,7 @@ async def report(session: AsyncSession, broadcast_id: int) -> Report:
         select(func.count())
         .select_from(Delivery)
         .where(
-            Delivery.broadcast_id == broadcast_id,
-            Delivery.status == D_FAILED,
-            Delivery.last_error == INTERRUPTED,
+            Delivery.broadcast_id == broadcast_id, Delivery.interrupted.is_(True), Delivery.status == D_SENT
         )
     )
     return Report(
@@ -189,6 +189,7 @@ class _Outcome:
     status: str
     attempts: int = 1
     error: str | None = None
+    recorded: bool = False  # already written (a copy marked sent the moment it went out)
 
 
 class _Stopping(Exception):
@@ -241,7 +242,7 @@ class Sender:
         self._should_stop = should_stop
         interrupted = await self.recover()
         if interrupted:
-            log.warning("%d deliveries were in flight at the last stop; not re-sent", interrupted)
+            log.warning("%d deliveries were in flight at the last stop; sending them again", interrupted)
         while not should_stop():
             try:
                 worked = await self.drain_once()
@@ -361,6 +362,9 @@ class Sender:
     async def _record(self, broadcast_id: int, outcomes: Sequence[_Outcome]) -> None:
         """Write a whole batch's outcomes in one transaction (plain successes in one statement)."""
         now = self.clock()
+        outcomes = [o for o in outcomes if not o.recorded]
+        if not outcomes:
+            return
         plain_sent = [o.delivery_id for o in outcomes if o.status == D_SENT and o.attempts == 1]
         async with self.sessionmaker() as session, session.begin():
             if plain_sent:
@@ -447,7 +451,21 @@ class Sender:
                 continue
             except Permanent as exc:
                 return _Outcome(delivery_id, user_id, D_FAILED, attempts, exc.reason[:300])
-            return _Outcome(delivery_id, user_id, D_SENT, attempts)
+            # Recorded at once: a crash after this point never sends this copy again.
+            await self._mark_sent(delivery_id, attempts)
+            return _Outcome(delivery_id, user_id, D_SENT, attempts, recorded=True)
+
+    async def _mark_sent(self, delivery_id: int, attempts: int) -> None:
+        values: dict[str, object] = {"status": D_SENT, "sent_at": self.clock(), "last_error": None}
+        if attempts > 1:
+            values["attempts"] = Delivery.attempts + (attempts - 1)
+        async with self.sessionmaker() as session, session.begin():
+            await session.execute(
+                update(Delivery)
+                .where(Delivery.id == delivery_id, Delivery.status == D_SENDING)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
 
     async def _wait_turn(self, chat_id: int) -> None:
         """Wait out a 429 pause and this chat's interval, then take a slot of the global rate."""
@@ -487,8 +505,9 @@ async def recover(
     only_kinds: Sequence[str] = (),
     skip_kinds: Sequence[str] = (),
 ) -> int:
-    """After a crash: deliveries left `sending` are marked failed "interrupted", never re-sent.
-    With kinds, only those of broadcasts of those kinds (each sender recovers its own)."""
+    """After a crash: deliveries left `sending` were not recorded as sent; they go back to `pending`,
+    marked interrupted (their copy may have arrived), and are sent again. With kinds, only those of
+    broadcasts of those kinds (each sender recovers its own)."""
     stuck = update(Delivery).where(Delivery.status == D_SENDING)
     if only_kinds or skip_kinds:
         ids = select(Broadcast.id)
@@ -499,6 +518,8 @@ async def recover(
         stuck = stuck.where(Delivery.broadcast_id.in_(ids))
     async with sessionmaker() as session, session.begin():
         result = await session.execute(
-            stuck.values(status=D_FAILED, last_error=INTERRUPTED).execution_options(synchronize_session=False)
+            stuck.values(status=D_PENDING, last_error=INTERRUPTED, interrupted=True).execution_options(
+                synchronize_session=False
+            )
         )
         return int(getattr(result, "rowcount", 0) or 0)

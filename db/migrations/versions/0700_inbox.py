@@ -38,9 +38,13 @@ def upgrade() -> None:
         "SELECT update_id, '{}', processed_at, processed_at, processed_at, 0 FROM processed_updates"
     )
     op.drop_table("processed_updates")
+    with op.batch_alter_table("deliveries") as batch:
+        batch.add_column(sa.Column("interrupted", sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("deliveries") as batch:
+        batch.drop_column("interrupted")
     op.create_table(
         "processed_updates",
         sa.Column("update_id", sa.BigInteger(), autoincrement=False, nullable=False),
