@@ -14,7 +14,7 @@ import contextlib
 import shutil
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -124,8 +124,11 @@ def forget_history(api: FakeTelegram) -> None:
 
 
 @contextlib.asynccontextmanager
-async def real_app(*, latency: float = 0.0, running: bool = False) -> AsyncIterator[Rig]:
-    """build_application on a fresh migrated SQLite file with the fake Bot API answering after `latency`."""
+async def real_app(*, latency: float = 0.0, running: bool = False, inbox: bool = True) -> AsyncIterator[Rig]:
+    """build_application on a fresh migrated SQLite file with the fake Bot API answering after `latency`.
+
+    `inbox=False` measures the bot as it was before the durable inbox: updates go straight to the
+    processor, nothing is stored first and no update is marked handled."""
     folder = Path(tempfile.mkdtemp(prefix="tashakkol-bench-"))
     try:
         database = await fresh_database(folder)
@@ -137,6 +140,8 @@ async def real_app(*, latency: float = 0.0, running: bool = False) -> AsyncItera
         )
         api = FakeTelegram(latency=latency)
         app = build_application(settings, request=FakeRequest(api), get_updates_request=FakeRequest(api))
+        if not inbox:
+            without_inbox(app)
         await app.initialize()
         sim = Simulator(app, api, capture_errors=True, wait_app_tasks=False)
         if GC_FREEZE:
@@ -152,6 +157,65 @@ async def real_app(*, latency: float = 0.0, running: bool = False) -> AsyncItera
             await app.bot_data.engine.dispose()
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def without_inbox(app: BotApplication) -> None:
+    """Take the inbox out: no store before processing, no "handled" mark in the step's transaction."""
+    processor = app.update_processor
+    processor.inbox = None  # type: ignore[attr-defined]
+    app.bot_data.unit_hooks = []
+    del app.bot_data.inbox  # the simulator then hands updates straight to the processor
+
+
+_COUNTERS: list[dict[str, int]] = []  # the counting() blocks open now (listeners stay installed)
+_COUNTED: set[int] = set()  # engines with the listeners
+
+
+@contextlib.contextmanager
+def counting(app: BotApplication) -> Iterator[dict[str, int]]:
+    """Transactions (write and read) and SQL statements the whole process ran during the block."""
+    from sqlalchemy import event
+
+    engine = app.bot_data.engine.sync_engine
+    if id(engine) not in _COUNTED:  # installed once: removing a listener while it runs breaks SQLAlchemy
+        _COUNTED.add(id(engine))
+
+        def begun(connection: Any) -> None:
+            kind = "read" if connection.get_execution_options().get("tashakkol_read_only") else "write"
+            for counts in _COUNTERS:
+                counts[kind] += 1
+
+        def statement(*_args: Any) -> None:
+            for counts in _COUNTERS:
+                counts["statements"] += 1
+
+        event.listen(engine, "begin", begun)
+        event.listen(engine, "before_cursor_execute", statement)
+    counts = {"write": 0, "read": 0, "statements": 0}
+    _COUNTERS.append(counts)
+    try:
+        yield counts
+    finally:
+        _COUNTERS.remove(counts)
+
+
+def per_update(counts: dict[str, int], updates: int, prefix: str) -> dict[str, float]:
+    """`<prefix>_transactions` (writes + reads) and `<prefix>_statements` per update."""
+    return {
+        f"{prefix}_transactions": round((counts["write"] + counts["read"]) / max(1, updates), 2),
+        f"{prefix}_write_transactions": round(counts["write"] / max(1, updates), 2),
+        f"{prefix}_statements": round(counts["statements"] / max(1, updates), 2),
+    }
+
+
+async def feed_polled(rig: Rig, updates: Sequence[JSON], batch: int = 100) -> None:
+    """Hand updates to the bot the way the polling loop does: a batch of up to 100 (getUpdates'
+    limit) stored in one transaction, then processed (users concurrently, each user in order)."""
+    for start in range(0, len(updates), batch):
+        for data in updates[start : start + batch]:
+            rig.sim.enqueue_update(data)
+        await asyncio.sleep(0)
+    await rig.sim.drain()
 
 
 # ---------------------------------------------------------------------- the baseline: a bare PTB bot
@@ -265,6 +329,7 @@ class StallMonitor:
 
     interval: float = 0.010
     max_stall: float = 0.0
+    samples: list[float] = field(default_factory=list)  # how late each wake-up was, in seconds
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     async def _watch(self) -> None:
@@ -272,7 +337,9 @@ class StallMonitor:
         while True:
             before = loop.time()
             await asyncio.sleep(self.interval)
-            self.max_stall = max(self.max_stall, loop.time() - before - self.interval)
+            late = max(0.0, loop.time() - before - self.interval)
+            self.samples.append(late)
+            self.max_stall = max(self.max_stall, late)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._watch(), name="bench-stall-monitor")
@@ -287,6 +354,12 @@ class StallMonitor:
     @property
     def max_stall_ms(self) -> float:
         return round(self.max_stall * 1000, 1)
+
+    @property
+    def p99_ms(self) -> float | None:
+        """The 99th percentile of the wake-ups' lateness: how long a typical bad pause is."""
+        value = percentile(self.samples, 0.99)
+        return None if value is None else round(value * 1000, 1)
 
 
 # Every stall seen by any benchmark in this process (what `max_loop_stall_ms` reports).
@@ -305,6 +378,7 @@ async def watching_stalls(*, of_the_bot: bool = True) -> AsyncIterator[StallMoni
         await monitor.stop()
         if of_the_bot:
             STALLS.max_stall = max(STALLS.max_stall, monitor.max_stall)
+            STALLS.samples.extend(monitor.samples)
 
 
 class Timer:

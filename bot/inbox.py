@@ -67,25 +67,60 @@ class Inbox:
         self._wake = asyncio.Event()
         self._flushing = asyncio.Lock()  # never cancel the writer in the middle of a transaction
         self._writer: asyncio.Task[None] | None = None
+        self._arriving: list[tuple[list[tuple[int, str]], asyncio.Future[set[int]]]] = []
+        self._committer: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ arriving
 
-    async def store(self, updates: Sequence[Update]) -> list[Update]:
-        """Store the updates in one transaction; returns those not seen before, in order. A database
-        that is busy (SQLite's single writer) is waited for; until this returns nothing is acknowledged."""
+    async def store(self, updates: Sequence[Update], raw: Sequence[str] | None = None) -> list[Update]:
+        """Store the updates; returns those not seen before, in order. Until this returns nothing is
+        acknowledged. `raw`: the updates' JSON as the Bot API sent it (else it is serialised again).
+
+        Stores that arrive at the same moment (webhook requests, or a burst) are committed together
+        in one transaction, the way a database group-commits; a database that is busy is waited for.
+        """
         if not updates:
             return []
-        payload = [(u.update_id, u.to_json()) for u in updates]
+        payload = list(
+            zip((u.update_id for u in updates), raw or [u.to_json() for u in updates], strict=True)
+        )
+        loop = asyncio.get_running_loop()
+        arrival: asyncio.Future[set[int]] = loop.create_future()
+        self._arriving.append((payload, arrival))
+        if self._committer is None or self._committer.done():
+            self._committer = loop.create_task(self._commit_arrivals(), name="inbox-store")
+        fresh = await arrival
+        return [u for u in updates if u.update_id in fresh]
+
+    async def _commit_arrivals(self) -> None:
+        await asyncio.sleep(0)  # let the stores of this moment join
+        while self._arriving:
+            batch, self._arriving = self._arriving, []
+            try:
+                stored = await self._store_rows([item for payload, _ in batch for item in payload])
+            except BaseException as exc:  # each waiting store sees the failure; none is acknowledged
+                for _, arrival in batch:
+                    if not arrival.done():
+                        arrival.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for payload, arrival in batch:  # an id stored twice at once belongs to its first arrival
+                mine = {update_id for update_id, _ in payload if update_id in stored}
+                stored -= mine
+                if not arrival.done():
+                    arrival.set_result(mine)
+
+    async def _store_rows(self, payload: list[tuple[int, str]]) -> set[int]:
         for delay in (*STORE_RETRY_DELAYS, None):
             try:
                 async with self._sessionmaker() as session, session.begin():
-                    fresh = await rows.store(session, payload)
-                break
+                    return await rows.store(session, payload)
             except OperationalError as exc:
                 if delay is None or not is_database_busy(exc):
                     raise
                 await asyncio.sleep(delay)
-        return [u for u in updates if u.update_id in fresh]
+        raise AssertionError("unreachable")
 
     # ------------------------------------------------------------------ handling
 

@@ -9,6 +9,7 @@ that tells the Bot API to forget it.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from datetime import timedelta
 from typing import Any
@@ -32,8 +33,10 @@ async def poll(application: Application[Any, Any, Any, Any, Any, Any], stop: asy
     failures = 0
     while not stop.is_set():
         try:
-            updates = await application.bot.get_updates(
-                offset=offset, timeout=POLL_TIMEOUT, allowed_updates=Update.ALL_TYPES
+            raw = await application.bot.do_api_request(
+                "getUpdates",
+                {"offset": offset, "timeout": POLL_TIMEOUT, "allowed_updates": Update.ALL_TYPES},
+                read_timeout=POLL_TIMEOUT + 10,
             )
         except TimedOut:
             continue
@@ -51,10 +54,12 @@ async def poll(application: Application[Any, Any, Any, Any, Any, Any], stop: asy
             await _sleep(stop, BACKOFF[min(failures, len(BACKOFF)) - 1])
             continue
         failures = 0
-        if not updates:
+        if not raw:
             continue
+        updates = [Update.de_json(item, application.bot) for item in raw]
         try:
-            fresh = await inbox.store(updates)  # committed: only now may the Bot API forget them
+            # Committed before the next getUpdates: only then may the Bot API forget them.
+            fresh = await inbox.store(updates, [json.dumps(item, ensure_ascii=False) for item in raw])
         except Exception:
             # Not stored, so not acknowledged: the same batch comes again with the next getUpdates.
             log.exception("could not store a batch of %d updates; asking for it again", len(updates))

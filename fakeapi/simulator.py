@@ -9,6 +9,7 @@ update is fully processed through `app.update_processor`; `HttpSimUser` pushes t
 from __future__ import annotations
 
 import asyncio
+import json
 import warnings
 from typing import Any
 
@@ -193,7 +194,7 @@ class Simulator:
         """Process one update dict the way the running bot would, and wait until it is done."""
         update = self._parse(data)
         before = asyncio.all_tasks() if self.wait_app_tasks else set()
-        await self._process(update)
+        await self._process(update, json.dumps(data, ensure_ascii=False))
         if self.wait_app_tasks:
             await self._settle(before)
 
@@ -204,11 +205,11 @@ class Simulator:
             self.app.bot.insert_callback_data(update)  # what the Updater does for polled updates
         return update
 
-    async def _process(self, update: Update) -> None:
+    async def _process(self, update: Update, raw: str | None = None) -> None:
         # The way the running bot takes an update: stored in the inbox first (an update delivered
         # again is stored once and handled once), then processed in this user's order.
         inbox = getattr(self.app.bot_data, "inbox", None)
-        if inbox is not None and not await inbox.store([update]):
+        if inbox is not None and not await inbox.store([update], [raw] if raw else None):
             return
         await self._handle_stored(update)
 
