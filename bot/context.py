@@ -18,6 +18,7 @@ from babel.support import Translations
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
+from bot.command_menus import CommandMenus
 from bot.config import Settings
 from bot.i18n import Gettext
 from bot.kit.menu import Menu
@@ -46,6 +47,7 @@ class BotData:
     seen: SeenCache
     menu: Menu
     delivery: Waker
+    commands: CommandMenus  # the command menus by role (staff changes refresh a person's)
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

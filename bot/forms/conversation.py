@@ -34,6 +34,7 @@ from db.persistence import DatabasePersistence
 
 END = ConversationHandler.END
 Step = Callable[[AsyncSession, Actor], Awaitable[Screen]]
+AfterSubmit = Callable[[Update, BotContext, Any], Awaitable[None]]
 # What a form step takes: anything but commands, edits of old messages, service messages and payments.
 ANSWERS = (
     ~filters.COMMAND & ~filters.UpdateType.EDITED & ~filters.StatusUpdate.ALL & ~filters.SUCCESSFUL_PAYMENT
@@ -54,9 +55,18 @@ def conversation_key(update: Update) -> tuple[int, int]:
 class FormConversation:
     """A form in the chat. `enter(update, context, **target)` opens it from a feature's handler."""
 
-    def __init__(self, form: Form, presenter: Presenter | None = None, routes: Router | None = None) -> None:
+    def __init__(
+        self,
+        form: Form,
+        presenter: Presenter | None = None,
+        routes: Router | None = None,
+        after_submit: AfterSubmit | None = None,
+    ) -> None:
         self.form = form
         self.presenter = presenter or Presenter()
+        # Bot API work a submission needs besides its reply (e.g. a new staff member's command menu):
+        # run after the commit and the reply, with the submit use case's result.
+        self.after_submit = after_submit
         self.actions = Actions(form.name)
         # The form's buttons share a router with the feature's own (which may be declared elsewhere).
         self.routes = routes or Router(form.name)
@@ -142,6 +152,7 @@ class FormConversation:
             return END if not self.form.auto_submit else self.form.state
         if result is not None:
             await self.say(update, self.presenter.submitted(_, screen, result))
+            await self._after(update, context, result)
             return END
         await self.show(update, context, screen, edit=edit)
         return self.form.state
@@ -317,7 +328,12 @@ class FormConversation:
             await self.show(update, context, screen)
             return self.form.state
         await self.say(update, self.presenter.submitted(_, screen, result))
+        await self._after(update, context, result)
         return END
+
+    async def _after(self, update: Update, context: BotContext, result: Any) -> None:
+        if self.after_submit is not None:
+            await self.after_submit(update, context, result)
 
     async def _discard(self, update: Update, context: BotContext) -> object:
         await self.say(update, self.presenter.confirm_discard(context.gettext, self.actions), edit=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.services.errors import DomainError
+from bot.services.errors import DomainError, InvalidAnswer
+from bot.services.numbers import whole_number
 from bot.text import normalize_input, normalize_numeric
 from db.models.associations import ACTIVE, EVIDENCE_KINDS, FORMING, INACTIVE, STATUSES
 
@@ -30,6 +31,8 @@ STATUS_WORDS = {
     FORMING: FORMING,
     INACTIVE: INACTIVE,
     "فعال": ACTIVE,
+    "در حال تأسیس": FORMING,
+    "در حال تاسیس": FORMING,
     "در حال تشکیل": FORMING,
     "درحال تشکیل": FORMING,
     "غیرفعال": INACTIVE,
@@ -93,16 +96,23 @@ def parse_evidence(raw: str) -> str:
     return ",".join(kind for kind in EVIDENCE_KINDS if kind in kinds)
 
 
-def _number(field: str, raw: str, limit: int) -> int:
-    digits = normalize_numeric(raw).replace(",", "").replace("٬", "")
-    if not digits:
+# Reasons of bot.services.numbers.whole_number, as this module names them.
+_NUMBER_REASONS = {
+    "not_number": "not_a_number",
+    "too_big": "too_large",
+    "decimal": "decimal",
+    "range": "range",
+}
+
+
+def _number(field: str, raw: str, limit: int, units: tuple[str, ...] = ()) -> int:
+    """A whole number («۱٬۵۰۰٬۰۰۰», «۵ سال»); a decimal or a range is refused, never read as one number."""
+    if not normalize_numeric(raw):
         return 0
-    if not digits.isdecimal():
-        raise InvalidField("not_a_number", field=field)
-    value = int(digits)
-    if value > limit:
-        raise InvalidField("too_large", field=field)
-    return value
+    try:
+        return whole_number(raw, units=units, limit=limit)
+    except InvalidAnswer as exc:
+        raise InvalidField(_NUMBER_REASONS.get(exc.reason, "not_a_number"), field=field) from None
 
 
 def clean(field: str, raw: str) -> Any:
@@ -136,16 +146,37 @@ def clean(field: str, raw: str) -> Any:
     if field == "accepted_evidence":
         return parse_evidence(raw)
     if field == "min_experience_years":
-        return _number(field, raw, MAX_YEARS)
+        return _number(field, raw, MAX_YEARS, ("سال", "ساله"))
     if field == "yearly_fee_rials":
-        return _number(field, raw, MAX_FEE) or None
+        return _number(field, raw, MAX_FEE, ("ریال",)) or None
     raise InvalidField("unknown_field", field=field)
 
 
-def as_text(field: str, value: Any) -> str:
-    """A stored value written back the way `clean` reads it (for CSV export)."""
+def clean_typed(field: str, raw: str) -> Any:
+    """What staff type in the edit form: as `clean`, and «۰» removes a phone or channel."""
+    if field in ("phone", "channel") and normalize_numeric(raw) == "0":
+        return None
+    return clean(field, raw)
+
+
+# The export's Persian words (read back by `clean`: STATUS_WORDS, _TRUE/_FALSE, EVIDENCE_WORDS).
+PERSIAN_STATUS = {ACTIVE: "فعال", FORMING: "در حال تأسیس", INACTIVE: "غیرفعال"}
+PERSIAN_EVIDENCE = {
+    "experience": "سابقهٔ کار",
+    "business_licence": "پروانهٔ کسب",
+    "home_permit": "مجوز کسب‌وکار خانگی",
+}
+
+
+def as_text(field: str, value: Any, *, persian: bool = False) -> str:
+    """A stored value written back the way `clean` reads it (for CSV export), in English codes or
+    in Persian words (numbers keep ASCII digits, so a spreadsheet still counts with them)."""
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return ("بله" if value else "خیر") if persian else ("yes" if value else "no")
+    if persian and field == "status":
+        return PERSIAN_STATUS.get(str(value), str(value))
+    if persian and field == "accepted_evidence":
+        return "، ".join(PERSIAN_EVIDENCE.get(kind, kind) for kind in str(value).split(",") if kind)
     return str(value)

@@ -30,6 +30,9 @@ _PERIOD = re.compile(r"^(\d{4})(?:\s*[-_/]?\s*H([12]))?$")
 _ONE_DECIMAL = Decimal("0.1")
 
 
+__all__ = ["INDICATORS"]  # the indicators, in order, for the handlers (which never import the database layer)
+
+
 class InvalidRating(DomainError):
     """A score, period, indicator or note that cannot be recorded; `reason` says which."""
 
@@ -208,7 +211,7 @@ def weighted_total(scores: dict[str, int], weights: Sequence[float]) -> Decimal 
     return _round(total / sum(weight))
 
 
-async def _scores(session: AsyncSession, association_id: int, period: str) -> dict[str, RatingScore]:
+async def scores_of(session: AsyncSession, association_id: int, period: str) -> dict[str, RatingScore]:
     rows = await session.scalars(
         select(RatingScore).where(RatingScore.association_id == association_id, RatingScore.period == period)
     )
@@ -237,8 +240,8 @@ async def scorecard(
     if period is None:
         rated = await periods_of(session, association_id)
         period = rated[0] if rated else current_period(tz)
-    scores = await _scores(session, association_id, period)
-    before = await _scores(session, association_id, previous_period(period))
+    scores = await scores_of(session, association_id, period)
+    before = await scores_of(session, association_id, previous_period(period))
     return Scorecard(
         association_id=association_id,
         name=association.name,
