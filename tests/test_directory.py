@@ -28,13 +28,13 @@ async def test_browse_pages_forward_and_back(sim: Simulator, app: BotApplication
     await user.press("تشکل‌ها")
     assert "صفحهٔ ۱ از ۲" in user.last_text and "۱۱ تشکل" in user.last_text
     first = user.buttons()
-    assert names[0] in first and names[8] not in first and "قبلی »" not in " ".join(first)
-    await user.press("بعدی «")
+    assert names[0] in first and names[8] not in first and "▶️ صفحهٔ قبل" not in first
+    await user.press("صفحهٔ بعد ◀️")
     second = user.buttons()
     assert "صفحهٔ ۲ از ۲" in user.last_text
     assert set(names[8:]) <= set(second) and names[0] not in second
-    assert not any("بعدی" in label for label in second)
-    await user.press("» قبلی")
+    assert "صفحهٔ بعد ◀️" not in second
+    await user.press("▶️ صفحهٔ قبل")
     assert "صفحهٔ ۱ از ۲" in user.last_text
     # A page number past the end (an old button) shows the last page instead of failing.
     await user.press_data("dir:page:all:9")
@@ -57,7 +57,7 @@ async def test_filter_by_status(sim: Simulator, app: BotApplication) -> None:
     assert "انجمن پسته" in user.buttons() and not any("جوانان" in label for label in user.buttons())
     # Paging remembers the filter: the card's back button returns to the filtered list.
     await user.press("انجمن پسته")
-    await user.press("» بازگشت به فهرست")
+    await user.press("بازگشت به فهرست")
     assert "✓ فعال" in user.buttons()
 
 
@@ -98,10 +98,10 @@ async def test_degree_and_fee_variants(sim: Simulator, app: BotApplication) -> N
     strict = await add_association(app, "کانون مهندسان", degree_required=True, accepted_evidence="")
     user = sim.user(5004)
     await user.command("/start")
-    await user.press_data(f"dir:open:{strict}")
+    await user.press_data(f"dir:open:{strict}:all:0")
     assert "مدرک تحصیلی دانشگاهی لازم است" in user.last_text
     assert "حق عضویت سالانه ندارد" in user.last_text
-    await user.press_data("dir:open:99999")
+    await user.press_data("dir:open:99999:all:0")
     assert "وجود ندارد" in user.last_text
 
 
@@ -166,7 +166,7 @@ async def test_subscribe_and_unsubscribe(sim: Simulator, app: BotApplication) ->
     pistachio = await add_association(app, "انجمن پسته", status="active")
     user = sim.user(5007)
     await user.command("/start")
-    await user.press_data(f"dir:open:{pistachio}")
+    await user.press_data(f"dir:open:{pistachio}:all:0")
     await user.press("🔔 دنبال‌کردن اخبار")
     assert "خبرهای این تشکل را دریافت می‌کنید" in user.last_text
     assert "🔕 توقف اخبار" in user.buttons()
@@ -190,13 +190,17 @@ async def test_founding_interest_recorded_once_and_shown_to_staff(
     youth = await add_association(app, "جوانان کارآفرین", status="forming")
     user = sim.user(5008, first_name="مریم")
     await user.command("/start")
-    await user.press_data(f"dir:open:{youth}")
-    assert "apply:start" not in str(user.last_message.reply_markup)  # type: ignore[union-attr]
+    await user.press_data(f"dir:open:{youth}:all:0")
+    # A forming association takes founding-member applications: the card says so and offers the form.
+    assert "درخواست عضویت مؤسس می‌پذیرد" in user.last_text
+    assert user.last_message.button("📝 درخواست عضویت مؤسس")["callback_data"] == f"apply:start:{youth}"  # type: ignore[index, union-attr]
     await user.press("🤝 می‌خواهم عضو مؤسس باشم")
     assert "ثبت شد" in user.last_text
+    # The one-tap interest also offers the application, one tap away.
+    assert user.last_message.button("📝 درخواست عضویت مؤسس") is not None  # type: ignore[union-attr]
     await user.press_data(f"dir:found:{youth}")  # twice: still one interest
     assert await _interests(app) == 1
-    assert "پس گرفتن اعلام تمایل عضویت مؤسس" in user.buttons()
+    assert "پس گرفتن اعلام تمایل عضویت مؤسس" in user.buttons(user.messages[-2])  # the page, above the note
     other = sim.user(5009)
     await other.command("/start")
     await other.press_data(f"dir:found:{youth}")
@@ -205,7 +209,7 @@ async def test_founding_interest_recorded_once_and_shown_to_staff(
     assert "نفر می‌خواهند عضو مؤسس" not in user.texts_since(0)[-2]
     admin = sim.user(ADMIN_ID)
     await admin.command("/start")
-    await admin.press_data(f"dir:open:{youth}")
+    await admin.press_data(f"dir:open:{youth}:all:0")
     assert "۲ نفر می‌خواهند عضو مؤسس باشند" in admin.last_text
     await admin.press("فهرست اعضای مؤسس")
     assert "۲ نفر" in admin.last_text and f"{LRI}۵۰۰۸{PDI}" in admin.last_text

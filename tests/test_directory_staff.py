@@ -34,7 +34,7 @@ async def test_add_warns_about_near_duplicate_and_can_cancel_or_confirm(
     warning = admin.last_text
     assert "شبیه تشکلی است که از قبل داریم" in warning and "• کسب‌وکارهای خانگی" in warning
     assert len(await associations(app)) == 1
-    await admin.press("نه، لغو شود")
+    await admin.press("خیر، افزوده نشود")
     assert "چیزی افزوده نشد" in admin.last_text
     assert len(await associations(app)) == 1
     await _open_add(sim)
@@ -43,8 +43,8 @@ async def test_add_warns_about_near_duplicate_and_can_cancel_or_confirm(
     assert "معرفی کوتاه" in admin.last_text
     await admin.send("تشکل صاحبان کسب‌وکار خانگی در شهرستان‌ها")
     await admin.press("فعال")
-    assert "افزوده شد" in admin.texts_since(0)[-2]  # the status question, now confirming
-    card = admin.last_text
+    card = admin.last_text  # the status question, now confirming, with the new association's page
+    assert "افزوده شد" in card
     assert "انجمن کسب و کارهای خانگی استان کرمان" in card and "وضعیت: فعال" in card
     saved = {a.name: a for a in await associations(app)}
     assert saved["انجمن کسب و کارهای خانگی استان کرمان"].description.startswith("تشکل صاحبان")
@@ -103,17 +103,19 @@ async def test_edit_fields_status_and_rules(sim: Simulator, app: BotApplication)
     assert "@username" in admin.last_text
     await admin.send("@kerman_youth")
     await admin.press("✏️ ویرایش")
-    await admin.press("مدرک لازم: خیر")
-    assert "مدرک لازم: بله" in admin.buttons()
+    await admin.press("مدرک دانشگاهی لازم باشد")
+    assert "مدرک دانشگاهی دیگر لازم نباشد" in admin.buttons()
     await admin.press("✓ پروانهٔ کسب")
     assert "✗ پروانهٔ کسب" in admin.buttons()
-    await admin.press("فعال")
-    assert "✓ فعال" in admin.buttons()
+    # Forming → active is asked once more (its founding members would be numbered).
+    await admin.press("فعال شود")
+    await admin.press("بله، فعال شود")
+    assert "وضعیت: فعال" in admin.last_text and "فعال شود" not in admin.buttons()
     (saved,) = await associations(app)
     assert saved.phone == "03432221234" and saved.yearly_fee_rials == 3_000_000
     assert saved.channel == "@kerman_youth" and saved.degree_required and saved.status == "active"
     assert saved.evidence_kinds == ["experience", "home_permit"]
-    await admin.press("» بازگشت به کارت")
+    await admin.press("بازگشت به صفحهٔ تشکل")
     assert "مدرک تحصیلی دانشگاهی لازم است" in admin.last_text
     sim.assert_no_errors()
 
@@ -226,31 +228,44 @@ async def test_non_staff_commands_and_uploads_are_refused(sim: Simulator, app: B
     assert await _snapshot(app) == before
 
 
-async def test_staff_buttons_in_conversation_states_refuse_strangers(
-    sim: Simulator, app: BotApplication
-) -> None:
-    """Forged in-form buttons (confirm a near-duplicate, pick a status) change nothing for non-staff."""
+async def test_staff_form_buttons_refuse_strangers(sim: Simulator, app: BotApplication) -> None:
+    """Forged buttons of the staff forms (confirm a near-duplicate, pick a status, cancel) change nothing
+    for non-staff, and a follow-up text is not taken as an answer."""
+    youth = await add_association(app, "جوانان کارآفرین", status="forming")
     before = await _snapshot(app)
     stranger = sim.user(6002)
     await stranger.command("/start")
-    for data in ("dir:dup:ok", "dir:new:active"):
+    for data in (
+        "diradd:set:confirm:ok",
+        "diradd:set:status:active",
+        "diradd:cancel",
+        "diredit:skip:name",
+        "dirstaff:cancel",
+        f"dir:activate:{youth}",
+    ):
         await stranger.press_data(data)
+        assert REFUSED in str(stranger.answers[-1].params.get("text"))
+    await stranger.send("انجمن تازه")
     assert await _snapshot(app) == before
 
 
 def test_every_staff_handler_is_guarded() -> None:
-    """Every handler of the staff module (top level and inside the conversation) carries a guard."""
+    """Every staff button of the directory's router, every step of the staff forms, the panel and the
+    CSV upload carry a guard; only the public directory's buttons are @public."""
     from telegram.ext import ConversationHandler
 
     from bot.handlers import directory_csv, directory_staff
-    from bot.handlers.guards import guard_of
+    from bot.handlers import directory_view as view
+    from bot.kit.guards import guard_of, is_public
 
+    public = {"dir:page", "dir:open", "dir:sub", "dir:unsub", "dir:found", "dir:unfound", "dir:search"}
+    routed = dict(view.DIR.callbacks())
+    assert all(is_public(cb) for data, cb in routed.items() if data in public)
+    assert all(guard_of(cb) for data, cb in routed.items() if data not in public)
+    forms = [directory_staff.ADDING, directory_staff.EDITING, directory_staff.ASSIGNING]
+    assert all(guard_of(cb) for form in forms for _data, cb in form.routes.callbacks())
     found = []
     for handler in [*directory_staff.handlers(), *directory_csv.handlers()]:
-        inner = (
-            [*handler.entry_points, *[h for hs in handler.states.values() for h in hs]]
-            if isinstance(handler, ConversationHandler)
-            else [handler]
-        )
-        found += [h.callback for h in inner if h.callback is not directory_staff.wrong_kind]
+        inner = [*handler.states[next(iter(handler.states))]] if isinstance(handler, ConversationHandler) else [handler]
+        found += [h.callback for h in inner]
     assert found and all(guard_of(callback) for callback in found)

@@ -63,7 +63,7 @@ PLANNED = {
     ADDED: N_("will be added"),
     UPDATED: N_("will be updated"),
     UNCHANGED: N_("unchanged"),
-    REJECTED: N_("rejected"),
+    REJECTED: N_("will not be imported"),
 }
 
 

@@ -22,7 +22,7 @@ from bot.handlers.directory import gone
 from bot.i18n import N_, Gettext
 from bot.kit.feature import Command, Feature
 from bot.kit.guards import admin_only, staff_only
-from bot.kit.markup import button, keyboard
+from bot.kit.markup import Markup, button, keyboard
 from bot.kit.menu import MenuItem
 from bot.kit.reply import alert, answer, esc
 from bot.services import directory, directory_forms, outbox
@@ -184,6 +184,18 @@ class AddPresenter(StaffPresenter):
             name=esc(screen.value("name"))
         )
         return [warning, names]
+
+    def question_markup(self, _: Gettext, screen: Screen, actions: Actions) -> Markup | None:
+        markup = super().question_markup(_, screen, actions)
+        if screen.field is None or screen.field.name != "confirm":
+            return markup
+        # The guard's question is a yes/no pair: its "no" is the form's cancel button.
+        return keyboard(
+            [
+                [button(_("Yes, add it"), actions.data("set", "confirm", "ok"))],
+                [button(_("No, do not add it"), actions.data("cancel"))],
+            ]
+        )
 
 
 class AssignPresenter(StaffPresenter):

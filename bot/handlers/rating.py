@@ -277,7 +277,7 @@ RATE_FORM = Form(
         ),
         Field(
             "period",
-            N_("Which rating period (دورهٔ ارزیابی) are these scores for?"),
+            N_("Which rating period are these scores for?"),
             N_("Rating period"),
             kind="choice",
             choices=_periods,
