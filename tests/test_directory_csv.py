@@ -215,7 +215,10 @@ async def test_bot_import_with_near_duplicate_asks_first(sim: Simulator, app: Bo
     admin = sim.user(ADMIN_ID)
     data = "name\nانجمن کسب و کارهای خانگی\nانجمن پسته\n".encode()
     await send_csv(sim, admin, data)
-    assert "«انجمن کسب و کارهای خانگی» وارد نمی‌شود — به تشکل موجود «کسب‌وکارهای خانگی» نزدیک است" in admin.last_text
+    assert (
+        "«انجمن کسب و کارهای خانگی» وارد نمی‌شود — به تشکل موجود «کسب‌وکارهای خانگی» نزدیک است"
+        in admin.last_text
+    )
     assert len(await associations(app)) == 1
     await admin.press("لغو ورود اطلاعات")
     assert "لغو شد" in admin.last_text and len(await associations(app)) == 1
@@ -311,7 +314,9 @@ async def test_persian_export_reimports_unchanged(app: BotApplication) -> None:
     before = [(a.id, a.name, a.status, a.accepted_evidence, a.updated_at) for a in await associations(app)]
     report = await _import(app, exported)
     assert set(_actions(report)) == {"unchanged"} and len(report.rows) == 4
-    assert [(a.id, a.name, a.status, a.accepted_evidence, a.updated_at) for a in await associations(app)] == before
+    assert [
+        (a.id, a.name, a.status, a.accepted_evidence, a.updated_at) for a in await associations(app)
+    ] == before
 
 
 async def test_malformed_file_is_explained_in_persian(sim: Simulator, app: BotApplication) -> None:

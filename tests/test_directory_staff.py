@@ -3,12 +3,14 @@ and every staff action refused to everyone else (forged buttons included)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import func, select
 
 from bot.context import BotApplication
 from bot.services.staff import scope_of
-from db.models import DirectoryDraft, FoundingInterest, Staff
+from db.models import Application, DirectoryDraft, FoundingInterest, Member, Staff
 from tests.conftest import ADMIN_ID, AppFactory
 from tests.directory_helpers import add_association, associations, send_csv
 from tests.fakeapi.simulator import Simulator
@@ -266,6 +268,80 @@ def test_every_staff_handler_is_guarded() -> None:
     assert all(guard_of(cb) for form in forms for _data, cb in form.routes.callbacks())
     found = []
     for handler in [*directory_staff.handlers(), *directory_csv.handlers()]:
-        inner = [*handler.states[next(iter(handler.states))]] if isinstance(handler, ConversationHandler) else [handler]
+        inner = (
+            [*handler.states[next(iter(handler.states))]]
+            if isinstance(handler, ConversationHandler)
+            else [handler]
+        )
         found += [h.callback for h in inner]
     assert found and all(guard_of(callback) for callback in found)
+
+
+async def test_making_a_forming_association_active_numbers_and_tells_its_founding_members(
+    sim: Simulator, app: BotApplication
+) -> None:
+    """Issue #13 item 1: founding-member applications are shown to staff as such; switching the
+    association to active numbers its approved founding members in the same transaction and tells
+    each of them (through the outbox) that it is active and what their member number is."""
+    youth = await add_association(app, "جوانان کارآفرین", status="forming")
+    founder, waiting, curious = sim.user(7101), sim.user(7102), sim.user(7103)
+    application = await _founding_application(app, youth, 7101, "رضا احمدی")
+    await _founding_application(app, youth, 7102, "مریم کرمانی")
+    await curious.command("/start", f"assoc_{youth}")
+    await curious.press("🤝 می‌خواهم عضو مؤسس باشم")
+    admin = sim.user(ADMIN_ID)
+    await admin.press_data(f"review:approve:{application}")
+    await admin.command("/start", f"assoc_{youth}")
+    assert "۱ نفر می‌خواهند عضو مؤسس باشند" in admin.last_text
+    assert "۱ درخواست عضویت مؤسس در انتظار بررسی است" in admin.last_text
+    await admin.press("فهرست اعضای مؤسس")
+    listing = admin.last_text
+    assert "۳ نفر" in listing
+    assert "عضو مؤسس پذیرفته‌شده" in listing and "درخواست عضویت مؤسس در انتظار بررسی" in listing
+    assert "هنوز درخواست نداده" in listing and "۰۹۱۲" in listing  # mobiles as Iranians write them
+    await admin.press("بازگشت به صفحهٔ تشکل")
+    await admin.press("✏️ ویرایش")
+    await admin.press("فعال شود")
+    assert "شمارهٔ عضویت می‌گیرند" in admin.last_text and await _members(app) == [(7101, None)]
+    await admin.press("بله، فعال شود")
+    assert "۱ عضو مؤسس شمارهٔ عضویت گرفتند" in admin.last_text
+    number = f"{youth}-{application:05d}"
+    assert await _members(app) == [(7101, number)]
+    told = founder.last_text
+    assert "جوانان کارآفرین فعالیت خود را آغاز کرد" in told
+    assert f"{LRI}{fa(number)}{PDI}" in told
+    assert "آغاز کرد" not in waiting.last_text and "آغاز کرد" not in curious.last_text
+    # Once active, the page offers the ordinary application and no founding interest.
+    await curious.command("/start", f"assoc_{youth}")
+    assert "📝 درخواست عضویت" in curious.buttons() and "🤝 می‌خواهم عضو مؤسس باشم" not in curious.buttons()
+    sim.assert_no_errors()
+
+
+async def _founding_application(app: BotApplication, association_id: int, user_id: int, name: str) -> int:
+    """A founding-member application as the membership form leaves it once sent."""
+    async with app.bot_data.sessionmaker() as session, session.begin():
+        application = Application(
+            user_id=user_id,
+            association_id=association_id,
+            status="submitted",
+            founding=True,
+            tracking_code=f"2345{user_id}",
+            full_name=name,
+            mobile="+989121234567",
+            city="کرمان",
+            submitted_at=datetime.now(UTC),
+        )
+        session.add(application)
+        await session.flush()
+        return application.id
+
+
+def fa(text: str) -> str:
+    return text.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+
+
+async def _members(app: BotApplication) -> list[tuple[int, str | None]]:
+    async with app.bot_data.sessionmaker() as session:
+        return [
+            (m.user_id, m.member_number) for m in await session.scalars(select(Member).order_by(Member.id))
+        ]

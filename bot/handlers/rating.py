@@ -42,6 +42,9 @@ LABELS = {
     "services": N_("Services"),
 }
 ERRORS = {
+    "period": N_(
+        "That is not a rating period. Choose a button, or type a year like ۱۴۰۳ or a half-year like «نیمهٔ اول ۱۴۰۳»."
+    ),
     "score": N_("A score is a whole number from ۰ to ۱۰۰."),
     "score_decimal": N_("A score is a whole number from ۰ to ۱۰۰: type {whole}, without a decimal point."),
     "note": N_("That note is too long (at most 200 letters)."),
@@ -277,11 +280,12 @@ RATE_FORM = Form(
         ),
         Field(
             "period",
-            N_("Which rating period are these scores for?"),
+            N_("Which rating period are these scores for? Choose one, or type another year (e.g. ۱۴۰۳)."),
             N_("Rating period"),
-            kind="choice",
+            clean=service.parse_period,
             choices=_periods,
             columns=3,
+            errors=ERRORS,
         ),
         *(
             Field(

@@ -41,8 +41,17 @@ class InvalidRating(DomainError):
 
 
 def parse_period(raw: str) -> str:
-    """A period as typed ("۱۴۰۵", "1405-h1", "1405H2") in its stored form ("1405", "1405-H1")."""
-    text = normalize_input(raw).upper().replace("ن", "H")
+    """A period as typed ("۱۴۰۵", "1405-h1", "1405H2", «نیمهٔ اول ۱۴۰۵», «سال ۱۴۰۵») in its stored
+    form ("1405", "1405-H1")."""
+    text = normalize_input(raw)
+    year = re.search(r"\d{4}", text)
+    words = text.replace("\u200c", " ").replace("ٔ", "")
+    if year is not None and ("نیمه" in words or "سال" in words):
+        half = "-H1" if "اول" in words else "-H2" if "دوم" in words else ""
+        if "نیمه" in words and not half:
+            raise InvalidRating("period")
+        text = year[0] + half if "نیمه" in words else year[0]
+    text = text.upper().replace("ن", "H")
     match = _PERIOD.match(text)
     if match is None or not YEARS[0] <= int(match[1]) <= YEARS[1]:
         raise InvalidRating("period")
