@@ -33,11 +33,8 @@ def add_commands(commands: Any, prepare: Callable[..., Settings]) -> None:
     importing.set_defaults(func=lambda args: _import(args, prepare))
     exporting = actions.add_parser("export", help="write every association to a CSV file (UTF-8 with BOM)")
     exporting.add_argument("file", type=Path)
-    exporting.add_argument(
-        "--persian",
-        action="store_true",
-        help="Persian headings and words (status, yes/no, evidence); imports back the same way",
-    )
+    persian = "Persian headings and words (status, yes/no, evidence); imports back the same way"
+    exporting.add_argument("--persian", action="store_true", help=persian)
     exporting.set_defaults(func=lambda args: _export(args, prepare))
 
 

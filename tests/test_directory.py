@@ -90,8 +90,8 @@ async def test_card_shows_rules_contact_and_contract_buttons(sim: Simulator, app
     assert message is not None and message.parse_mode == "HTML"
     assert "&lt;کرمان&gt;" in (message.raw_text or "")
     data = {button["callback_data"] for row in message.inline_keyboard for button in row}
-    assert {f"apply:start:{pistachio}", f"dir:sub:{pistachio}", f"courses:assoc:{pistachio}"} <= data
-    assert f"dir:found:{pistachio}" not in data and f"dir:edit:{pistachio}" not in data
+    assert {f"apply:start:{pistachio}", f"dir:news:{pistachio}:1", f"courses:assoc:{pistachio}"} <= data
+    assert f"dir:found:{pistachio}:1" not in data and f"dir:edit:{pistachio}" not in data
 
 
 async def test_degree_and_fee_variants(sim: Simulator, app: BotApplication) -> None:
@@ -121,7 +121,9 @@ async def test_search_ignores_letter_variants_digits_and_ranks(sim: Simulator, a
     await user.command("/search", "فناوری ۵G")
     assert user.buttons()[0] == "انجمن فناوری 5G کرمان"
     await user.press("انجمن فناوری 5G کرمان")
-    assert f"dir:sub:{tech}" in {b["callback_data"] for row in user.last_message.inline_keyboard for b in row}  # type: ignore[union-attr]
+    assert f"dir:news:{tech}:1" in {
+        b["callback_data"] for row in user.last_message.inline_keyboard for b in row
+    }  # type: ignore[union-attr]
     await user.command("/search", "هواپیما")
     assert "هیچ تشکلی" in user.last_text
     assert insurance and homes
@@ -173,13 +175,13 @@ async def test_subscribe_and_unsubscribe(sim: Simulator, app: BotApplication) ->
     async with app.bot_data.sessionmaker() as session:
         assert await subscriptions.is_subscribed(session, 5007, pistachio)
     # Pressing the old button again changes nothing (no duplicate row, no error).
-    await user.press_data(f"dir:sub:{pistachio}")
+    await user.press_data(f"dir:news:{pistachio}:1")
     async with app.bot_data.sessionmaker() as session:
         assert await subscriptions.subscribers(session, pistachio) == [5007]
     await user.press("🔕 توقف اخبار")
     async with app.bot_data.sessionmaker() as session:
         assert not await subscriptions.is_subscribed(session, 5007, pistachio)
-    await user.press_data("dir:sub:424242")
+    await user.press_data("dir:news:424242:1")
     assert "وجود ندارد" in user.last_text
     sim.assert_no_errors()
 
@@ -198,12 +200,12 @@ async def test_founding_interest_recorded_once_and_shown_to_staff(
     assert "ثبت شد" in user.last_text
     # The one-tap interest also offers the application, one tap away.
     assert user.last_message.button("📝 درخواست عضویت مؤسس") is not None  # type: ignore[union-attr]
-    await user.press_data(f"dir:found:{youth}")  # twice: still one interest
+    await user.press_data(f"dir:found:{youth}:1")  # twice: still one interest
     assert await _interests(app) == 1
     assert "پس گرفتن اعلام تمایل عضویت مؤسس" in user.buttons(user.messages[-2])  # the page, above the note
     other = sim.user(5009)
     await other.command("/start")
-    await other.press_data(f"dir:found:{youth}")
+    await other.press_data(f"dir:found:{youth}:1")
     assert await _interests(app) == 2
     # A non-staff user does not see the count; staff do, and can list the people.
     assert "نفر می‌خواهند عضو مؤسس" not in user.texts_since(0)[-2]
@@ -221,7 +223,7 @@ async def test_founding_interest_only_for_forming(sim: Simulator, app: BotApplic
     active = await add_association(app, "انجمن پسته", status="active")
     user = sim.user(5010)
     await user.command("/start")
-    await user.press_data(f"dir:found:{active}")
+    await user.press_data(f"dir:found:{active}:1")
     assert await _interests(app) == 0
     assert "دیگر در حال تشکیل نیست" in user.last_text
 

@@ -206,7 +206,7 @@ async def test_non_staff_forged_staff_buttons_are_refused(
     async with app.bot_data.sessionmaker() as session:
         draft = int(await session.scalar(select(func.max(DirectoryDraft.id))) or 0)
     await sim.user(5999).command("/start")
-    await sim.user(5999).press_data(f"dir:found:{youth}")
+    await sim.user(5999).press_data(f"dir:found:{youth}:1")
     before = await _snapshot(app)
     stranger = sim.user(6000)
     await stranger.command("/start")
@@ -260,14 +260,14 @@ def test_every_staff_handler_is_guarded() -> None:
     from bot.handlers import directory_view as view
     from bot.kit.guards import guard_of, is_public
 
-    public = {"dir:page", "dir:open", "dir:sub", "dir:unsub", "dir:found", "dir:unfound", "dir:search"}
+    public = {"dir:page", "dir:open", "dir:news", "dir:found", "dir:search"}
     routed = dict(view.DIR.callbacks())
     assert all(is_public(cb) for data, cb in routed.items() if data in public)
     assert all(guard_of(cb) for data, cb in routed.items() if data not in public)
     forms = [directory_staff.ADDING, directory_staff.EDITING, directory_staff.ASSIGNING]
     assert all(guard_of(cb) for form in forms for _data, cb in form.routes.callbacks())
     found = []
-    for handler in [*directory_staff.handlers(), *directory_csv.handlers()]:
+    for handler in [*directory_staff.handlers(), *directory_csv.FEATURE.handlers()]:
         inner = (
             [*handler.states[next(iter(handler.states))]]
             if isinstance(handler, ConversationHandler)
@@ -345,3 +345,52 @@ async def _members(app: BotApplication) -> list[tuple[int, str | None]]:
         return [
             (m.user_id, m.member_number) for m in await session.scalars(select(Member).order_by(Member.id))
         ]
+
+
+# ---------------------------------------------------------------- numbers people type (issue #13 item 6)
+
+NUMBER_TABLE = [
+    # (cleaner, typed, expected value or the reason it is refused)
+    ("min_experience_years", "۵", 5),
+    ("min_experience_years", "٥ سال", 5),
+    ("min_experience_years", "5 ساله", 5),
+    ("min_experience_years", "۱.۵", "decimal"),
+    ("min_experience_years", "۲٫۵", "decimal"),
+    ("min_experience_years", "۳-۴", "range"),
+    ("min_experience_years", "۹۹", "too_large"),
+    ("yearly_fee_rials", "۲٬۵۰۰٬۰۰۰", 2_500_000),
+    ("yearly_fee_rials", "٢٥٠٠٠٠٠ ریال", 2_500_000),
+    ("yearly_fee_rials", "2,500,000", 2_500_000),
+    ("yearly_fee_rials", "۰", None),
+    ("yearly_fee_rials", "۱۲٫۵", "decimal"),
+    ("score", "۸۰", [80, ""]),
+    ("score", "٨٠ گزارش مالی", [80, "گزارش مالی"]),
+    ("score", "80 - جلسه‌های منظم", [80, "جلسه‌های منظم"]),
+    ("score", "۸۰٫۵", "score_decimal"),
+    ("score", "101", "score"),
+    ("score", "-5", "score"),
+    ("user_id", "۷۰۰۱", 7001),
+    ("user_id", "٧٠٠١", 7001),
+    ("user_id", "7001", 7001),
+    ("user_id", "۷۰٫۰۱", "user_id"),
+]
+
+
+@pytest.mark.parametrize(("name", "typed", "expected"), NUMBER_TABLE)
+def test_numbers_in_every_staff_form(name: str, typed: str, expected: object) -> None:
+    from bot.services import association_fields, rating_form
+    from bot.services.errors import DomainError
+    from bot.services.staff import clean_user_id
+
+    cleaners = {
+        "score": rating_form.clean_entry,
+        "user_id": clean_user_id,
+        "min_experience_years": lambda raw: association_fields.clean_typed("min_experience_years", raw),
+        "yearly_fee_rials": lambda raw: association_fields.clean_typed("yearly_fee_rials", raw),
+    }
+    if isinstance(expected, str):
+        with pytest.raises(DomainError) as refused:
+            cleaners[name](typed)
+        assert refused.value.reason == expected
+    else:
+        assert cleaners[name](typed) == expected

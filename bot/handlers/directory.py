@@ -5,8 +5,10 @@ application). Staff tools: directory_staff and directory_csv."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, filters
 
@@ -25,6 +27,7 @@ from bot.kit.reply import answer
 from bot.services import directory, directory_forms, subscriptions
 from bot.services.errors import DomainError, NotFound
 
+T = TypeVar("T")
 SEARCH_FORM = Form(
     name="dirsearch",
     fields=(
@@ -72,26 +75,31 @@ async def show_page(update: Update, context: BotContext, status: str, number: in
 
 async def show_card(update: Update, context: BotContext, association_id: int, back: str = "") -> None:
     """An association's page for this user (with staff tools when they cover it)."""
-    _ = context.gettext
-    user = update.effective_user
-    assert user is not None
+    user_id, admins = sender(update), context.settings.admin_ids
+    facts = await unit(update, context, lambda s: directory.card(s, association_id, user_id, admins))
+    if facts is not None:
+        await answer(update, *view.card(context.gettext, facts, back))
+
+
+def sender(update: Update) -> int:
+    """The id of the person who sent the update."""
+    assert update.effective_user is not None
+    return update.effective_user.id
+
+
+async def unit(
+    update: Update, context: BotContext, work: Callable[[AsyncSession], Awaitable[T]], *, write: bool = False
+) -> T | None:
+    """One read (or, with `write`, one transaction) about an association; None, and the user told,
+    when the association does not exist (any more)."""
     try:
-        async with context.reading() as session:
-            facts = await directory.card(session, association_id, user.id, context.settings.admin_ids)
+        async with context.transaction() if write else context.reading() as session:
+            return await work(session)
     except NotFound:
-        await gone(update, context)
-        return
-    await answer(update, *view.card(_, facts, back))
-
-
-async def gone(update: Update, context: BotContext) -> None:
-    """The association does not exist (any more)."""
-    _ = context.gettext
-    await answer(
-        update,
-        _("That association does not exist (any more)."),
-        keyboard([[button(_("All associations"), view.PAGE(directory.ALL, 0))]]),
-    )
+        _ = context.gettext
+        back = keyboard([[button(_("All associations"), view.PAGE(directory.ALL, 0))]])
+        await answer(update, _("That association does not exist (any more)."), back)
+        return None
 
 
 @view.DIR.on(view.OPEN)
@@ -118,63 +126,33 @@ async def _changed(update: Update, context: BotContext, association_id: int, not
         await update.effective_chat.send_message(note, **extra)
 
 
-@view.DIR.on(view.SUB)
+@view.DIR.on(view.NEWS)
 @public
-async def follow(update: Update, context: BotContext, association_id: int) -> None:
-    """`dir:sub:<id>`: get the association's news."""
-    await _news(update, context, association_id, subscribe=True)
+async def news(update: Update, context: BotContext, association_id: int, wanted: int) -> None:
+    """`dir:news:<id>:<1|0>`: get the association's news, or stop them."""
+    _, user_id = context.gettext, sender(update)
+    change = subscriptions.subscribe if wanted else subscriptions.unsubscribe
 
+    async def follow(session: AsyncSession) -> bool:
+        await directory.get(session, association_id)
+        await change(session, user_id, association_id)
+        return True
 
-@view.DIR.on(view.UNSUB)
-@public
-async def unfollow(update: Update, context: BotContext, association_id: int) -> None:
-    """`dir:unsub:<id>`: stop its news."""
-    await _news(update, context, association_id, subscribe=False)
-
-
-async def _news(update: Update, context: BotContext, association_id: int, *, subscribe: bool) -> None:
-    _ = context.gettext
-    user = update.effective_user
-    assert user is not None
-    try:
-        async with context.transaction() as session:
-            await directory.get(session, association_id)
-            change = subscriptions.subscribe if subscribe else subscriptions.unsubscribe
-            await change(session, user.id, association_id)
-    except NotFound:
-        await gone(update, context)
-        return
-    note = _("You will get its news.") if subscribe else _("You will no longer get its news.")
-    await _changed(update, context, association_id, note)
+    if await unit(update, context, follow, write=True):
+        note = _("You will get its news.") if wanted else _("You will no longer get its news.")
+        await _changed(update, context, association_id, note)
 
 
 @view.DIR.on(view.FOUND)
 @public
-async def interested(update: Update, context: BotContext, association_id: int) -> None:
-    """`dir:found:<id>`: "I want to be a founding member", with the application one tap away."""
-    await _interest(update, context, association_id, wanted=True)
-
-
-@view.DIR.on(view.UNFOUND)
-@public
-async def not_interested(update: Update, context: BotContext, association_id: int) -> None:
-    """`dir:unfound:<id>`: take the interest back."""
-    await _interest(update, context, association_id, wanted=False)
-
-
-async def _interest(update: Update, context: BotContext, association_id: int, *, wanted: bool) -> None:
-    _ = context.gettext
-    user = update.effective_user
-    assert user is not None
+async def interest(update: Update, context: BotContext, association_id: int, wanted: int) -> None:
+    """`dir:found:<id>:<1|0>`: "I want to be a founding member" (with the application one tap away),
+    or take it back."""
+    _, user_id = context.gettext, sender(update)
+    change = directory.register_interest if wanted else directory.withdraw_interest
     try:
-        async with context.transaction() as session:
-            if wanted:
-                await directory.register_interest(session, user.id, association_id)
-            else:
-                await directory.withdraw_interest(session, user.id, association_id)
-    except NotFound:
-        await gone(update, context)
-        return
+        if await unit(update, context, lambda s: change(s, user_id, association_id), write=True) is None:
+            return
     except DomainError:
         note = _("This association is no longer being formed; you can apply for membership instead.")
         await _changed(update, context, association_id, note)

@@ -3,11 +3,9 @@ file to the bot: a preview with a verdict per row, then the staff member's choic
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import InputFile, Update
 from telegram.error import TelegramError
-from telegram.ext import BaseHandler, MessageHandler, filters
+from telegram.ext import MessageHandler, filters
 
 from bot.context import BotContext
 from bot.formatting import fa_digits
@@ -155,9 +153,6 @@ async def import_decision(update: Update, context: BotContext, choice: str, draf
     except NotFound:
         await answer(update, _("This import was already finished or cancelled."))
         return
-    except MalformedCsv:
-        await answer(update, _("Nothing was imported."))
-        return
     await answer(
         update, _("Import cancelled; nothing was changed.") if report is None else _report(_, report, DONE)
     )
@@ -197,9 +192,7 @@ def _field(_: Gettext, name: str) -> str:
     return _(view.FIELD_LABELS[name]) if name in view.FIELD_LABELS else name
 
 
-def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
-    """The CSV upload (the buttons are on the directory's router)."""
-    return [MessageHandler(filters.ChatType.PRIVATE & CSV_FILE, import_file)]
-
-
-FEATURE = Feature(name="directory_csv", handlers=handlers)
+# The CSV upload (the buttons are on the directory's router).
+FEATURE = Feature(
+    name="directory_csv", handlers=lambda: [MessageHandler(filters.ChatType.PRIVATE & CSV_FILE, import_file)]
+)

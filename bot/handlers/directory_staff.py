@@ -8,6 +8,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler
 
@@ -18,7 +19,7 @@ from bot.forms.flow import Screen
 from bot.forms.render import Actions, Presenter, Reply
 from bot.forms.spec import Choice, Field, Form
 from bot.handlers import directory_view as view
-from bot.handlers.directory import gone
+from bot.handlers.directory import unit
 from bot.i18n import N_, Gettext
 from bot.kit.feature import Command, Feature
 from bot.kit.guards import admin_only, staff_only
@@ -52,9 +53,15 @@ FIELD_ERRORS = {
     "name_taken": N_("«{name}» is already in the directory. Type a different name, or /cancel."),
 }
 NOT_YOURS = N_("You can only manage your own association.")
-CANCEL = N_("Cancel")
 
-ADD_FORM = Form(
+
+# A staff member's short form: a question or two, ending with the last answer (no summary).
+short_form = functools.partial(
+    Form, audience="staff", auto_submit=True, counter=False, discard=False, cancel=N_("Cancel")
+)
+
+
+ADD_FORM = short_form(
     name="diradd",
     fields=(
         Field(
@@ -85,14 +92,9 @@ ADD_FORM = Form(
         ),
     ),
     store=directory_forms.ADD,
-    audience="staff",
     submit=directory_forms.add,
-    auto_submit=True,
-    counter=False,
-    discard=False,
-    cancel=CANCEL,
 )
-EDIT_FORM = Form(
+EDIT_FORM = short_form(
     name="diredit",
     fields=tuple(
         Field(
@@ -106,14 +108,9 @@ EDIT_FORM = Form(
         for name in directory_forms.EDITABLE
     ),
     store=directory_forms.EDIT,
-    audience="staff",
     submit=directory_forms.edit,
-    auto_submit=True,
-    counter=False,
-    discard=False,
-    cancel=CANCEL,
 )
-ASSIGN_FORM = Form(
+ASSIGN_FORM = short_form(
     name="dirstaff",
     fields=(
         Field(
@@ -124,12 +121,8 @@ ASSIGN_FORM = Form(
         ),
     ),
     store=directory_forms.ASSIGN,
-    audience="admin",
     submit=directory_forms.assign,
-    auto_submit=True,
-    counter=False,
-    discard=False,
-    cancel=CANCEL,
+    audience="admin",
 )
 
 
@@ -280,15 +273,10 @@ async def add_pressed(update: Update, context: BotContext) -> object:
 @covering
 async def edit_screen(update: Update, context: BotContext, association_id: int, note: str = "") -> None:
     """`dir:edit:<id>`: the fields, status and rules staff can change."""
-    _ = context.gettext
-    try:
-        async with context.reading() as session:
-            association = await directory.get(session, association_id)
-    except NotFound:
-        await gone(update, context)
-        return
-    text, markup = view.edit_screen(_, association, admin=context.staff.is_admin)
-    await answer(update, f"{note}\n\n{text}" if note else text, markup)
+    association = await unit(update, context, lambda s: directory.get(s, association_id))
+    if association is not None:
+        text, markup = view.edit_screen(context.gettext, association, admin=context.staff.is_admin)
+        await answer(update, f"{note}\n\n{text}" if note else text, markup)
 
 
 @view.DIR.on(view.FIELD)
@@ -311,16 +299,11 @@ async def assign_pressed(update: Update, context: BotContext, association_id: in
 @covering
 async def status_pressed(update: Update, context: BotContext, association_id: int, status: str) -> None:
     """`dir:st:<id>:<status>`; forming → active is asked once more (founding members are numbered)."""
-    try:
-        async with context.reading() as session:
-            association = await directory.get(session, association_id)
-    except NotFound:
-        await gone(update, context)
-        return
-    if association.status == directory.FORMING and status == directory.ACTIVE:
+    association = await unit(update, context, lambda s: directory.get(s, association_id))
+    if association is not None and association.status == directory.FORMING and status == directory.ACTIVE:
         await answer(update, *view.confirm_activation(context.gettext, association))
-        return
-    await _set_status(update, context, association_id, status)
+    elif association is not None:
+        await _set_status(update, context, association_id, status)
 
 
 @view.DIR.on(view.ACTIVATE)
@@ -332,27 +315,26 @@ async def activate(update: Update, context: BotContext, association_id: int) -> 
 
 
 async def _set_status(update: Update, context: BotContext, association_id: int, status: str) -> None:
+    """The new status; founding members numbered by it are told, in the same transaction."""
     _ = context.gettext
-    try:
-        async with context.transaction() as session:
-            change = await directory.set_status(session, association_id, status)
-            name = esc(change.association.name)
-            for founder in change.founders:
-                number = isolate_ltr(fa_digits(founder.member_number or "—"))
-                text = _(
-                    "Good news: {name} has started its work. You are one of its founding members, and your "
-                    "member number is {number}."
-                ).format(name=name, number=number)
-                await outbox.notify(session, [founder.user_id], text, association_id=association_id)
-    except NotFound:
-        await gone(update, context)
-        return
-    note = ""
-    if change.founders:
-        note = _("{count} founding members got their member numbers and were told.").format(
-            count=fa_digits(len(change.founders))
-        )
-    await edit_screen(update, context, association_id, note)
+
+    async def change(session: AsyncSession) -> directory.StatusChange:
+        done = await directory.set_status(session, association_id, status)
+        for founder in done.founders:
+            text = _(
+                "Good news: {name} has started its work. You are one of its founding members, and your "
+                "member number is {number}."
+            ).format(
+                name=esc(done.association.name), number=isolate_ltr(fa_digits(founder.member_number or "—"))
+            )
+            await outbox.notify(session, [founder.user_id], text, association_id=association_id)
+        return done
+
+    done = await unit(update, context, change, write=True)
+    if done is not None:
+        count = fa_digits(len(done.founders))
+        note = _("{count} founding members got their member numbers and were told.").format(count=count)
+        await edit_screen(update, context, association_id, note if done.founders else "")
 
 
 @view.DIR.on(view.TOGGLE)
@@ -373,12 +355,11 @@ async def toggle_evidence(update: Update, context: BotContext, association_id: i
 
 async def _change(update: Update, context: BotContext, association_id: int, change: Any) -> None:
     try:
-        async with context.transaction() as session:
-            await change(session, association_id)
-    except DomainError:
-        await gone(update, context)
-        return
-    await edit_screen(update, context, association_id)
+        changed = await unit(update, context, lambda s: change(s, association_id), write=True)
+    except DomainError:  # a forged field or kind of evidence
+        changed = None
+    if changed is not None:
+        await edit_screen(update, context, association_id)
 
 
 @view.DIR.on(view.FOUNDERS)
@@ -386,13 +367,9 @@ async def _change(update: Update, context: BotContext, association_id: int, chan
 @covering
 async def founders(update: Update, context: BotContext, association_id: int) -> None:
     """`dir:fl:<id>`: founding-member applications and the people interested."""
-    try:
-        async with context.reading() as session:
-            founding = await directory.founding_list(session, association_id)
-    except NotFound:
-        await gone(update, context)
-        return
-    await answer(update, *view.founders_text(context.gettext, founding))
+    founding = await unit(update, context, lambda s: directory.founding_list(s, association_id))
+    if founding is not None:
+        await answer(update, *view.founders_text(context.gettext, founding))
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, Any]]:

@@ -33,8 +33,8 @@ from bot.text import truncate
 DIR = Router("dir")
 PAGE = DIR.action("page", str, int)  # status filter, page number
 OPEN = DIR.action("open", int, str, int)  # association, and the list page to come back to
-SUB, UNSUB = DIR.action("sub", int), DIR.action("unsub", int)
-FOUND, UNFOUND = DIR.action("found", int), DIR.action("unfound", int)
+NEWS = DIR.action("news", int, int)  # association, 1: get its news / 0: stop
+FOUND = DIR.action("found", int, int)  # association, 1: "I want to be a founding member" / 0: withdraw
 SEARCH = DIR.action("search")
 # Staff: the panel's buttons, the edit screen, the founding members, the CSV.
 ADD = DIR.action("add")
@@ -230,13 +230,13 @@ def card_buttons(_: Gettext, facts: Card, back: str) -> InlineKeyboardMarkup:
     if status == FORMING:
         rows.append([button(_("📝 Apply as a founding member"), membership_view.START(aid))])
         if facts.interested:
-            rows.append([button(_("Withdraw my founding-member interest"), UNFOUND(aid))])
+            rows.append([button(_("Withdraw my founding-member interest"), FOUND(aid, 0))])
         else:
-            rows.append([button(_("🤝 I want to be a founding member"), FOUND(aid))])
+            rows.append([button(_("🤝 I want to be a founding member"), FOUND(aid, 1))])
     news = (
-        button(_("🔕 Stop its news"), UNSUB(aid))
+        button(_("🔕 Stop its news"), NEWS(aid, 0))
         if facts.subscribed
-        else button(_("🔔 Follow its news"), SUB(aid))
+        else button(_("🔔 Follow its news"), NEWS(aid, 1))
     )
     rows.append([news, button(_("📅 Upcoming courses"), f"courses:assoc:{aid}")])
     rows.append([button(_("📊 Rating and scorecard"), SCORECARD(aid, LATEST))])

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ParseMode
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
 from bot.formatting import fa_digits, isolate_ltr
@@ -318,10 +318,7 @@ class RatePresenter(Presenter):
         if screen.field is None or screen.field.name not in INDICATORS:
             return []
         return [
-            _("{association} — {period}").format(
-                association=esc(screen.extras.get("association", "")),
-                period=period_label(_, str(screen.value("period"))),
-            ),
+            f"{esc(screen.extras.get('association', ''))} — {period_label(_, str(screen.value('period')))}",
             _("Indicator: <b>{indicator}</b>").format(indicator=_(LABELS[screen.field.name])),
         ]
 
@@ -380,9 +377,11 @@ async def rate_command(update: Update, context: BotContext) -> object:
     return await SCORING.enter(update, context)
 
 
-def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
-    """The scoring form, then /ratings (the scorecard and ranking buttons are on the rating router)."""
-    return [
+# The scoring form (its entry points: /rate and the admins' menu item), then /ratings; the scorecard
+# and ranking buttons are on the rating router.
+FEATURE = Feature(
+    name="rating",
+    handlers=lambda: [
         SCORING.handler(
             entry_points=[
                 CommandHandler("rate", rate_command),
@@ -390,12 +389,7 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
             ]
         ),
         CommandHandler("ratings", ranking_entry),
-    ]
-
-
-FEATURE = Feature(
-    name="rating",
-    handlers=handlers,
+    ],
     routes=[view.RATING],
     commands=[
         Command("ratings", N_("Association ratings")),

@@ -3,10 +3,8 @@ is refreshed (bot/command_menus.py), once the change is committed."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.context import BotContext
 from bot.formatting import fa_digits, isolate_ltr
@@ -132,13 +130,8 @@ async def _change(
     return _("{id} is no longer staff.").format(id=target), telegram_id
 
 
-def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
-    """The /staff command."""
-    return [CommandHandler("staff", staff_command)]
-
-
 FEATURE = Feature(
     name="staff",
-    handlers=handlers,
+    handlers=lambda: [CommandHandler("staff", staff_command)],
     commands=[Command("staff", N_("Manage staff"), audience="admin")],
 )

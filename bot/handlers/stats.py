@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.context import BotContext
 from bot.formatting import fa_number
@@ -65,14 +63,9 @@ async def stats_command(update: Update, context: BotContext) -> None:
     await answer(update, render(context.gettext, figures, chamber_wide=chamber_wide))
 
 
-def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
-    """The /stats command."""
-    return [CommandHandler("stats", stats_command)]
-
-
 FEATURE = Feature(
     name="stats",
-    handlers=handlers,
+    handlers=lambda: [CommandHandler("stats", stats_command)],
     commands=[Command("stats", N_("Figures"), audience="staff")],
     menu=[MenuItem("stats", N_("Figures"), 150, stats_command, audience="staff")],
 )

@@ -51,6 +51,11 @@ EVIDENCE_WORDS = {
 }
 _CHANNEL = re.compile(r"^(@[A-Za-z][A-Za-z0-9_]{3,31}|https?://\S{4,190})$")
 _PHONE = re.compile(r"^\+?[0-9]{5,15}$")
+# A phone and a channel: the pattern, the reason it is refused, how the typed text is normalised first.
+_PATTERNS = {
+    "phone": (_PHONE, "bad_phone", normalize_numeric),
+    "channel": (_CHANNEL, "bad_channel", normalize_input),
+}
 MAX_FEE = 10**13
 MAX_YEARS = 60
 
@@ -112,7 +117,8 @@ def _number(field: str, raw: str, limit: int, units: tuple[str, ...] = ()) -> in
     try:
         return whole_number(raw, units=units, limit=limit)
     except InvalidAnswer as exc:
-        raise InvalidField(_NUMBER_REASONS.get(exc.reason, "not_a_number"), field=field) from None
+        reason = _NUMBER_REASONS.get(exc.reason, "not_a_number")
+        raise InvalidField(reason, **{**exc.details, "field": field}) from None
 
 
 def clean(field: str, raw: str) -> Any:
@@ -125,20 +131,12 @@ def clean(field: str, raw: str) -> Any:
         if len(text) > high:
             raise InvalidField("too_long", field=field)
         return text or (None if field in NULLABLE else "")
-    if field == "phone":
-        phone = normalize_numeric(raw)
-        if not phone:
-            return None
-        if not _PHONE.fullmatch(phone):
-            raise InvalidField("bad_phone", field=field)
-        return phone
-    if field == "channel":
-        channel = normalize_input(raw).strip()
-        if not channel:
-            return None
-        if not _CHANNEL.fullmatch(channel):
-            raise InvalidField("bad_channel", field=field)
-        return channel
+    if field in _PATTERNS:
+        pattern, reason, normalise = _PATTERNS[field]
+        value = normalise(raw).strip()
+        if value and not pattern.fullmatch(value):
+            raise InvalidField(reason, field=field)
+        return value or None
     if field == "status":
         return parse_status(raw)
     if field in ("degree_required", "evidence_required"):

@@ -177,13 +177,14 @@ async def register_interest(session: AsyncSession, user_id: int, association_id:
     return True
 
 
-async def withdraw_interest(session: AsyncSession, user_id: int, association_id: int) -> None:
-    """Take back a founding-member interest."""
-    await session.execute(
+async def withdraw_interest(session: AsyncSession, user_id: int, association_id: int) -> bool:
+    """Take back a founding-member interest; True if there was one."""
+    result = await session.execute(
         delete(FoundingInterest).where(
             FoundingInterest.association_id == association_id, FoundingInterest.user_id == user_id
         )
     )
+    return bool(getattr(result, "rowcount", 0))
 
 
 async def has_interest(session: AsyncSession, user_id: int, association_id: int) -> bool:

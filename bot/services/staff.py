@@ -11,7 +11,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.errors import DomainError, InvalidAnswer, NotAllowed
-from bot.text import collation_key, normalize_numeric
+from bot.services.numbers import whole_number
+from bot.text import collation_key
 from db.models import Association, Staff
 
 ADMIN = "admin"
@@ -135,8 +136,11 @@ async def roles(
 
 
 def clean_user_id(raw: str) -> int:
-    """A Telegram user id as typed (Persian digits too)."""
-    digits = normalize_numeric(raw)
-    if not digits.isascii() or not digits.isdecimal() or len(digits) > MAX_USER_ID_DIGITS or int(digits) == 0:
+    """A Telegram user id as typed (Persian or Arabic-Indic digits too; never a decimal)."""
+    try:
+        user_id = whole_number(raw, limit=10**MAX_USER_ID_DIGITS - 1)
+    except InvalidAnswer:
+        raise InvalidAnswer("user_id") from None
+    if user_id == 0:
         raise InvalidAnswer("user_id")
-    return int(digits)
+    return user_id
