@@ -156,7 +156,7 @@ async def test_command_menus_follow_staff_changes(
     admin = sim.user(ADMIN_ID)
     await admin.command("/staff", "add ۳۳۰۱")
     assert _names(api, _chat(3301)) >= STAFF_COMMANDS and not _names(api, _chat(3301)) & ADMIN_COMMANDS
-    await admin.command("/staff", "افزودن 3301 مدیر")
+    await admin.command("/staff", "افزودن 3301 مدیرسامانه")
     assert _names(api, _chat(3301)) >= ADMIN_COMMANDS
     await admin.command("/staff", "remove 3301")
     assert api.commands_for(_chat(3301)) == []  # back to the default menu

@@ -25,7 +25,7 @@ ACTIONS = {
     "list": "list",
     "فهرست": "list",
 }
-ADMIN_WORDS = ("admin", "مدیر")
+ADMIN_WORDS = ("admin", "مدیرسامانه", "مدیر")
 LTR = "\u200e"  # keeps a command's slash on its left inside Persian text
 
 
