@@ -298,7 +298,9 @@ async def test_making_a_forming_association_active_numbers_and_tells_its_foundin
     listing = admin.last_text
     assert "۳ نفر" in listing
     assert "عضو مؤسس پذیرفته‌شده" in listing and "درخواست عضویت مؤسس در انتظار بررسی" in listing
-    assert "هنوز فرم درخواست عضویت را نفرستاده" in listing and "۰۹۱۲" in listing  # mobiles as Iranians write them
+    assert (
+        "هنوز فرم درخواست عضویت را نفرستاده" in listing and "۰۹۱۲" in listing
+    )  # mobiles as Iranians write them
     await admin.press("بازگشت به صفحهٔ تشکل")
     await admin.press("✏️ ویرایش")
     await admin.press("فعال شود")
