@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import gc
-import logging
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
 from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest
 
 from bot import delivery, inbox, observe, registry
+from bot.command_menus import CommandMenus
 from bot.config import Settings
 from bot.context import CONTEXT_TYPES, BotApplication
 from bot.handlers.broadcasts import show_progress
@@ -25,8 +24,6 @@ from bot.processing import PerUserUpdateProcessor
 from bot.services.users import SeenCache
 from db.persistence import DatabasePersistence
 from db.session import create_engine, create_reader, create_sessionmaker
-
-log = logging.getLogger(__name__)
 
 
 def build_application(
@@ -63,6 +60,9 @@ def build_application(
     data.unit_hooks = [data.inbox.mark_handled]
     data.delivery = delivery.Delivery(application, on_progress=show_progress)
     data.menu = registry.register(application)
+    data.commands = CommandMenus(
+        lambda role: registry.bot_commands(translations.gettext, role), data.reader, settings.admin_ids
+    )
     delivery.schedule(application)
     inbox.schedule(application)
     observe.instrument(application)
@@ -91,13 +91,9 @@ async def after_initialize(application: Application[Any, Any, Any, Any, Any, Any
 
 
 async def publish_commands(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """setMyCommands with Persian descriptions (for Persian clients and as the default)."""
-    commands = registry.bot_commands(application.bot_data.translations.gettext)
-    try:
-        await application.bot.set_my_commands(commands)
-        await application.bot.set_my_commands(commands, language_code="fa")
-    except TelegramError as exc:  # a Bot API without command menus (or a passing fault) must not stop the bot
-        log.warning("setMyCommands failed: %s", exc)
+    """setMyCommands with Persian descriptions: the newcomer's menu as the default (and for Persian
+    clients), each staff member's and admin's in their own chat (bot/command_menus.py)."""
+    await application.bot_data.commands.publish(application.bot)
 
 
 async def dispose_engine(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

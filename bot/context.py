@@ -18,6 +18,7 @@ from babel.support import Translations
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
+from bot.command_menus import CommandMenus
 from bot.config import Settings
 from bot.i18n import Gettext
 from bot.inbox import Inbox
@@ -52,6 +53,7 @@ class BotData:
     inbox: Inbox
     # Work every unit of work does before it commits (the inbox marks the update handled there).
     unit_hooks: list[BeforeCommit]
+    commands: CommandMenus  # the command menus by role (staff changes refresh a person's)
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

@@ -33,6 +33,8 @@ def add_commands(commands: Any, prepare: Callable[..., Settings]) -> None:
     importing.set_defaults(func=lambda args: _import(args, prepare))
     exporting = actions.add_parser("export", help="write every association to a CSV file (UTF-8 with BOM)")
     exporting.add_argument("file", type=Path)
+    persian = "Persian headings and words (status, yes/no, evidence); imports back the same way"
+    exporting.add_argument("--persian", action="store_true", help=persian)
     exporting.set_defaults(func=lambda args: _export(args, prepare))
 
 
@@ -94,7 +96,7 @@ def _export(args: argparse.Namespace, prepare: Callable[..., Settings]) -> int:
 
     settings = prepare(require_token=False)
     upgrade(settings.database_url)
-    data, count = asyncio.run(_run_export(settings.database_url))
+    data, count = asyncio.run(_run_export(settings.database_url, args.persian))
     try:
         Path(args.file).write_bytes(data)
     except OSError as exc:
@@ -104,13 +106,13 @@ def _export(args: argparse.Namespace, prepare: Callable[..., Settings]) -> int:
     return 0
 
 
-async def _run_export(database_url: str) -> tuple[bytes, int]:
+async def _run_export(database_url: str, persian: bool) -> tuple[bytes, int]:
     from db.session import create_engine, create_sessionmaker
 
     engine = create_engine(database_url)
     try:
         async with create_sessionmaker(engine)() as session:
-            data = await association_csv.export_csv(session)
+            data = await association_csv.export_csv(session, persian=persian)
             return data, len(await association_csv.list_all(session))
     finally:
         await engine.dispose()

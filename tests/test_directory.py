@@ -28,13 +28,13 @@ async def test_browse_pages_forward_and_back(sim: Simulator, app: BotApplication
     await user.press("تشکل‌ها")
     assert "صفحهٔ ۱ از ۲" in user.last_text and "۱۱ تشکل" in user.last_text
     first = user.buttons()
-    assert names[0] in first and names[8] not in first and "قبلی »" not in " ".join(first)
-    await user.press("بعدی «")
+    assert names[0] in first and names[8] not in first and "▶️ صفحهٔ قبل" not in first
+    await user.press("صفحهٔ بعد ◀️")
     second = user.buttons()
     assert "صفحهٔ ۲ از ۲" in user.last_text
     assert set(names[8:]) <= set(second) and names[0] not in second
-    assert not any("بعدی" in label for label in second)
-    await user.press("» قبلی")
+    assert "صفحهٔ بعد ◀️" not in second
+    await user.press("▶️ صفحهٔ قبل")
     assert "صفحهٔ ۱ از ۲" in user.last_text
     # A page number past the end (an old button) shows the last page instead of failing.
     await user.press_data("dir:page:all:9")
@@ -57,7 +57,7 @@ async def test_filter_by_status(sim: Simulator, app: BotApplication) -> None:
     assert "انجمن پسته" in user.buttons() and not any("جوانان" in label for label in user.buttons())
     # Paging remembers the filter: the card's back button returns to the filtered list.
     await user.press("انجمن پسته")
-    await user.press("» بازگشت به فهرست")
+    await user.press("بازگشت به فهرست")
     assert "✓ فعال" in user.buttons()
 
 
@@ -90,18 +90,18 @@ async def test_card_shows_rules_contact_and_contract_buttons(sim: Simulator, app
     assert message is not None and message.parse_mode == "HTML"
     assert "&lt;کرمان&gt;" in (message.raw_text or "")
     data = {button["callback_data"] for row in message.inline_keyboard for button in row}
-    assert {f"apply:start:{pistachio}", f"dir:sub:{pistachio}", f"courses:assoc:{pistachio}"} <= data
-    assert f"dir:found:{pistachio}" not in data and f"dir:edit:{pistachio}" not in data
+    assert {f"apply:start:{pistachio}", f"dir:news:{pistachio}:1", f"courses:assoc:{pistachio}"} <= data
+    assert f"dir:found:{pistachio}:1" not in data and f"dir:edit:{pistachio}" not in data
 
 
 async def test_degree_and_fee_variants(sim: Simulator, app: BotApplication) -> None:
     strict = await add_association(app, "کانون مهندسان", degree_required=True, accepted_evidence="")
     user = sim.user(5004)
     await user.command("/start")
-    await user.press_data(f"dir:open:{strict}")
+    await user.press_data(f"dir:open:{strict}:all:0")
     assert "مدرک تحصیلی دانشگاهی لازم است" in user.last_text
     assert "حق عضویت سالانه ندارد" in user.last_text
-    await user.press_data("dir:open:99999")
+    await user.press_data("dir:open:99999:all:0")
     assert "وجود ندارد" in user.last_text
 
 
@@ -121,7 +121,9 @@ async def test_search_ignores_letter_variants_digits_and_ranks(sim: Simulator, a
     await user.command("/search", "فناوری ۵G")
     assert user.buttons()[0] == "انجمن فناوری 5G کرمان"
     await user.press("انجمن فناوری 5G کرمان")
-    assert f"dir:sub:{tech}" in {b["callback_data"] for row in user.last_message.inline_keyboard for b in row}  # type: ignore[union-attr]
+    assert f"dir:news:{tech}:1" in {
+        b["callback_data"] for row in user.last_message.inline_keyboard for b in row
+    }  # type: ignore[union-attr]
     await user.command("/search", "هواپیما")
     assert "هیچ تشکلی" in user.last_text
     assert insurance and homes
@@ -166,20 +168,20 @@ async def test_subscribe_and_unsubscribe(sim: Simulator, app: BotApplication) ->
     pistachio = await add_association(app, "انجمن پسته", status="active")
     user = sim.user(5007)
     await user.command("/start")
-    await user.press_data(f"dir:open:{pistachio}")
+    await user.press_data(f"dir:open:{pistachio}:all:0")
     await user.press("🔔 دنبال‌کردن اخبار")
     assert "خبرهای این تشکل را دریافت می‌کنید" in user.last_text
     assert "🔕 توقف اخبار" in user.buttons()
     async with app.bot_data.sessionmaker() as session:
         assert await subscriptions.is_subscribed(session, 5007, pistachio)
     # Pressing the old button again changes nothing (no duplicate row, no error).
-    await user.press_data(f"dir:sub:{pistachio}")
+    await user.press_data(f"dir:news:{pistachio}:1")
     async with app.bot_data.sessionmaker() as session:
         assert await subscriptions.subscribers(session, pistachio) == [5007]
     await user.press("🔕 توقف اخبار")
     async with app.bot_data.sessionmaker() as session:
         assert not await subscriptions.is_subscribed(session, 5007, pistachio)
-    await user.press_data("dir:sub:424242")
+    await user.press_data("dir:news:424242:1")
     assert "وجود ندارد" in user.last_text
     sim.assert_no_errors()
 
@@ -190,22 +192,26 @@ async def test_founding_interest_recorded_once_and_shown_to_staff(
     youth = await add_association(app, "جوانان کارآفرین", status="forming")
     user = sim.user(5008, first_name="مریم")
     await user.command("/start")
-    await user.press_data(f"dir:open:{youth}")
-    assert "apply:start" not in str(user.last_message.reply_markup)  # type: ignore[union-attr]
+    await user.press_data(f"dir:open:{youth}:all:0")
+    # A forming association takes founding-member applications: the card says so and offers the form.
+    assert "درخواست عضویت مؤسس می‌پذیرد" in user.last_text
+    assert user.last_message.button("📝 درخواست عضویت مؤسس")["callback_data"] == f"apply:start:{youth}"  # type: ignore[index, union-attr]
     await user.press("🤝 می‌خواهم عضو مؤسس باشم")
     assert "ثبت شد" in user.last_text
-    await user.press_data(f"dir:found:{youth}")  # twice: still one interest
+    # The one-tap interest also offers the application, one tap away.
+    assert user.last_message.button("📝 درخواست عضویت مؤسس") is not None  # type: ignore[union-attr]
+    await user.press_data(f"dir:found:{youth}:1")  # twice: still one interest
     assert await _interests(app) == 1
-    assert "پس گرفتن اعلام تمایل عضویت مؤسس" in user.buttons()
+    assert "پس گرفتن اعلام تمایل عضویت مؤسس" in user.buttons(user.messages[-2])  # the page, above the note
     other = sim.user(5009)
     await other.command("/start")
-    await other.press_data(f"dir:found:{youth}")
+    await other.press_data(f"dir:found:{youth}:1")
     assert await _interests(app) == 2
     # A non-staff user does not see the count; staff do, and can list the people.
     assert "نفر می‌خواهند عضو مؤسس" not in user.texts_since(0)[-2]
     admin = sim.user(ADMIN_ID)
     await admin.command("/start")
-    await admin.press_data(f"dir:open:{youth}")
+    await admin.press_data(f"dir:open:{youth}:all:0")
     assert "۲ نفر می‌خواهند عضو مؤسس باشند" in admin.last_text
     await admin.press("فهرست اعضای مؤسس")
     assert "۲ نفر" in admin.last_text and f"{LRI}۵۰۰۸{PDI}" in admin.last_text
@@ -217,7 +223,7 @@ async def test_founding_interest_only_for_forming(sim: Simulator, app: BotApplic
     active = await add_association(app, "انجمن پسته", status="active")
     user = sim.user(5010)
     await user.command("/start")
-    await user.press_data(f"dir:found:{active}")
+    await user.press_data(f"dir:found:{active}:1")
     assert await _interests(app) == 0
     assert "دیگر در حال تشکیل نیست" in user.last_text
 

@@ -116,7 +116,8 @@ async def test_repeated_and_invalid_rows_are_rejected_with_reasons(app: BotAppli
         (b"status,phone\nactive,\n", "no_name_column"),
         (b"", "empty"),
         (b"name,name\nx,y\n", "repeated_column"),
-        ('name,description\n"انجمن پسته,unterminated\n'.encode(), "bad_csv"),
+        ('name,description\n"انجمن پسته,unterminated\n'.encode(), "open_quote"),
+        ('name,description\n"انجمن پسته"x,y\n'.encode(), "stray_quote"),
     ],
 )
 async def test_malformed_file_applies_nothing(app: BotApplication, data: bytes, reason: str) -> None:
@@ -158,16 +159,16 @@ async def test_export_round_trip(app: BotApplication) -> None:
     assert exported.startswith(BOM)
     rows = list(csv.DictReader(io.StringIO(exported.decode("utf-8-sig"))))
     assert list(rows[0]) == list(association_csv.COLUMNS)
-    assert [row["name"] for row in rows][-1] == "انجمن «ویژه», با ویرگول"
+    assert "انجمن «ویژه», با ویرگول" in [row["name"] for row in rows]
     before = [(a.id, a.name, a.description, a.updated_at) for a in await associations(app)]
     report = await _import(app, exported)
     assert set(_actions(report)) == {"unchanged"} and len(report.rows) == 4
     assert [(a.id, a.name, a.description, a.updated_at) for a in await associations(app)] == before
 
 
-async def _export(app: BotApplication) -> bytes:
+async def _export(app: BotApplication, *, persian: bool = False) -> bytes:
     async with app.bot_data.sessionmaker() as session:
-        return await association_csv.export_csv(session)
+        return await association_csv.export_csv(session, persian=persian)
 
 
 # ---------------------------------------------------------------- through the bot
@@ -175,19 +176,27 @@ async def _export(app: BotApplication) -> bytes:
 
 async def test_staff_imports_by_sending_the_file(sim: Simulator, app: BotApplication) -> None:
     admin = sim.user(ADMIN_ID)
+    # First a preview with a verdict per row; nothing changes until staff confirm.
     messages = await send_csv(admin, BOM + GOOD.encode())
-    text = messages[-1].content
+    preview = messages[-1].content
+    assert "۳ افزودنی" in preview and "سطر ۲: «انجمن صادرکنندگان پسته» افزوده می‌شود" in preview
+    assert "هنوز چیزی وارد نشده است" in preview and await associations(app) == []
+    await admin.press("ورود اطلاعات")
+    text = admin.last_text
     assert "۳ افزوده" in text and "سطر ۲: «انجمن صادرکنندگان پسته» افزوده شد" in text
     assert len(await associations(app)) == 3
     again = await send_csv(admin, BOM + GOOD.encode())
-    assert "۳ بدون تغییر" in again[-1].content
+    assert "۳ بدون تغییر" in again[-1].content and "چیزی برای ورود اطلاعات نیست" in again[-1].content
+    assert admin.buttons(again[-1]) == []
     bad = (
         "name,description,status\nانجمن سنگ,,active\nانجمن مس,,active\n"
         "انجمن مس,,active\nانجمن بیمه,,unknown\n"
     )
     rejected = await send_csv(admin, bad.encode())
-    assert "سطر ۴: «انجمن مس» رد شد — همین تشکل در سطر ۳ هم آمده است" in rejected[-1].content
-    assert "سطر ۵: «انجمن بیمه» رد شد — وضعیت ناشناخته است" in rejected[-1].content
+    assert "سطر ۴: «انجمن مس» وارد نمی‌شود — همین تشکل در سطر ۳ هم آمده است" in rejected[-1].content
+    await admin.press("ورود اطلاعات")
+    assert "سطر ۴: «انجمن مس» رد شد — همین تشکل در سطر ۳ هم آمده است" in admin.last_text
+    assert "سطر ۵: «انجمن بیمه» رد شد — وضعیت ناشناخته است" in admin.last_text
     assert len(await associations(app)) == 5
     sim.assert_no_errors()
 
@@ -207,7 +216,10 @@ async def test_bot_import_with_near_duplicate_asks_first(sim: Simulator, app: Bo
     admin = sim.user(ADMIN_ID)
     data = "name\nانجمن کسب و کارهای خانگی\nانجمن پسته\n".encode()
     await send_csv(admin, data)
-    assert "«انجمن کسب و کارهای خانگی» به «کسب‌وکارهای خانگی» نزدیک است" in admin.last_text
+    assert (
+        "«انجمن کسب و کارهای خانگی» وارد نمی‌شود — به تشکل موجود «کسب‌وکارهای خانگی» نزدیک است"
+        in admin.last_text
+    )
     assert len(await associations(app)) == 1
     await admin.press("لغو ورود اطلاعات")
     assert "لغو شد" in admin.last_text and len(await associations(app)) == 1
@@ -278,3 +290,88 @@ async def test_cli_import_and_export(app: BotApplication, database_url: str, tmp
     assert "near_duplicate" in _cli(database_url, "import", str(near)).stdout
     assert "1 added" in _cli(database_url, "import", "--allow-near-duplicates", str(near)).stdout
     assert len(await associations(app)) == 4
+
+
+# ---------------------------------------------------------------- Persian (issue #13 item 7)
+
+
+async def test_persian_export_reimports_unchanged(app: BotApplication) -> None:
+    await _import(app, GOOD.encode())
+    await add_association(app, "جوانان کارآفرین", status="forming", accepted_evidence="")
+    exported = await _export(app, persian=True)
+    assert exported.startswith(BOM)
+    rows = list(csv.reader(io.StringIO(exported.decode("utf-8-sig"))))
+    assert rows[0] == [association_csv.PERSIAN_HEADERS[c] for c in association_csv.COLUMNS]
+    assert not any(cell.isascii() and cell.isalpha() for cell in rows[0])  # no English heading
+    by_name = {row[1]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+    pistachio = by_name["انجمن صادرکنندگان پسته"]
+    assert pistachio["وضعیت"] == "فعال" and pistachio["مدرک دانشگاهی لازم"] == "خیر"
+    assert pistachio["سابقه یا مجوز لازم"] == "بله"
+    assert pistachio["سابقه یا مجوز پذیرفته"] == "سابقهٔ کار، پروانهٔ کسب"
+    assert by_name["جوانان کارآفرین"]["وضعیت"] == "در حال تأسیس"
+    # Every association, in Persian alphabetical order (پ after ب, ک after ج).
+    names = [row[1] for row in rows[1:]]
+    assert names == ["انجمن خرما", "انجمن صادرکنندگان پسته", "جوانان کارآفرین", "کانون مهندسان ناظر"]
+    before = [(a.id, a.name, a.status, a.accepted_evidence, a.updated_at) for a in await associations(app)]
+    report = await _import(app, exported)
+    assert set(_actions(report)) == {"unchanged"} and len(report.rows) == 4
+    assert [
+        (a.id, a.name, a.status, a.accepted_evidence, a.updated_at) for a in await associations(app)
+    ] == before
+
+
+async def test_malformed_file_is_explained_in_persian(sim: Simulator, app: BotApplication) -> None:
+    """Python's csv.Error ("unexpected end of data") never reaches staff: the reason is said in Persian."""
+    admin = sim.user(ADMIN_ID)
+    await send_csv(admin, 'name,description\nانجمن سنگ,خوب\n"انجمن پسته,باز\n'.encode())
+    text = admin.last_text
+    assert "هیچ چیز وارد نشد" in text and "گیومه" in text and "سطر ۳" in text
+    assert not any(word in text for word in ("unexpected", "end of data", "Error", "expected"))
+    await send_csv(admin, 'name,description\n"انجمن پسته"x,خوب\n'.encode())
+    assert "پس از گیومهٔ پایانی" in admin.last_text and "سطر ۲" in admin.last_text
+    assert await associations(app) == []
+
+
+async def test_numbers_are_whole_numbers_in_any_digits(app: BotApplication) -> None:
+    """«۱.۵» years is refused (never read as 15), a range too; Persian, Arabic-Indic and ASCII digits."""
+    data = (
+        "name,min_experience_years,yearly_fee_rials\n"
+        "انجمن الف,۳,۲٬۵۰۰٬۰۰۰\n"
+        "انجمن ب,٤ سال,1500000\n"
+        "انجمن پ,1.5,\n"
+        "انجمن ت,۳-۴,\n"
+        "انجمن ث,2,۱۲٫۵\n"
+    )
+    report = await _import(app, data.encode())
+    assert [(row.action, row.reason) for row in report.rows] == [
+        ("added", ""),
+        ("added", ""),
+        ("rejected", "decimal"),
+        ("rejected", "range"),
+        ("rejected", "decimal"),
+    ]
+    saved = {a.name: a for a in await associations(app)}
+    assert (saved["انجمن الف"].min_experience_years, saved["انجمن الف"].yearly_fee_rials) == (3, 2_500_000)
+    assert (saved["انجمن ب"].min_experience_years, saved["انجمن ب"].yearly_fee_rials) == (4, 1_500_000)
+
+
+async def test_export_button_with_persian_headings(
+    sim: Simulator, app: BotApplication, api: FakeTelegram
+) -> None:
+    await _import(app, GOOD.encode())
+    admin = sim.user(ADMIN_ID)
+    await admin.command("/associations")
+    await admin.press("خروجی با عنوان‌های فارسی")
+    document = admin.last_message.media["document"]  # type: ignore[union-attr]
+    assert document["file_name"] == "associations-fa.csv"
+    content = api.files[document["file_id"]].data()
+    assert content.decode("utf-8-sig").startswith("شناسه,نام,")
+    await send_csv(admin, content)
+    assert "۳ بدون تغییر" in admin.last_text
+
+
+def test_cli_persian_export(database_url: str, tmp_path: Path) -> None:
+    out = tmp_path / "fa.csv"
+    done = _cli(database_url, "export", "--persian", str(out))
+    assert done.returncode == 0, done.stderr
+    assert out.read_bytes().decode("utf-8-sig").startswith("شناسه,نام,")

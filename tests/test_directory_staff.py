@@ -3,12 +3,14 @@ and every staff action refused to everyone else (forged buttons included)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import func, select
 
 from bot.context import BotApplication
 from bot.services.staff import scope_of
-from db.models import DirectoryDraft, FoundingInterest, Staff
+from db.models import Application, DirectoryDraft, FoundingInterest, Member, Staff
 from fakeapi.simulator import Simulator
 from tests.conftest import ADMIN_ID, AppFactory
 from tests.directory_helpers import associations, send_csv
@@ -35,7 +37,7 @@ async def test_add_warns_about_near_duplicate_and_can_cancel_or_confirm(
     warning = admin.last_text
     assert "شبیه تشکلی است که از قبل داریم" in warning and "• کسب‌وکارهای خانگی" in warning
     assert len(await associations(app)) == 1
-    await admin.press("نه، لغو شود")
+    await admin.press("خیر، افزوده نشود")
     assert "چیزی افزوده نشد" in admin.last_text
     assert len(await associations(app)) == 1
     await _open_add(sim)
@@ -44,8 +46,8 @@ async def test_add_warns_about_near_duplicate_and_can_cancel_or_confirm(
     assert "معرفی کوتاه" in admin.last_text
     await admin.send("تشکل صاحبان کسب‌وکار خانگی در شهرستان‌ها")
     await admin.press("فعال")
-    assert "افزوده شد" in admin.texts_since(0)[-2]  # the status question, now confirming
-    card = admin.last_text
+    card = admin.last_text  # the status question, now confirming, with the new association's page
+    assert "افزوده شد" in card
     assert "انجمن کسب و کارهای خانگی استان کرمان" in card and "وضعیت: فعال" in card
     saved = {a.name: a for a in await associations(app)}
     assert saved["انجمن کسب و کارهای خانگی استان کرمان"].description.startswith("تشکل صاحبان")
@@ -104,17 +106,19 @@ async def test_edit_fields_status_and_rules(sim: Simulator, app: BotApplication)
     assert "@username" in admin.last_text
     await admin.send("@kerman_youth")
     await admin.press("✏️ ویرایش")
-    await admin.press("مدرک لازم: خیر")
-    assert "مدرک لازم: بله" in admin.buttons()
+    await admin.press("مدرک دانشگاهی لازم باشد")
+    assert "مدرک دانشگاهی دیگر لازم نباشد" in admin.buttons()
     await admin.press("✓ پروانهٔ کسب")
     assert "✗ پروانهٔ کسب" in admin.buttons()
-    await admin.press("فعال")
-    assert "✓ فعال" in admin.buttons()
+    # Forming → active is asked once more (its founding members would be numbered).
+    await admin.press("فعال شود")
+    await admin.press("بله، فعال شود")
+    assert "وضعیت: فعال" in admin.last_text and "فعال شود" not in admin.buttons()
     (saved,) = await associations(app)
     assert saved.phone == "03432221234" and saved.yearly_fee_rials == 3_000_000
     assert saved.channel == "@kerman_youth" and saved.degree_required and saved.status == "active"
     assert saved.evidence_kinds == ["experience", "home_permit"]
-    await admin.press("» بازگشت به کارت")
+    await admin.press("بازگشت به صفحهٔ تشکل")
     assert "مدرک تحصیلی دانشگاهی لازم است" in admin.last_text
     sim.assert_no_errors()
 
@@ -203,7 +207,7 @@ async def test_non_staff_forged_staff_buttons_are_refused(
     async with app.bot_data.sessionmaker() as session:
         draft = int(await session.scalar(select(func.max(DirectoryDraft.id))) or 0)
     await sim.user(5999).command("/start")
-    await sim.user(5999).press_data(f"dir:found:{youth}")
+    await sim.user(5999).press_data(f"dir:found:{youth}:1")
     before = await _snapshot(app)
     stranger = sim.user(6000)
     await stranger.command("/start")
@@ -227,31 +231,169 @@ async def test_non_staff_commands_and_uploads_are_refused(sim: Simulator, app: B
     assert await _snapshot(app) == before
 
 
-async def test_staff_buttons_in_conversation_states_refuse_strangers(
-    sim: Simulator, app: BotApplication
-) -> None:
-    """Forged in-form buttons (confirm a near-duplicate, pick a status) change nothing for non-staff."""
+async def test_staff_form_buttons_refuse_strangers(sim: Simulator, app: BotApplication) -> None:
+    """Forged buttons of the staff forms (confirm a near-duplicate, pick a status, cancel) change nothing
+    for non-staff, and a follow-up text is not taken as an answer."""
+    youth = await add_association(app, "جوانان کارآفرین", status="forming")
     before = await _snapshot(app)
     stranger = sim.user(6002)
     await stranger.command("/start")
-    for data in ("dir:dup:ok", "dir:new:active"):
+    for data in (
+        "diradd:set:confirm:ok",
+        "diradd:set:status:active",
+        "diradd:cancel",
+        "diredit:skip:name",
+        "dirstaff:cancel",
+        f"dir:activate:{youth}",
+    ):
         await stranger.press_data(data)
+        assert REFUSED in str(stranger.answers[-1].params.get("text"))
+    await stranger.send("انجمن تازه")
     assert await _snapshot(app) == before
 
 
 def test_every_staff_handler_is_guarded() -> None:
-    """Every handler of the staff module (top level and inside the conversation) carries a guard."""
+    """Every staff button of the directory's router, every step of the staff forms, the panel and the
+    CSV upload carry a guard; only the public directory's buttons are @public."""
     from telegram.ext import ConversationHandler
 
     from bot.handlers import directory_csv, directory_staff
-    from bot.handlers.guards import guard_of
+    from bot.handlers import directory_view as view
+    from bot.kit.guards import guard_of, is_public
 
+    public = {"dir:page", "dir:open", "dir:news", "dir:found", "dir:search"}
+    routed = dict(view.DIR.callbacks())
+    assert all(is_public(cb) for data, cb in routed.items() if data in public)
+    assert all(guard_of(cb) for data, cb in routed.items() if data not in public)
+    forms = [directory_staff.ADDING, directory_staff.EDITING, directory_staff.ASSIGNING]
+    assert all(guard_of(cb) for form in forms for _data, cb in form.routes.callbacks())
     found = []
-    for handler in [*directory_staff.handlers(), *directory_csv.handlers()]:
+    for handler in [*directory_staff.handlers(), *directory_csv.FEATURE.handlers()]:
         inner = (
-            [*handler.entry_points, *[h for hs in handler.states.values() for h in hs]]
+            [*handler.states[next(iter(handler.states))]]
             if isinstance(handler, ConversationHandler)
             else [handler]
         )
-        found += [h.callback for h in inner if h.callback is not directory_staff.wrong_kind]
+        found += [h.callback for h in inner]
     assert found and all(guard_of(callback) for callback in found)
+
+
+async def test_making_a_forming_association_active_numbers_and_tells_its_founding_members(
+    sim: Simulator, app: BotApplication
+) -> None:
+    """Issue #13 item 1: founding-member applications are shown to staff as such; switching the
+    association to active numbers its approved founding members in the same transaction and tells
+    each of them (through the outbox) that it is active and what their member number is."""
+    youth = await add_association(app, "جوانان کارآفرین", status="forming")
+    founder, waiting, curious = sim.user(7101), sim.user(7102), sim.user(7103)
+    application = await _founding_application(app, youth, 7101, "رضا احمدی")
+    await _founding_application(app, youth, 7102, "مریم کرمانی")
+    await curious.command("/start", f"assoc_{youth}")
+    await curious.press("🤝 می‌خواهم عضو مؤسس باشم")
+    admin = sim.user(ADMIN_ID)
+    await admin.press_data(f"review:approve:{application}")
+    await admin.command("/start", f"assoc_{youth}")
+    assert "۱ نفر می‌خواهند عضو مؤسس باشند" in admin.last_text
+    assert "۱ درخواست عضویت مؤسس در انتظار بررسی است" in admin.last_text
+    await admin.press("فهرست اعضای مؤسس")
+    listing = admin.last_text
+    assert "۳ نفر" in listing
+    assert "عضو مؤسس پذیرفته‌شده" in listing and "درخواست عضویت مؤسس در انتظار بررسی" in listing
+    assert (
+        "هنوز فرم درخواست عضویت را نفرستاده" in listing and "۰۹۱۲" in listing
+    )  # mobiles as Iranians write them
+    await admin.press("بازگشت به صفحهٔ تشکل")
+    await admin.press("✏️ ویرایش")
+    await admin.press("فعال شود")
+    assert "شمارهٔ عضویت می‌گیرند" in admin.last_text and await _members(app) == [(7101, None)]
+    await admin.press("بله، فعال شود")
+    assert "۱ عضو مؤسس شمارهٔ عضویت گرفتند" in admin.last_text
+    number = f"{youth}-{application:05d}"
+    assert await _members(app) == [(7101, number)]
+    told = founder.last_text
+    assert "جوانان کارآفرین فعالیت خود را آغاز کرد" in told
+    assert f"{LRI}{fa(number)}{PDI}" in told
+    assert "آغاز کرد" not in waiting.last_text and "آغاز کرد" not in curious.last_text
+    # Once active, the page offers the ordinary application and no founding interest.
+    await curious.command("/start", f"assoc_{youth}")
+    assert "📝 درخواست عضویت" in curious.buttons() and "🤝 می‌خواهم عضو مؤسس باشم" not in curious.buttons()
+    sim.assert_no_errors()
+
+
+async def _founding_application(app: BotApplication, association_id: int, user_id: int, name: str) -> int:
+    """A founding-member application as the membership form leaves it once sent."""
+    async with app.bot_data.sessionmaker() as session, session.begin():
+        application = Application(
+            user_id=user_id,
+            association_id=association_id,
+            status="submitted",
+            founding=True,
+            tracking_code=f"2345{user_id}",
+            full_name=name,
+            mobile="+989121234567",
+            city="کرمان",
+            submitted_at=datetime.now(UTC),
+        )
+        session.add(application)
+        await session.flush()
+        return application.id
+
+
+def fa(text: str) -> str:
+    return text.translate(str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹"))
+
+
+async def _members(app: BotApplication) -> list[tuple[int, str | None]]:
+    async with app.bot_data.sessionmaker() as session:
+        return [
+            (m.user_id, m.member_number) for m in await session.scalars(select(Member).order_by(Member.id))
+        ]
+
+
+# ---------------------------------------------------------------- numbers people type (issue #13 item 6)
+
+NUMBER_TABLE = [
+    # (cleaner, typed, expected value or the reason it is refused)
+    ("min_experience_years", "۵", 5),
+    ("min_experience_years", "٥ سال", 5),
+    ("min_experience_years", "5 ساله", 5),
+    ("min_experience_years", "۱.۵", "decimal"),
+    ("min_experience_years", "۲٫۵", "decimal"),
+    ("min_experience_years", "۳-۴", "range"),
+    ("min_experience_years", "۹۹", "too_large"),
+    ("yearly_fee_rials", "۲٬۵۰۰٬۰۰۰", 2_500_000),
+    ("yearly_fee_rials", "٢٥٠٠٠٠٠ ریال", 2_500_000),
+    ("yearly_fee_rials", "2,500,000", 2_500_000),
+    ("yearly_fee_rials", "۰", None),
+    ("yearly_fee_rials", "۱۲٫۵", "decimal"),
+    ("score", "۸۰", [80, ""]),
+    ("score", "٨٠ گزارش مالی", [80, "گزارش مالی"]),
+    ("score", "80 - جلسه‌های منظم", [80, "جلسه‌های منظم"]),
+    ("score", "۸۰٫۵", "score_decimal"),
+    ("score", "101", "score"),
+    ("score", "-5", "score"),
+    ("user_id", "۷۰۰۱", 7001),
+    ("user_id", "٧٠٠١", 7001),
+    ("user_id", "7001", 7001),
+    ("user_id", "۷۰٫۰۱", "user_id"),
+]
+
+
+@pytest.mark.parametrize(("name", "typed", "expected"), NUMBER_TABLE)
+def test_numbers_in_every_staff_form(name: str, typed: str, expected: object) -> None:
+    from bot.services import association_fields, rating_form
+    from bot.services.errors import DomainError
+    from bot.services.staff import clean_user_id
+
+    cleaners = {
+        "score": rating_form.clean_entry,
+        "user_id": clean_user_id,
+        "min_experience_years": lambda raw: association_fields.clean_typed("min_experience_years", raw),
+        "yearly_fee_rials": lambda raw: association_fields.clean_typed("yearly_fee_rials", raw),
+    }
+    if isinstance(expected, str):
+        with pytest.raises(DomainError) as refused:
+            cleaners[name](typed)
+        assert refused.value.reason == expected
+    else:
+        assert cleaners[name](typed) == expected

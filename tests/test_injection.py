@@ -87,7 +87,7 @@ async def test_staff_texts_verbatim_and_escaped(
     name, description = f"انجمن زعفران {payload}", f"معرفی {payload}"
     await staffer.send(name)
     await staffer.send(description)
-    await staffer.press_data("dir:new:active")
+    await staffer.press_data("diradd:set:status:active")
     association = await _one(app, Association, Association.name == name)
     assert association.description == description
     visitor = sim.user(fuzzkit.fresh_id())

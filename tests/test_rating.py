@@ -5,14 +5,13 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
-import pytest
 from PIL import Image
 from sqlalchemy import func, select
 
 from bot.context import BotApplication
 from bot.services import rating as service
 from db.models import RatingScore
-from fakeapi.simulator import Simulator
+from fakeapi.simulator import Simulator, SimUser
 from fakeapi.state import FakeTelegram
 from tests.conftest import ADMIN_ID
 from tests.factories import add_association
@@ -25,47 +24,100 @@ async def _scores(app: BotApplication) -> int:
         return int(await session.scalar(select(func.count()).select_from(RatingScore)) or 0)
 
 
-async def test_admin_records_one_indicator_with_a_note_and_all_five(
-    sim: Simulator, app: BotApplication
-) -> None:
+KEEP = "این شاخص بدون تغییر بماند"
+
+
+async def rate(admin: SimUser, name: str, period: str, answers: list[str], *, save: bool = True) -> None:
+    """Score an association through the form: pick it, type the period, answer each indicator in
+    order (KEEP presses «leave it as it is»), then save."""
+    await admin.command("/rate")
+    await admin.press(name)
+    await admin.send(period)
+    for given in answers:
+        if given == KEEP:
+            await admin.press(KEEP)
+        else:
+            await admin.send(given)
+    if save:
+        await admin.press("ثبت امتیازها")
+
+
+async def test_admin_scores_with_the_form(sim: Simulator, app: BotApplication) -> None:
     carpet = await add_association(app, "انجمن فرش دستباف کرمان")
+    await add_association(app, "انجمن پسته")
     admin = sim.user(ADMIN_ID)
-    await admin.command("/rate", f"{carpet} ۱۴۰۵ governance ۸۰ جلسه‌های منظم هیئت‌مدیره")
-    assert "ذخیره شد" in admin.last_text
-    assert "حکمرانی: ۸۰ — جلسه‌های منظم هیئت‌مدیره" in admin.last_text
-    assert "پس از ثبت هر پنج شاخص" in admin.last_text
-    # A correction replaces the score; the Persian name of an indicator works too.
-    await admin.command("/rate", f"{carpet} 1405 عضویت 55")
-    await admin.command("/rate", f"{carpet} 1405 membership 65 رشد خوب")
+    await admin.command("/rate")
+    # The associations to choose from, in Persian alphabetical order (پ before ف).
+    assert admin.buttons()[:2] == ["انجمن پسته", "انجمن فرش دستباف کرمان"]
+    assert "مرحلهٔ ۱ از ۷" in admin.last_text
+    await admin.press("انجمن فرش دستباف کرمان")
+    # The rating period: buttons with their Persian names (never plain «دوره»), or typed.
+    assert "دورهٔ ارزیابی" in admin.last_text
+    assert {"سال ۱۴۰۵", "نیمهٔ اول ۱۴۰۵", "سال ۱۴۰۴"} <= set(admin.buttons())
+    await admin.send("1405ز")
+    assert "دورهٔ ارزیابی نیست" in admin.last_text
+    await admin.press("سال ۱۴۰۵")
+    # Each indicator by its Persian name; a short note may follow the score.
+    assert "شاخص: حکمرانی" in admin.last_text and "۰ تا ۱۰۰" in admin.last_text
+    await admin.send("۸۰ جلسه‌های منظم هیئت‌مدیره")
+    assert "شاخص: تأثیرگذاری بر سیاست‌ها" in admin.last_text
+    await admin.send("۱۰۱")
+    assert "عددی صحیح از ۰ تا ۱۰۰" in admin.last_text
+    await admin.send("۷۰٫۵")
+    assert "بدون ممیز" in admin.last_text
+    await admin.send("٧٠")  # Arabic-Indic digits
+    await admin.press(KEEP)
+    await admin.send("65")
+    await admin.send("۹۰")
+    summary = admin.last_text
+    assert "انجمن فرش دستباف کرمان" in summary and "سال ۱۴۰۵" in summary
+    assert "حکمرانی: ۸۰ — جلسه‌های منظم هیئت‌مدیره" in summary and "عضویت: بدون تغییر" in summary
+    assert await _scores(app) == 0  # nothing is recorded before «ثبت امتیازها»
+    await admin.press("ثبت امتیازها")
+    assert "ثبت شد: امتیاز ۴ شاخص" in admin.last_text
     async with app.bot_data.sessionmaker() as session:
-        row = await session.scalar(select(RatingScore).where(RatingScore.indicator == "membership"))
-    assert row is not None and (row.score, row.note, row.recorded_by) == (65, "رشد خوب", ADMIN_ID)
-    # All five at once, in the documented order (a half-year period).
-    await admin.command("/rate", f"{carpet} 1405-h1 90 70 60 50 80")
+        rows = {r.indicator: r for r in await session.scalars(select(RatingScore))}
+    assert {k: (r.score, r.note) for k, r in rows.items()} == {
+        "governance": (80, "جلسه‌های منظم هیئت‌مدیره"),
+        "policy": (70, ""),
+        "regulation": (65, ""),
+        "services": (90, ""),
+    }
+    assert rows["governance"].recorded_by == ADMIN_ID and rows["governance"].association_id == carpet
+    # A correction: the form shows what is recorded, and «leave it as it is» keeps it.
+    await admin.command("/rate")
+    await admin.press("انجمن فرش دستباف کرمان")
+    await admin.press("سال ۱۴۰۵")
+    assert "ثبت‌شده تا اکنون: ۸۰ — جلسه‌های منظم هیئت‌مدیره" in admin.last_text
+    for _step in range(2):
+        await admin.press(KEEP)
+    await admin.send("۵۵ رشد خوب")
+    await admin.press(KEEP)
+    await admin.press(KEEP)
+    await admin.press("ثبت امتیازها")
+    assert "پس از ثبت هر پنج شاخص" not in admin.last_text
+    assert await _scores(app) == 5
+    # All five: the total; a half-year typed.
+    await rate(admin, "انجمن فرش دستباف کرمان", "1405-h1", ["90", "70", "60", "50", "80"])
+    await admin.press("دیدن کارنامه")
     assert "نیمهٔ اول ۱۴۰۵" in admin.last_text and "امتیاز کل: ۷۰٫۰" in admin.last_text
-    assert await _scores(app) == 7
+    assert await _scores(app) == 10
 
 
-@pytest.mark.parametrize(
-    ("args", "error"),
-    [
-        ("{aid} 1405 governance 101", "عددی صحیح از ۰ تا ۱۰۰"),
-        ("{aid} 1405 governance -5", "عددی صحیح از ۰ تا ۱۰۰"),
-        ("{aid} 14O5 governance 50", "این دوره معتبر نیست"),
-        ("{aid} 1405-H3 governance 50", "این دوره معتبر نیست"),
-        ("{aid} 1405 happiness 50", "شاخص ناشناخته است"),
-        ("999 1405 governance 50", "تشکلی با این شماره وجود ندارد"),
-        ("{aid} 1405 governance 50 " + "خ" * 201, "یادداشت خیلی طولانی"),
-        ("{aid} 1405", "روش استفاده"),
-    ],
-)
-async def test_bad_input_gets_a_clear_answer(
-    sim: Simulator, app: BotApplication, args: str, error: str
-) -> None:
-    aid = await add_association(app, "تشکل آزمایشی")
+async def test_rate_without_scores_and_old_arguments(sim: Simulator, app: BotApplication) -> None:
+    await add_association(app, "تشکل آزمایشی")
     admin = sim.user(ADMIN_ID)
-    await admin.command("/rate", args.format(aid=aid))
-    assert error in admin.last_text
+    # Old-style arguments: a Persian note, then the form (no English words, no Latin digits).
+    await admin.command("/rate", "12 1405 governance 80")
+    note = admin.texts_since(0)[-2]
+    assert "گام‌به‌گام" in note and not any(ch.isascii() and ch.isalnum() for ch in note)
+    assert "تشکل آزمایشی" in admin.buttons()
+    await admin.press("تشکل آزمایشی")
+    await admin.send("۱۴۰۵")
+    for _step in range(5):
+        await admin.press(KEEP)
+    await admin.press("ثبت امتیازها")
+    assert "دست‌کم به یک شاخص امتیاز بدهید" in admin.last_text
     assert await _scores(app) == 0
 
 
@@ -75,13 +127,20 @@ async def test_non_admins_cannot_record(sim: Simulator, app: BotApplication) -> 
     await sim.user(ADMIN_ID).command("/staff", "add 5102")
     for uid in (5100, 5101, 5102):  # a member, association staff, chamber staff: admins only
         user = sim.user(uid)
-        await user.command("/rate", f"{aid} 1405 governance 80")
+        await user.command("/rate")
         assert "فقط برای کارشناسان" in user.last_text
+        await user.press_data("rate:set:association:" + str(aid))
+        assert "فقط برای کارشناسان" in str(user.answers[-1].params.get("text"))
+        await user.command("/start")
+        assert "رتبه‌دهی" not in user.buttons()
     assert await _scores(app) == 0
+    admin = sim.user(ADMIN_ID)
+    await admin.command("/start")
+    assert "رتبه‌دهی" in admin.buttons()
 
 
-async def _rate_all(sim: Simulator, aid: int, period: str, scores: str) -> None:
-    await sim.user(ADMIN_ID).command("/rate", f"{aid} {period} {scores}")
+async def _rate_all(sim: Simulator, name: str, period: str, scores: str) -> None:
+    await rate(sim.user(ADMIN_ID), name, period, scores.split())
 
 
 async def test_ranking_orders_by_total_and_ties_share_a_rank(sim: Simulator, app: BotApplication) -> None:
@@ -90,11 +149,12 @@ async def test_ranking_orders_by_total_and_ties_share_a_rank(sim: Simulator, app
     c = await add_association(app, "پ تشکل")
     d = await add_association(app, "ت تشکل")
     partial = await add_association(app, "ث تشکل ناقص")
-    await _rate_all(sim, a, "1405", "90 90 90 90 90")
-    await _rate_all(sim, b, "1405", "80 80 80 80 80")
-    await _rate_all(sim, c, "1405", "100 60 80 80 80")  # also 80 on average: ties with b
-    await _rate_all(sim, d, "1405", "10 20 30 40 50")
-    await sim.user(ADMIN_ID).command("/rate", f"{partial} 1405 governance 100")
+    await _rate_all(sim, "الف تشکل", "1405", "90 90 90 90 90")
+    await _rate_all(sim, "ب تشکل", "1405", "80 80 80 80 80")
+    await _rate_all(sim, "پ تشکل", "1405", "100 60 80 80 80")  # also 80 on average: ties with b
+    await _rate_all(sim, "ت تشکل", "1405", "10 20 30 40 50")
+    await rate(sim.user(ADMIN_ID), "ث تشکل ناقص", "1405", ["100", KEEP, KEEP, KEEP, KEEP])
+    assert a and b and c and d and partial
     member = sim.user(5200)
     await member.command("/start")
     await member.press("رتبه‌بندی تشکل‌ها")
@@ -144,9 +204,10 @@ async def test_weights_come_from_the_settings(settings: object, api: FakeTelegra
     app = build_application(weighted, request=FakeRequest(api), get_updates_request=FakeRequest(api))
     await app.initialize()
     try:
-        aid = await add_association(app, "تشکل وزن‌دار")
+        await add_association(app, "تشکل وزن‌دار")
         admin = Simulator(app, api).user(ADMIN_ID)
-        await admin.command("/rate", f"{aid} 1405 100 0 0 0 0")
+        await rate(admin, "تشکل وزن‌دار", "1405", ["100", "0", "0", "0", "0"])
+        await admin.press("دیدن کارنامه")
         assert "امتیاز کل: ۶۰٫۰" in admin.last_text
     finally:
         await app.shutdown()
@@ -158,12 +219,9 @@ async def test_scorecard_photo_from_the_association_card(
 ) -> None:
     aid = await add_association(app, "انجمن صنفی پسته‌کاران رفسنجان")
     admin = sim.user(ADMIN_ID)
-    await admin.command("/rate", f"{aid} 1404 60 60 60 60 60")
-    await admin.command("/rate", f"{aid} 1405 governance 85 گزارش مالی منتشر شد")
-    await admin.command("/rate", f"{aid} 1405 policy 70")
-    await admin.command("/rate", f"{aid} 1405 membership 75")
-    await admin.command("/rate", f"{aid} 1405 regulation 65")
-    await admin.command("/rate", f"{aid} 1405 services 80")
+    name = "انجمن صنفی پسته‌کاران رفسنجان"
+    await rate(admin, name, "1404", ["60"] * 5)
+    await rate(admin, name, "1405", ["85 گزارش مالی منتشر شد", "70", "75", "65", "80"])
     member = sim.user(5300)
     await member.command("/start", f"assoc_{aid}")
     await member.press("📊 رتبه و کارنامه")
@@ -204,11 +262,11 @@ async def test_unrated_association_shows_the_evidence_as_text(
 ) -> None:
     aid = await add_association(app, "تشکل تازه")
     member = sim.user(5400)
-    await member.press_data(f"rating:card:{aid}")
+    await member.press_data(f"rating:card:{aid}:last")
     assert "هنوز برای" in member.last_text and "ارزیابی نشده" in member.last_text
     assert "اعضا: ۰" in member.last_text
     assert api.calls_to("sendPhoto") == []
-    await member.press_data("rating:card:99999")
+    await member.press_data("rating:card:99999:last")
     assert "وجود ندارد" in member.last_text
 
 
@@ -220,8 +278,9 @@ async def test_no_ratings_yet(sim: Simulator) -> None:
 
 async def test_ranking_of_another_period(sim: Simulator, app: BotApplication) -> None:
     aid = await add_association(app, "تشکل الف")
-    await _rate_all(sim, aid, "1404", "50 50 50 50 50")
-    await _rate_all(sim, aid, "1405-H1", "70 70 70 70 70")
+    await _rate_all(sim, "تشکل الف", "1404", "50 50 50 50 50")
+    await _rate_all(sim, "تشکل الف", "1405-H1", "70 70 70 70 70")
+    assert aid
     member = sim.user(5600)
     await member.command("/ratings")
     assert "نیمهٔ اول ۱۴۰۵" in member.last_text and "۷۰٫۰" in member.last_text

@@ -11,6 +11,7 @@ from bot.services import rating as service
 from db.models import Application, Association, Member
 from fakeapi.simulator import Simulator
 from tests.conftest import ADMIN_ID
+from tests.test_rating import KEEP, rate
 
 TZ = "Asia/Tehran"
 START, END = service.period_bounds("1405-H1", TZ)
@@ -93,10 +94,11 @@ async def test_a_running_period_counts_up_to_now(app: BotApplication) -> None:
 async def test_figures_are_shown_beside_the_staff_score(sim: Simulator, app: BotApplication) -> None:
     mine, _ = await _setup(app)
     admin = sim.user(ADMIN_ID)
-    await admin.command("/rate", f"{mine} 1405-H1 membership 70 رشد خوب")
+    await rate(admin, "تشکل نمونه", "1405-H1", [KEEP, KEEP, "70 رشد خوب", KEEP, KEEP])
+    await admin.press("دیدن کارنامه")
     text = admin.last_text
-    assert "عضویت: ۷۰ — رشد خوب" in text
-    assert "اعضا: ۱۰ (ابتدای دوره ۴، تغییر \u2066+۶\u2069 = \u2066۱۵۰٫۰٪\u2069)" in text
+    assert "عضویت: ۷۰ — رشد خوب" in text and mine
+    assert "اعضا: ۱۰ (ابتدای دورهٔ ارزیابی ۴، تغییر \u2066+۶\u2069 = \u2066۱۵۰٫۰٪\u2069)" in text
     assert "درخواست‌هایی که ظرف ۳۰ روز تعیین تکلیف شدند: ۳ از ۵ (۶۰٫۰٪)" in text
 
 

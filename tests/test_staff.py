@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from sqlalchemy import func, select
 
+from bot.app import publish_commands
 from bot.context import BotApplication
 from bot.services.errors import NotAllowed
 from bot.services.staff import StaffScope, add_staff, scope_of
 from db.models import Staff
 from fakeapi.simulator import Simulator
+from fakeapi.state import FakeTelegram
 from tests.conftest import ADMIN_ID
 from tests.factories import add_association
 
@@ -30,7 +34,7 @@ async def test_admin_adds_lists_and_removes_staff(sim: Simulator, app: BotApplic
     await admin.command("/staff", "add 3003 admin")
     await admin.command("/staff", "list")
     listing = admin.last_text
-    assert "کارشناس اتاق" in listing and "کارشناس تشکل شمارهٔ" in listing and ": مدیر" in listing
+    assert "کارشناس اتاق" in listing and "کارشناس تشکل آزمایشی (تشکل شمارهٔ" in listing and ": مدیر" in listing
     async with app.bot_data.sessionmaker() as session:
         scope = await scope_of(session, 3002, app.bot_data.settings.admin_ids)
     assert scope.association_ids == {seven} and not scope.chamber_wide
@@ -100,3 +104,97 @@ async def test_forged_staff_callback_is_refused(sim: Simulator, app: BotApplicat
     assert "فقط برای کارشناسان" in str(stranger.answers[-1].params.get("text") or "")
     await sim.user(ADMIN_ID).press_data("test:approve:42")
     assert touched == [1]
+
+
+# ---------------------------------------------------------------------------------------- command menus
+
+
+def _chat(chat_id: int) -> dict[str, object]:
+    return {"type": "chat", "chat_id": chat_id}
+
+
+def _names(api: FakeTelegram, scope: dict[str, object] | None = None, language: str = "") -> set[str]:
+    return {str(c["command"]) for c in api.commands_for(scope, language)}
+
+
+STAFF_COMMANDS = {"associations", "stats"}
+ADMIN_COMMANDS = {"staff", "rate"}
+
+
+async def test_command_menus_by_role_at_start(app: BotApplication, api: FakeTelegram) -> None:
+    """Issue #13 item 3: the default menu is the newcomer's; staff and admins get theirs per chat."""
+    seven = await add_association(app, "تشکل آزمایشی")
+    async with app.bot_data.sessionmaker() as session, session.begin():
+        session.add_all(
+            [
+                Staff(telegram_id=3201, role="staff", association_id=seven),
+                Staff(telegram_id=3202, role="admin"),
+            ]
+        )
+    await publish_commands(app)
+    everyone = _names(api)
+    assert everyone == _names(api, language="fa") and {"start", "help", "search", "ratings"} <= everyone
+    assert not everyone & (STAFF_COMMANDS | ADMIN_COMMANDS)
+    descriptions = [str(c["description"]) for c in api.commands_for()]
+    assert all(any("\u0600" <= ch <= "\u06ff" for ch in d) for d in descriptions)  # Persian descriptions
+    staff = _names(api, _chat(3201))
+    assert staff >= STAFF_COMMANDS and everyone <= staff and not staff & ADMIN_COMMANDS
+    for admin in (3202, ADMIN_ID):  # an admin by the staff table, and one from ADMIN_IDS
+        assert (STAFF_COMMANDS | ADMIN_COMMANDS | everyone) <= _names(api, _chat(admin))
+
+
+async def test_command_menus_follow_staff_changes(
+    sim: Simulator, app: BotApplication, api: FakeTelegram, caplog: pytest.LogCaptureFixture
+) -> None:
+    admin = sim.user(ADMIN_ID)
+    await admin.command("/staff", "add ۳۳۰۱")
+    assert _names(api, _chat(3301)) >= STAFF_COMMANDS and not _names(api, _chat(3301)) & ADMIN_COMMANDS
+    await admin.command("/staff", "افزودن 3301 مدیرسامانه")
+    assert _names(api, _chat(3301)) >= ADMIN_COMMANDS
+    await admin.command("/staff", "remove 3301")
+    assert api.commands_for(_chat(3301)) == []  # back to the default menu
+    # A chat whose menu cannot be set (Bale may refuse) is logged; the change itself stands.
+    api.fail_next(code=400, description="Bad Request: chat not found", method="setMyCommands")
+    with caplog.at_level(logging.WARNING, logger="bot.command_menus"):
+        await admin.command("/staff", "add 3302")
+    assert "اکنون کارشناس است" in admin.last_text and await _grants(app) == 1
+    assert any("3302" in record.getMessage() for record in caplog.records)
+    sim.assert_no_errors()
+
+
+async def test_assigning_association_staff_gives_them_their_menu(
+    sim: Simulator, app: BotApplication, api: FakeTelegram
+) -> None:
+    seven = await add_association(app, "تشکل آزمایشی")
+    admin = sim.user(ADMIN_ID)
+    await admin.command("/start", f"assoc_{seven}")
+    await admin.press("✏️ ویرایش")
+    await admin.press("👤 تعیین کارشناس")
+    await admin.send("٣٤٠١")  # Arabic-Indic digits
+    assert _names(api, _chat(3401)) >= STAFF_COMMANDS
+
+
+async def test_staff_see_their_work_in_their_own_menu(sim: Simulator, app: BotApplication) -> None:
+    """Issue #13 item 8: staff reach their work from /start; newcomers do not see it."""
+    seven = await add_association(app, "تشکل آزمایشی")
+    await sim.user(ADMIN_ID).command("/staff", f"add 3501 {seven}")
+    newcomer, staffer, admin = sim.user(3500), sim.user(3501), sim.user(ADMIN_ID)
+    for user in (newcomer, staffer, admin):
+        await user.command("/start")
+    assert not {"مدیریت تشکل‌ها", "آمار", "رتبه‌دهی"} & set(newcomer.buttons())
+    assert {"مدیریت تشکل‌ها", "آمار"} <= set(staffer.buttons()) and "رتبه‌دهی" not in staffer.buttons()
+    assert {"مدیریت تشکل‌ها", "آمار", "رتبه‌دهی"} <= set(admin.buttons())
+    await staffer.press("آمار")
+    assert "تشکل آزمایشی" in staffer.last_text
+    await staffer.command("/start")
+    await staffer.press("مدیریت تشکل‌ها")
+    assert "دیدن تشکل‌ها" in staffer.buttons() and "➕ افزودن تشکل" not in staffer.buttons()
+    await admin.press("رتبه‌دهی")
+    assert "به کدام تشکل امتیاز می‌دهید" in admin.last_text
+
+
+async def test_usage_text_has_no_line_starting_with_a_latin_command(sim: Simulator) -> None:
+    admin = sim.user(ADMIN_ID)
+    await admin.command("/staff")
+    lines = [line.strip("• \u200e") for line in admin.last_text.splitlines()]
+    assert len(lines) > 3 and not any(line.startswith("/") for line in lines)

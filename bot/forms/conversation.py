@@ -34,6 +34,7 @@ from db.persistence import DatabasePersistence
 
 END = ConversationHandler.END
 Step = Callable[[AsyncSession, Actor], Awaitable[Screen]]
+AfterSubmit = Callable[[Update, BotContext, Any], Awaitable[None]]
 # What a form step takes: anything but commands, edits of old messages, service messages and payments.
 ANSWERS = (
     ~filters.COMMAND & ~filters.UpdateType.EDITED & ~filters.StatusUpdate.ALL & ~filters.SUCCESSFUL_PAYMENT
@@ -64,9 +65,18 @@ class FormHandler(ConversationHandler[BotContext]):
 class FormConversation:
     """A form in the chat. `enter(update, context, **target)` opens it from a feature's handler."""
 
-    def __init__(self, form: Form, presenter: Presenter | None = None, routes: Router | None = None) -> None:
+    def __init__(
+        self,
+        form: Form,
+        presenter: Presenter | None = None,
+        routes: Router | None = None,
+        after_submit: AfterSubmit | None = None,
+    ) -> None:
         self.form = form
         self.presenter = presenter or Presenter()
+        # Bot API work a submission needs besides its reply (e.g. a new staff member's command menu):
+        # run after the commit and the reply, with the submit use case's result.
+        self.after_submit = after_submit
         self.actions = Actions(form.name)
         # The form's buttons share a router with the feature's own (which may be declared elsewhere).
         self.routes = routes or Router(form.name)
@@ -159,6 +169,7 @@ class FormConversation:
             return END if not self.form.auto_submit else self.form.state
         if result is not None:
             await self.say(update, self.presenter.submitted(_, screen, result))
+            await self._after(update, context, result)
             return END
         if alert_errors and screen.error is not None and screen.field is not None and update.callback_query:
             # A refused press on a step that stays open (e.g. "next" with nothing chosen): an alert
@@ -352,7 +363,12 @@ class FormConversation:
             await self.show(update, context, screen)
             return self.form.state
         await self.say(update, self.presenter.submitted(_, screen, result))
+        await self._after(update, context, result)
         return END
+
+    async def _after(self, update: Update, context: BotContext, result: Any) -> None:
+        if self.after_submit is not None:
+            await self.after_submit(update, context, result)
 
     async def _discard(self, update: Update, context: BotContext) -> object:
         await self.say(update, self.presenter.confirm_discard(context.gettext, self.actions), edit=True)

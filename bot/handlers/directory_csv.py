@@ -1,35 +1,39 @@
-"""Staff CSV work on the directory: export (⬇️ button) and import by sending the file to the bot."""
+"""Staff CSV work on the directory: export (English or Persian headings) and import by sending the
+file to the bot: a preview with a verdict per row, then the staff member's choice."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import InputFile, Update
 from telegram.error import TelegramError
-from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import MessageHandler, filters
 
 from bot.context import BotContext
 from bot.formatting import fa_digits
-from bot.handlers.common import answer, button, esc, keyboard
-from bot.handlers.directory_staff import FIELD_LABELS, covers, not_yours, parts, user_id
-from bot.handlers.guards import staff_only
+from bot.handlers import directory_view as view
+from bot.handlers.directory_staff import chamber_wide
 from bot.i18n import N_, Gettext
-from bot.services import association_csv, directory_drafts
-from bot.services.association_csv import ImportReport, MalformedCsv
+from bot.kit.feature import Feature
+from bot.kit.guards import staff_only
+from bot.kit.markup import button, keyboard
+from bot.kit.reply import answer, esc
+from bot.services import association_csv
+from bot.services.association_csv import ADDED, REJECTED, UNCHANGED, UPDATED, ImportReport, MalformedCsv
 from bot.services.errors import NotFound
 
 CSV_FILE = filters.Document.FileExtension("csv") | filters.Document.MimeType("text/csv")
-MAX_CSV_BYTES = association_csv.MAX_BYTES
+ROWS_SHOWN = 60
 
 IMPORT_REASONS = {
     "too_short": N_("a value is too short ({field})"),
     "too_long": N_("a value is too long ({field})"),
     "bad_phone": N_("the phone number is not valid"),
     "bad_channel": N_("the channel is not @username or a link"),
-    "bad_status": N_("unknown status (use active, forming, inactive or فعال، در حال تشکیل، غیرفعال)"),
+    "bad_status": N_("unknown status (use active, forming, inactive or فعال، در حال تأسیس، غیرفعال)"),
     "bad_evidence": N_("unknown evidence kind (use experience, business_licence, home_permit)"),
     "not_yes_no": N_("{field} must be yes or no"),
     "not_a_number": N_("{field} must be a number"),
+    "decimal": N_("{field} must be a whole number"),
+    "range": N_("{field} must be one number, not a range"),
     "too_large": N_("{field} is too large"),
     "repeated_in_file": N_("the same association is already on line {field}"),
     "near_duplicate": N_("close to the existing association «{field}»"),
@@ -43,155 +47,152 @@ MALFORMED = {
     "repeated_column": N_("A column appears twice in the header."),
     "no_name_column": N_("There is no «name» column."),
     "ragged_row": N_("Line {line} has a different number of cells from the header."),
-    "bad_csv": N_("The file is not valid CSV ({detail})."),
+    "open_quote": N_(
+        "A quotation mark opened on line {line} is never closed. Close it, or remove it, and send the file again."
+    ),
+    "stray_quote": N_(
+        "On line {line} a cell has text after its closing quotation mark. Put the whole cell in quotation "
+        "marks, and write a quotation mark inside it twice."
+    ),
+    "bad_csv": N_("The file could not be read as CSV (near line {line}). Save it again as «CSV UTF-8»."),
+}
+DONE = {ADDED: N_("added"), UPDATED: N_("updated"), UNCHANGED: N_("unchanged"), REJECTED: N_("rejected")}
+PLANNED = {
+    ADDED: N_("will be added"),
+    UPDATED: N_("will be updated"),
+    UNCHANGED: N_("unchanged"),
+    REJECTED: N_("will not be imported"),
 }
 
 
+@view.DIR.on(view.EXPORT)
 @staff_only
 async def export(update: Update, context: BotContext) -> None:
-    """dir:export: send every association as a CSV file."""
+    """`dir:export`: every association as a CSV file (English headings and codes)."""
+    await _export(update, context, persian=False)
+
+
+@view.DIR.on(view.EXPORT_FA)
+@staff_only
+async def export_persian(update: Update, context: BotContext) -> None:
+    """`dir:exportfa`: the same with Persian headings and words (it imports back just the same)."""
+    await _export(update, context, persian=True)
+
+
+async def _export(update: Update, context: BotContext, *, persian: bool) -> None:
     _ = context.gettext
-    if not covers(context, None):
-        await not_yours(update, context)
+    if not await chamber_wide(update, context):
         return
+    async with context.reading() as session:
+        data = await association_csv.export_csv(session, persian=persian)
     if update.callback_query is not None:
         await update.callback_query.answer()
-    async with context.session() as session:
-        data = await association_csv.export_csv(session)
     chat = update.effective_chat
     assert chat is not None
-    await chat.send_document(
-        InputFile(data, filename="associations.csv"), caption=_("All associations, ready for Excel.")
-    )
+    name = "associations-fa.csv" if persian else "associations.csv"
+    await chat.send_document(InputFile(data, filename=name), caption=_("All associations, ready for Excel."))
 
 
 @staff_only
 async def import_file(update: Update, context: BotContext) -> None:
-    """A CSV file from staff: check it; apply at once, or ask first when near-duplicates turn up."""
+    """A CSV file from staff: nothing changes until they choose, after the preview."""
     _ = context.gettext
-    if not covers(context, None):
-        await not_yours(update, context)
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and message.document is not None and user is not None
+    if not await chamber_wide(update, context):
         return
-    message = update.effective_message
-    assert message is not None and message.document is not None
-    if (message.document.file_size or 0) > MAX_CSV_BYTES:
+    if (message.document.file_size or 0) > association_csv.MAX_BYTES:
         await answer(update, _(MALFORMED["too_big"]))
         return
     try:
-        telegram_file = await message.document.get_file()
-        data = bytes(await telegram_file.download_as_bytearray())
+        data = bytes(await (await message.document.get_file()).download_as_bytearray())
     except TelegramError:
         await answer(update, _("I could not download the file. Please send it again."))
         return
     try:
-        async with context.session() as session, session.begin():
-            report = await association_csv.import_csv(session, data, apply=False)
-            if not report.near_duplicates:
-                report = await association_csv.import_csv(session, data)
-            else:
-                draft = await directory_drafts.start(
-                    session, user_id(update), directory_drafts.IMPORT, data=data.decode("utf-8-sig")
-                )
+        async with context.transaction() as session:
+            staged = await association_csv.stage(session, user.id, data)
     except MalformedCsv as exc:
-        detail = MALFORMED.get(exc.reason, MALFORMED["bad_csv"])
-        text = _(detail).format(
+        text = _(MALFORMED.get(exc.reason, MALFORMED["bad_csv"])).format(
             line=fa_digits(str(exc.details.get("line", ""))), detail=esc(exc.details.get("detail", ""))
         )
         await answer(update, _("Nothing was imported.") + "\n" + text)
         return
-    if report.applied:
-        await answer(update, _report(_, report))
+    report, draft = staged.report, staged.draft_id
+    if draft is None:
+        await answer(update, _report(_, report, PLANNED) + "\n" + _("There is nothing to import."))
         return
-    near = "\n".join(
-        _("Line {line}: «{name}» is close to «{other}».").format(
-            line=fa_digits(row.line), name=esc(row.name), other=esc(row.detail)
+    rows = [[button(_("Import"), view.IMPORT("skip", draft))]]
+    if report.near_duplicates:
+        rows = [
+            [button(_("Add them too"), view.IMPORT("all", draft))],
+            [button(_("Import without them"), view.IMPORT("skip", draft))],
+        ]
+        question = _(
+            "⚠️ Some new names are close to associations we already have. Should they be added anyway?"
         )
-        for row in report.near_duplicates
-    )
-    text = "\n".join(
-        [
-            _("⚠️ Some new names are close to associations we already have:"),
-            near,
-            _("Should these be added anyway? Nothing has been imported yet."),
-        ]
-    )
-    markup = keyboard(
-        [
-            [button(_("Add them too"), f"dir:imp:all:{draft.id}")],
-            [button(_("Import without them"), f"dir:imp:skip:{draft.id}")],
-            [button(_("Cancel the import"), f"dir:imp:no:{draft.id}")],
-        ]
-    )
-    await answer(update, text, markup)
+    else:
+        question = _("Import these changes?")
+    rows.append([button(_("Cancel the import"), view.IMPORT("no", draft))])
+    text = "\n".join([_report(_, report, PLANNED), "", question, _("Nothing has been imported yet.")])
+    await answer(update, text, keyboard(rows))
 
 
+@view.DIR.on(view.IMPORT)
 @staff_only
-async def import_decision(update: Update, context: BotContext) -> None:
-    """dir:imp:all|skip|no:<draft>: finish an import that found near-duplicates."""
+async def import_decision(update: Update, context: BotContext, choice: str, draft_id: int) -> None:
+    """`dir:imp:all|skip|no:<draft>`: import the previewed file, or drop it."""
     _ = context.gettext
-    _prefix, _kind, choice, raw_id = parts(update)
+    user = update.effective_user
+    assert user is not None
+    if not await chamber_wide(update, context):
+        return
     try:
-        async with context.session() as session, session.begin():
-            draft = await directory_drafts.by_id(session, user_id(update), int(raw_id))
-            data = draft.data.encode("utf-8")
-            await directory_drafts.finish(session, draft)
-            report = None
-            if choice != "no":
-                report = await association_csv.import_csv(session, data, allow_near=choice == "all")
+        async with context.transaction() as session:
+            report = await association_csv.decide(session, user.id, draft_id, choice)
     except NotFound:
         await answer(update, _("This import was already finished or cancelled."))
         return
-    except MalformedCsv:
-        await answer(update, _("Nothing was imported."))
-        return
     await answer(
-        update, _("Import cancelled; nothing was changed.") if report is None else _report(_, report)
+        update, _("Import cancelled; nothing was changed.") if report is None else _report(_, report, DONE)
     )
 
 
-def _report(_: Gettext, report: ImportReport) -> str:
-    lines = [
+def _report(_: Gettext, report: ImportReport, verbs: dict[str, str]) -> str:
+    counts = {action: fa_digits(report.count(action)) for action in (ADDED, UPDATED, UNCHANGED, REJECTED)}
+    heading = (
         _(
             "<b>Import finished</b>: {added} added, {updated} updated, {unchanged} unchanged, {rejected} rejected."
-        ).format(
-            added=fa_digits(report.count(association_csv.ADDED)),
-            updated=fa_digits(report.count(association_csv.UPDATED)),
-            unchanged=fa_digits(report.count(association_csv.UNCHANGED)),
-            rejected=fa_digits(report.count(association_csv.REJECTED)),
         )
-    ]
-    labels = {
-        association_csv.ADDED: _("added"),
-        association_csv.UPDATED: _("updated"),
-        association_csv.UNCHANGED: _("unchanged"),
-        association_csv.REJECTED: _("rejected"),
-    }
-    for row in report.rows[:60]:
+        if report.applied
+        else _(
+            "<b>Preview</b>: {added} to add, {updated} to update, {unchanged} unchanged, {rejected} rejected."
+        )
+    )
+    lines = [heading.format(**counts)]
+    for row in report.rows[:ROWS_SHOWN]:
         line = _("Line {line}: {action} «{name}»").format(
-            line=fa_digits(row.line), action=labels[row.action], name=esc(row.name or "—")
+            line=fa_digits(row.line), action=_(verbs[row.action]), name=esc(row.name or "—")
         )
-        if row.action == association_csv.REJECTED:
-            reason = IMPORT_REASONS.get(row.reason, IMPORT_REASONS["too_short"])
+        if row.action == REJECTED:
             field = (
-                fa_digits(row.detail) if row.reason == "repeated_in_file" else esc(_field_name(_, row.detail))
+                row.detail if row.reason in ("repeated_in_file", "near_duplicate") else _field(_, row.detail)
             )
-            line += " — " + _(reason).format(field=field)
+            reason = IMPORT_REASONS.get(row.reason, IMPORT_REASONS["too_short"])
+            line += " — " + _(reason).format(
+                field=esc(fa_digits(field) if row.reason == "repeated_in_file" else field)
+            )
         lines.append(line)
-    if len(report.rows) > 60:
-        lines.append(_("…and {more} more lines.").format(more=fa_digits(len(report.rows) - 60)))
+    if len(report.rows) > ROWS_SHOWN:
+        lines.append(_("…and {more} more lines.").format(more=fa_digits(len(report.rows) - ROWS_SHOWN)))
     return "\n".join(lines)
 
 
-def _field_name(_: Gettext, field: str) -> str:
-    if field in FIELD_LABELS:
-        return _(FIELD_LABELS[field])
-    return field
+def _field(_: Gettext, name: str) -> str:
+    return _(view.FIELD_LABELS[name]) if name in view.FIELD_LABELS else name
 
 
-def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
-    """The export button, the import decision buttons and the CSV upload."""
-    return [
-        CallbackQueryHandler(export, pattern="^dir:export$"),
-        CallbackQueryHandler(import_decision, pattern=r"^dir:imp:(all|skip|no):\d+$"),
-        MessageHandler(filters.ChatType.PRIVATE & CSV_FILE, import_file),
-    ]
+# The CSV upload (the buttons are on the directory's router).
+FEATURE = Feature(
+    name="directory_csv", handlers=lambda: [MessageHandler(filters.ChatType.PRIVATE & CSV_FILE, import_file)]
+)

@@ -1,29 +1,38 @@
-"""Association ratings: admins record scores with /rate; everyone sees a scorecard (a chart sent as a
-photo, its figures in the caption) and the ranking of all rated associations."""
+"""Association ratings: admins score an association with a short form (/rate, or «Score associations»
+in their menu); everyone sees a scorecard (a chart sent as a photo, its figures in the caption) and
+the ranking of all rated associations."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ParseMode
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
 from bot.formatting import fa_digits, isolate_ltr
-from bot.handlers.common import answer, button, esc, keyboard
-from bot.handlers.guards import admin_only, public
-from bot.handlers.menu import HOME, MenuItem
+from bot.forms.conversation import FormConversation
+from bot.forms.flow import Screen
+from bot.forms.render import Actions, Presenter, Reply
+from bot.forms.spec import Choice, Field, Form
+from bot.handlers import directory_view as view
 from bot.i18n import N_, Gettext
+from bot.kit.feature import Command, Feature
+from bot.kit.guards import admin_only, public
+from bot.kit.markup import button, keyboard
+from bot.kit.menu import HOME, MenuItem
+from bot.kit.reply import answer, esc
 from bot.services import rating as service
-from bot.services import scorecard_chart
-from bot.services.errors import DomainError, NotFound
-from bot.text import normalize_input, search_key, truncate
-from db.models.rating import INDICATORS
-
-COMMANDS = [("ratings", N_("Association ratings")), ("rate", N_("Record association ratings (admins)"))]
+from bot.services import rating_form, scorecard_chart
+from bot.services.actor import Actor
+from bot.services.errors import DomainError, NotAllowed, NotFound
+from bot.services.rating import INDICATORS
+from bot.text import truncate
 
 LABELS = {
     "governance": N_("Governance"),
@@ -33,13 +42,12 @@ LABELS = {
     "services": N_("Services"),
 }
 ERRORS = {
-    "period": N_("That period is not valid. Write a Jalali year like ۱۴۰۵, or a half-year like ۱۴۰۵-H1."),
-    "score": N_("A score is a whole number from ۰ to ۱۰۰."),
-    "indicator": N_(
-        "Unknown indicator. Use one of: governance, policy, membership, regulation, services (or its Persian name)."
+    "period": N_(
+        "That is not a rating period. Choose a button, or type a year like ۱۴۰۳ or a half-year like «نیمهٔ اول ۱۴۰۳»."
     ),
+    "score": N_("A score is a whole number from ۰ to ۱۰۰."),
+    "score_decimal": N_("A score is a whole number from ۰ to ۱۰۰: type {whole}, without a decimal point."),
     "note": N_("That note is too long (at most 200 letters)."),
-    "association": N_("There is no association with that number."),
 }
 CAPTION_LIMIT = 1024
 NOTE_IN_CAPTION = 45
@@ -138,29 +146,30 @@ def chart(_: Gettext, card: service.Scorecard) -> bytes:
 def _card_markup(_: Gettext, card: service.Scorecard, periods: list[str]) -> InlineKeyboardMarkup:
     others = [p for p in periods if p != card.period][:4]
     rows: list[list[InlineKeyboardButton]] = [
-        [button(period_label(_, p), f"rating:card:{card.association_id}:{p}") for p in others],
+        [button(period_label(_, p), view.SCORECARD(card.association_id, p)) for p in others],
         [
-            button(_("Association card"), f"dir:open:{card.association_id}"),
-            button(_("Ranking"), f"rating:rank:{card.period}"),
+            button(_("The association's page"), view.card_of(card.association_id)),
+            button(_("Ranking"), view.RANKING(card.period)),
         ],
         [button(_("Main menu"), HOME)],
     ]
     return keyboard(rows)
 
 
-async def show_scorecard(
-    update: Update, context: BotContext, association_id: int, period: str | None = None
-) -> None:
-    """Send the scorecard photo (or, before any score, the evidence as text)."""
+@view.RATING.on(view.SCORECARD)
+@public
+async def show_scorecard(update: Update, context: BotContext, association_id: int, period: str) -> None:
+    """`rating:card:<association>:<period|last>`: the scorecard photo (before any score: the evidence as text)."""
     _ = context.gettext
     settings = context.settings
     try:
-        async with context.session() as session:
+        wanted = None if period == view.LATEST else service.parse_period(period)
+        async with context.reading() as session:
             card = await service.scorecard(
-                session, association_id, period, settings.rating_weights, settings.timezone
+                session, association_id, wanted, settings.rating_weights, settings.timezone
             )
             periods = await service.periods_of(session, association_id)
-    except NotFound:
+    except (NotFound, service.InvalidRating):
         await answer(update, _("That association does not exist (any more)."))
         return
     if update.callback_query is not None:
@@ -190,20 +199,10 @@ async def show_scorecard(
     )
 
 
-@public
-async def card_pressed(update: Update, context: BotContext) -> None:
-    """`rating:card:<association_id>[:<period>]`."""
-    data = update.callback_query.data if update.callback_query is not None else None
-    parts = (data or "").split(":")
-    if len(parts) < 3 or not parts[2].isdecimal():
-        return
-    await show_scorecard(update, context, int(parts[2]), parts[3] if len(parts) > 3 else None)
-
-
 async def show_ranking(update: Update, context: BotContext, period: str | None = None) -> None:
     """The ranking of every association with a complete scorecard in the period (newest by default)."""
     _ = context.gettext
-    async with context.session() as session:
+    async with context.reading() as session:
         periods = await service.ranked_periods(session)
         if period is None and periods:
             period = periods[0]
@@ -227,13 +226,13 @@ async def show_ranking(update: Update, context: BotContext, period: str | None =
         [
             button(
                 f"{fa_digits(item.rank)}. {truncate(item.name, 40)}",
-                f"rating:card:{item.association_id}:{period}",
+                view.SCORECARD(item.association_id, period),
             )
         ]
         for item in ranked
     ]
     rows.append(
-        [button(period_label(_, p), f"rating:rank:{p}") for p in periods[:RANKING_PERIODS] if p != period]
+        [button(period_label(_, p), view.RANKING(p)) for p in periods[:RANKING_PERIODS] if p != period]
     )
     rows.append([button(_("Main menu"), HOME)])
     await answer(update, "\n".join(lines), keyboard(rows))
@@ -245,92 +244,161 @@ async def ranking_entry(update: Update, context: BotContext) -> None:
     await show_ranking(update, context)
 
 
+@view.RATING.on(view.RANKING)
 @public
-async def rank_pressed(update: Update, context: BotContext) -> None:
-    """`rating:rank:<period>`."""
-    data = update.callback_query.data if update.callback_query is not None else None
+async def rank_pressed(update: Update, context: BotContext, period: str) -> None:
+    """`rating:rank:<period|last>`."""
     try:
-        period = service.parse_period((data or "").rsplit(":", 1)[-1])
+        wanted = None if period == view.LATEST else service.parse_period(period)
     except DomainError:
-        return await show_ranking(update, context)
-    await show_ranking(update, context, period)
+        wanted = None
+    await show_ranking(update, context, wanted)
 
 
-# ---------------------------------------------------------------------------------------- /rate
+# ---------------------------------------------------------------------------------------- scoring (admins)
 
 
-def _usage(_: Gettext) -> str:
-    return "\n".join(
-        [
-            _("Usage:"),
-            _("/rate ASSOCIATION_ID PERIOD INDICATOR SCORE NOTE — one indicator with a short note"),
-            _("/rate ASSOCIATION_ID PERIOD S1 S2 S3 S4 S5 — all five, in this order:"),
-            "، ".join(f"{_(LABELS[i])} ({i})" for i in INDICATORS),
-            _("PERIOD is a Jalali year (۱۴۰۵) or a half-year (۱۴۰۵-H1, ۱۴۰۵-H2); scores are ۰ to ۱۰۰."),
-            _("Example: /rate 12 1405 governance 80 regular board meetings and published minutes"),
-        ]
-    )
-
-
-def parse_indicator(_: Gettext, raw: str) -> str:
-    """An indicator by its key, its number (1–5) or its Persian name."""
-    word = normalize_input(raw).lower()
-    if word in INDICATORS:
-        return word
-    if word.isdecimal() and 1 <= int(word) <= len(INDICATORS):
-        return INDICATORS[int(word) - 1]
-    key = search_key(word)
-    for indicator in INDICATORS:
-        if search_key(_(LABELS[indicator])).startswith(key) and key:
-            return indicator
-    raise service.InvalidRating("indicator")
-
-
-@admin_only
-async def rate_command(update: Update, context: BotContext) -> None:
-    """/rate: record one indicator with a note, or all five scores at once."""
-    _ = context.gettext
-    message = update.effective_message
-    user = update.effective_user
-    if message is None or user is None:
-        return
-    args = context.args or []
-    if len(args) < 4 or not normalize_input(args[0]).isdecimal():
-        await message.reply_text(_usage(_))
-        return
-    association_id = int(normalize_input(args[0]))
-    try:
-        period = service.parse_period(args[1])
-        if len(args) == 7 and all(normalize_input(a).isdecimal() for a in args[2:]):
-            entries = [
-                (ind, service.clean_score(raw), "") for ind, raw in zip(INDICATORS, args[2:], strict=True)
-            ]
-        else:
-            entries = [(parse_indicator(_, args[2]), service.clean_score(args[3]), " ".join(args[4:]))]
-        async with context.session() as session, session.begin():
-            for indicator, score, note in entries:
-                await service.record(session, user.id, association_id, period, indicator, score, note)
-        async with context.session() as session:
-            card = await service.scorecard(
-                session, association_id, period, context.settings.rating_weights, context.settings.timezone
-            )
-    except DomainError as exc:
-        await message.reply_text(_(ERRORS.get(exc.reason, ERRORS["score"])) + "\n\n" + _usage(_))
-        return
-    markup = keyboard([[button(_("View the scorecard"), f"rating:card:{association_id}:{period}")]])
-    await message.reply_text(
-        _("Saved.") + "\n\n" + caption(_, card), reply_markup=markup, parse_mode=ParseMode.HTML
-    )
-
-
-def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
-    """/rate, /ratings, the scorecard and ranking buttons."""
+async def _associations(session: AsyncSession, draft: Any, actor: Actor) -> Sequence[Choice]:
     return [
-        CommandHandler("rate", rate_command),
-        CommandHandler("ratings", ranking_entry),
-        CallbackQueryHandler(card_pressed, pattern=r"^rating:card:\d+(:\d{4}(-H[12])?)?$"),
-        CallbackQueryHandler(rank_pressed, pattern=r"^rating:rank:\d{4}(-H[12])?$"),
+        Choice(key, name, plain=True) for key, name in await rating_form.associations(session, draft, actor)
     ]
 
 
-MENU = [MenuItem("rating", N_("Association ratings"), 60, ranking_entry)]
+async def _periods(session: AsyncSession, draft: Any, actor: Actor) -> Sequence[Choice]:
+    return [Choice(period, period) for period in await rating_form.periods(session, draft, actor)]
+
+
+RATE_FORM = Form(
+    name="rate",
+    fields=(
+        Field(
+            "association",
+            N_("Which association are you scoring?"),
+            N_("Association"),
+            kind="choice",
+            choices=_associations,
+        ),
+        Field(
+            "period",
+            N_("Which rating period are these scores for? Choose one, or type another year (e.g. ۱۴۰۳)."),
+            N_("Rating period"),
+            clean=service.parse_period,
+            choices=_periods,
+            columns=3,
+            errors=ERRORS,
+        ),
+        *(
+            Field(
+                indicator,
+                N_("Type its score, a whole number from ۰ to ۱۰۰. A short note may follow the number."),
+                LABELS[indicator],
+                clean=rating_form.clean_entry,
+                skip=N_("Keep this indicator as it is"),
+                skip_value=None,
+                errors=ERRORS,
+            )
+            for indicator in INDICATORS
+        ),
+    ),
+    store=rating_form.STORE,
+    title=N_("Scores to record"),
+    audience="admin",
+    submit=rating_form.submit,
+    submit_label=N_("Save the scores"),
+)
+
+
+class RatePresenter(Presenter):
+    """The scoring form: periods by their names, each indicator with what is recorded now."""
+
+    def choice_label(self, _: Gettext, choice: Choice) -> str:
+        return choice.label if choice.plain else period_label(_, choice.key)
+
+    def intro(self, _: Gettext, screen: Screen) -> list[str]:
+        if screen.field is None or screen.field.name not in INDICATORS:
+            return []
+        return [
+            f"{esc(screen.extras.get('association', ''))} — {period_label(_, str(screen.value('period')))}",
+            _("Indicator: <b>{indicator}</b>").format(indicator=_(LABELS[screen.field.name])),
+        ]
+
+    def notes(self, _: Gettext, screen: Screen) -> list[str]:
+        now = screen.extras.get(f"now:{screen.field.name}") if screen.field is not None else None
+        if not isinstance(now, rating_form.Entry):
+            return []
+        return [_("Recorded now: {score}").format(score=_entry_text(now))]
+
+    def value(self, _: Gettext, field: Field, value: object, screen: Screen) -> str:
+        if field.name == "association":
+            return esc(screen.extras.get("association", "—"))
+        if field.name == "period":
+            return period_label(_, str(value))
+        given = rating_form.entry(value)
+        return _entry_text(given) if given is not None else _("left as it is")
+
+    def submitted(self, _: Gettext, screen: Screen, result: Any) -> Reply:
+        recorded: rating_form.Recorded = result
+        text = _("Saved: {count} indicators of {name} for {period}.").format(
+            count=fa_digits(len(recorded.indicators)),
+            name=esc(recorded.association),
+            period=period_label(_, recorded.period),
+        )
+        rows = [
+            [button(_("View the scorecard"), view.SCORECARD(recorded.association_id, recorded.period))],
+            [button(_("Main menu"), HOME)],
+        ]
+        return Reply(text, keyboard(rows))
+
+    def refused(self, _: Gettext, exc: DomainError, actions: Actions) -> Reply:
+        if exc.reason == "no_scores":
+            return Reply(
+                _("Give at least one indicator a score first."),
+                keyboard([[button(_("Edit an answer"), actions.data("fields"))]]),
+            )
+        if isinstance(exc, NotAllowed):
+            return Reply(_("Sorry, this is only for the chamber's staff."))
+        return Reply(_("That association does not exist (any more)."))
+
+
+def _entry_text(given: rating_form.Entry) -> str:
+    return fa_digits(given.score) + (" — " + esc(given.note) if given.note else "")
+
+
+SCORING = FormConversation(RATE_FORM, RatePresenter())
+
+
+@admin_only
+async def rate_command(update: Update, context: BotContext) -> object:
+    """/rate and the admins' «Score associations»: the scoring form (an unfinished one is taken up)."""
+    if context.args and update.effective_message is not None:
+        await update.effective_message.reply_text(
+            context.gettext("Scores are recorded step by step now: choose the association below.")
+        )
+    return await SCORING.enter(update, context)
+
+
+# The scoring form (its entry points: /rate and the admins' menu item), then /ratings; the scorecard
+# and ranking buttons are on the rating router.
+FEATURE = Feature(
+    name="rating",
+    handlers=lambda: [
+        SCORING.handler(
+            entry_points=[
+                CommandHandler("rate", rate_command),
+                CallbackQueryHandler(rate_command, pattern="^menu:rate$"),
+            ]
+        ),
+        CommandHandler("ratings", ranking_entry),
+    ],
+    routes=[view.RATING],
+    commands=[
+        Command("ratings", N_("Association ratings")),
+        Command("rate", N_("Score associations"), audience="admin"),
+    ],
+    menu=[
+        MenuItem("rating", N_("Association ratings"), 60, ranking_entry),
+        MenuItem(
+            "rate", N_("Score associations"), 160, rate_command, starts_conversation=True, audience="admin"
+        ),
+    ],
+)

@@ -1,20 +1,19 @@
-"""/stats: the bot's figures for staff (association staff see their own associations)."""
+"""/stats and the staff menu's «Figures»: the bot's figures (association staff see their own associations)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler
+from telegram.ext import CommandHandler
 
 from bot.context import BotContext
 from bot.formatting import fa_number
-from bot.handlers.common import answer, esc
-from bot.handlers.guards import staff_only
 from bot.i18n import N_, Gettext
+from bot.kit.feature import Command, Feature
+from bot.kit.guards import staff_only
+from bot.kit.menu import MenuItem
+from bot.kit.reply import answer, esc
 from bot.services import stats as stats_service
 
-COMMANDS = [("stats", N_("Figures (staff)"))]
 BROADCAST_STATES = {
     "pending": N_("{n} waiting"),
     "running": N_("{n} sending"),
@@ -59,11 +58,14 @@ async def stats_command(update: Update, context: BotContext) -> None:
     """Show the figures within the staff member's scope."""
     scope = context.staff
     chamber_wide = scope.covers(None)
-    async with context.session() as session:
+    async with context.reading() as session:
         figures = await stats_service.collect(session, None if chamber_wide else scope.association_ids)
     await answer(update, render(context.gettext, figures, chamber_wide=chamber_wide))
 
 
-def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
-    """The /stats command."""
-    return [CommandHandler("stats", stats_command)]
+FEATURE = Feature(
+    name="stats",
+    handlers=lambda: [CommandHandler("stats", stats_command)],
+    commands=[Command("stats", N_("Figures"), audience="staff")],
+    menu=[MenuItem("stats", N_("Figures"), 150, stats_command, audience="staff")],
+)

@@ -14,5 +14,5 @@ async def show_menu(update: Update, context: BotContext, text: str | None = None
     see their own section of it."""
     _ = context.gettext
     scope = await current_scope(update, context)
-    markup = context.bot_data.menu.markup(_, staff=scope.is_staff)
+    markup = context.bot_data.menu.markup(_, staff=scope.is_staff, admin=scope.is_admin)
     await answer(update, text or _("Main menu"), markup)

@@ -14,14 +14,15 @@ from bot.kit.markup import button, columns, keyboard
 MENU_PREFIX = "menu:"
 HOME = MENU_PREFIX + "home"
 MenuCallback = Callable[[Update, Any], Awaitable[object]]
-Audience = Literal["everyone", "staff"]
+Audience = Literal["everyone", "staff", "admin"]
 
 
 @dataclass(frozen=True)
 class MenuItem:
     """A main-menu button: `key` routes (callback data `menu:<key>`), `label` is a msgid.
 
-    `audience="staff"` puts it in the staff section that only staff see under their menu.
+    `audience="staff"` puts it in the staff section that only staff see under their menu;
+    `audience="admin"` in that section for admins only.
     """
 
     key: str
@@ -53,11 +54,13 @@ class Menu:
         """The item a `menu:<key>` callback names, if any."""
         return self._by_key.get(data.removeprefix(MENU_PREFIX))
 
-    def markup(self, _: Gettext, *, staff: bool = False) -> InlineKeyboardMarkup:
-        """The menu as an inline keyboard, two buttons a row; staff also get their section."""
+    def markup(self, _: Gettext, *, staff: bool = False, admin: bool = False) -> InlineKeyboardMarkup:
+        """The menu as an inline keyboard, two buttons a row; staff also get their section (with
+        the admins' items for admins)."""
         rows = columns([self._button(_, i) for i in self._items if i.audience == "everyone"])
-        if staff:
-            rows += columns([self._button(_, i) for i in self._items if i.audience == "staff"])
+        if staff or admin:
+            shown = ("staff", "admin") if admin else ("staff",)
+            rows += columns([self._button(_, i) for i in self._items if i.audience in shown])
         return keyboard(rows)
 
     @staticmethod

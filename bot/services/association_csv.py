@@ -16,15 +16,32 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import association_fields as fields
+from bot.services import directory_drafts as drafts
 from bot.services.duplicates import NearDuplicate, near_in
-from bot.services.errors import DomainError
-from bot.text import normalize_input, normalize_numeric, search_key
+from bot.services.errors import DomainError, NotFound
+from bot.text import collation_key, normalize_input, normalize_numeric, search_key
 from db.models import Association
 
 COLUMNS = ("id", *fields.FIELDS)
 MAX_ROWS = 5000
 MAX_BYTES = 1_000_000
 
+# The headers of the Persian export (read back by the import like the English ones).
+PERSIAN_HEADERS = {
+    "id": "شناسه",
+    "name": "نام",
+    "description": "توضیحات",
+    "category": "رسته",
+    "phone": "تلفن",
+    "address": "نشانی",
+    "channel": "کانال",
+    "status": "وضعیت",
+    "degree_required": "مدرک دانشگاهی لازم",
+    "accepted_evidence": "سابقه یا مجوز پذیرفته",
+    "min_experience_years": "حداقل سال‌های سابقهٔ کار",
+    "evidence_required": "سابقه یا مجوز لازم",
+    "yearly_fee_rials": "حق عضویت سالانه به ریال",
+}
 # Header words staff may use instead of the English column names.
 HEADER_ALIASES = {
     "شناسه": "id",
@@ -83,9 +100,29 @@ class ImportReport:
         return [row for row in self.rows if row.reason == "near_duplicate"]
 
 
+def _words(cell: str) -> str:
+    return " ".join(normalize_input(cell).replace("\u200c", " ").split())
+
+
+_ALIASES = {_words(word): column for word, column in HEADER_ALIASES.items()} | {
+    _words(word): column for column, word in PERSIAN_HEADERS.items()
+}
+
+
 def _header_name(cell: str) -> str:
-    word = " ".join(normalize_input(cell).replace("\u200c", " ").split())
-    return HEADER_ALIASES.get(word, word.casefold().replace(" ", "_"))
+    word = _words(cell)
+    return _ALIASES.get(word, word.casefold().replace(" ", "_"))
+
+
+def _csv_error(message: str) -> str:
+    """Python's English csv.Error as a reason the bot can say in Persian."""
+    if "end of data" in message or "EOF" in message:
+        return "open_quote"  # a quotation mark opened and never closed
+    if "expected after" in message:
+        return "stray_quote"  # text after a closing quotation mark in the same cell
+    if "NUL" in message:
+        return "not_utf8"
+    return "bad_csv"
 
 
 def read_rows(data: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]:
@@ -100,10 +137,12 @@ def read_rows(data: bytes) -> tuple[list[str], list[tuple[int, dict[str, str]]]]
         raise MalformedCsv("not_utf8")
     first = text.split("\n", 1)[0]
     delimiter = "," if "," in first else ";" if ";" in first else "\t" if "\t" in first else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
-        lines = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True))
+        lines = list(reader)
     except csv.Error as exc:
-        raise MalformedCsv("bad_csv", detail=str(exc)) from None
+        # `detail` keeps Python's words for the command line; the bot says the reason in Persian.
+        raise MalformedCsv(_csv_error(str(exc)), line=reader.line_num, detail=str(exc)) from None
     if not lines or not any(cell.strip() for cell in lines[0]):
         raise MalformedCsv("empty")
     header = [_header_name(cell) for cell in lines[0]]
@@ -205,18 +244,55 @@ async def _apply(session: AsyncSession, results: list[RowResult], by_id: dict[in
 
 
 async def list_all(session: AsyncSession) -> list[Association]:
-    """Every association, by id."""
-    return list(await session.scalars(select(Association).order_by(Association.id)))
+    """Every association, in Persian alphabetical order."""
+    return sorted(await session.scalars(select(Association)), key=lambda a: collation_key(a.name))
 
 
-async def export_csv(session: AsyncSession) -> bytes:
-    """Every association as CSV, UTF-8 with a BOM so Excel shows the Persian."""
+async def export_csv(session: AsyncSession, *, persian: bool = False) -> bytes:
+    """Every association as CSV, UTF-8 with a BOM so Excel shows the Persian; with `persian`, the
+    headers and the words (status, yes/no, evidence) in Persian. Either imports back unchanged."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    writer.writerow([PERSIAN_HEADERS[column] for column in COLUMNS] if persian else COLUMNS)
     for association in await list_all(session):
         writer.writerow(
             [str(association.id)]
-            + [fields.as_text(column, getattr(association, column)) for column in fields.FIELDS]
+            + [
+                fields.as_text(column, getattr(association, column), persian=persian)
+                for column in fields.FIELDS
+            ]
         )
     return out.getvalue().encode("utf-8-sig")
+
+
+# ---------------------------------------------------------------------------------------- through the bot
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A file checked row by row and kept until staff confirm (`draft_id`; None: nothing to import)."""
+
+    report: ImportReport
+    draft_id: int | None
+
+
+async def stage(session: AsyncSession, user_id: int, data: bytes) -> Staged:
+    """Preview a file sent to the bot and keep it for the staff member's decision (MalformedCsv)."""
+    report = await import_csv(session, data, apply=False)
+    if not any(row.action in (ADDED, UPDATED) or row.near is not None for row in report.rows):
+        return Staged(report, None)
+    draft = await drafts.start(session, user_id, drafts.IMPORT, data=data.decode("utf-8-sig"))
+    return Staged(report, draft.id)
+
+
+async def decide(session: AsyncSession, user_id: int, draft_id: int, choice: str) -> ImportReport | None:
+    """Import a kept file (`all`: near-duplicates too; `skip`: without them) or drop it (`no`: None).
+    NotFound when the file was already imported or dropped."""
+    draft = await drafts.by_id(session, user_id, draft_id)
+    if draft.kind != drafts.IMPORT:
+        raise NotFound("no_draft")
+    data = draft.data.encode("utf-8")
+    await drafts.finish(session, draft)
+    if choice not in ("all", "skip"):
+        return None
+    return await import_csv(session, data, allow_near=choice == "all")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.services.errors import DomainError
+from bot.services.errors import DomainError, InvalidAnswer
+from bot.services.numbers import whole_number
 from bot.text import normalize_input, normalize_numeric
 from db.models.associations import ACTIVE, EVIDENCE_KINDS, FORMING, INACTIVE, STATUSES
 
@@ -30,6 +31,8 @@ STATUS_WORDS = {
     FORMING: FORMING,
     INACTIVE: INACTIVE,
     "فعال": ACTIVE,
+    "در حال تأسیس": FORMING,
+    "در حال تاسیس": FORMING,
     "در حال تشکیل": FORMING,
     "درحال تشکیل": FORMING,
     "غیرفعال": INACTIVE,
@@ -48,6 +51,11 @@ EVIDENCE_WORDS = {
 }
 _CHANNEL = re.compile(r"^(@[A-Za-z][A-Za-z0-9_]{3,31}|https?://\S{4,190})$")
 _PHONE = re.compile(r"^\+?[0-9]{5,15}$")
+# A phone and a channel: the pattern, the reason it is refused, how the typed text is normalised first.
+_PATTERNS = {
+    "phone": (_PHONE, "bad_phone", normalize_numeric),
+    "channel": (_CHANNEL, "bad_channel", normalize_input),
+}
 MAX_FEE = 10**13
 MAX_YEARS = 60
 
@@ -93,16 +101,24 @@ def parse_evidence(raw: str) -> str:
     return ",".join(kind for kind in EVIDENCE_KINDS if kind in kinds)
 
 
-def _number(field: str, raw: str, limit: int) -> int:
-    digits = normalize_numeric(raw).replace(",", "").replace("٬", "")
-    if not digits:
+# Reasons of bot.services.numbers.whole_number, as this module names them.
+_NUMBER_REASONS = {
+    "not_number": "not_a_number",
+    "too_big": "too_large",
+    "decimal": "decimal",
+    "range": "range",
+}
+
+
+def _number(field: str, raw: str, limit: int, units: tuple[str, ...] = ()) -> int:
+    """A whole number («۱٬۵۰۰٬۰۰۰», «۵ سال»); a decimal or a range is refused, never read as one number."""
+    if not normalize_numeric(raw):
         return 0
-    if not digits.isdecimal():
-        raise InvalidField("not_a_number", field=field)
-    value = int(digits)
-    if value > limit:
-        raise InvalidField("too_large", field=field)
-    return value
+    try:
+        return whole_number(raw, units=units, limit=limit)
+    except InvalidAnswer as exc:
+        reason = _NUMBER_REASONS.get(exc.reason, "not_a_number")
+        raise InvalidField(reason, **{**exc.details, "field": field}) from None
 
 
 def clean(field: str, raw: str) -> Any:
@@ -115,20 +131,12 @@ def clean(field: str, raw: str) -> Any:
         if len(text) > high:
             raise InvalidField("too_long", field=field)
         return text or (None if field in NULLABLE else "")
-    if field == "phone":
-        phone = normalize_numeric(raw)
-        if not phone:
-            return None
-        if not _PHONE.fullmatch(phone):
-            raise InvalidField("bad_phone", field=field)
-        return phone
-    if field == "channel":
-        channel = normalize_input(raw).strip()
-        if not channel:
-            return None
-        if not _CHANNEL.fullmatch(channel):
-            raise InvalidField("bad_channel", field=field)
-        return channel
+    if field in _PATTERNS:
+        pattern, reason, normalise = _PATTERNS[field]
+        value = normalise(raw).strip()
+        if value and not pattern.fullmatch(value):
+            raise InvalidField(reason, field=field)
+        return value or None
     if field == "status":
         return parse_status(raw)
     if field in ("degree_required", "evidence_required"):
@@ -136,16 +144,37 @@ def clean(field: str, raw: str) -> Any:
     if field == "accepted_evidence":
         return parse_evidence(raw)
     if field == "min_experience_years":
-        return _number(field, raw, MAX_YEARS)
+        return _number(field, raw, MAX_YEARS, ("سال", "ساله"))
     if field == "yearly_fee_rials":
-        return _number(field, raw, MAX_FEE) or None
+        return _number(field, raw, MAX_FEE, ("ریال",)) or None
     raise InvalidField("unknown_field", field=field)
 
 
-def as_text(field: str, value: Any) -> str:
-    """A stored value written back the way `clean` reads it (for CSV export)."""
+def clean_typed(field: str, raw: str) -> Any:
+    """What staff type in the edit form: as `clean`, and «۰» removes a phone or channel."""
+    if field in ("phone", "channel") and normalize_numeric(raw) == "0":
+        return None
+    return clean(field, raw)
+
+
+# The export's Persian words (read back by `clean`: STATUS_WORDS, _TRUE/_FALSE, EVIDENCE_WORDS).
+PERSIAN_STATUS = {ACTIVE: "فعال", FORMING: "در حال تأسیس", INACTIVE: "غیرفعال"}
+PERSIAN_EVIDENCE = {
+    "experience": "سابقهٔ کار",
+    "business_licence": "پروانهٔ کسب",
+    "home_permit": "مجوز کسب‌وکار خانگی",
+}
+
+
+def as_text(field: str, value: Any, *, persian: bool = False) -> str:
+    """A stored value written back the way `clean` reads it (for CSV export), in English codes or
+    in Persian words (numbers keep ASCII digits, so a spreadsheet still counts with them)."""
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return ("بله" if value else "خیر") if persian else ("yes" if value else "no")
+    if persian and field == "status":
+        return PERSIAN_STATUS.get(str(value), str(value))
+    if persian and field == "accepted_evidence":
+        return "، ".join(PERSIAN_EVIDENCE.get(kind, kind) for kind in str(value).split(",") if kind)
     return str(value)

@@ -1,9 +1,11 @@
-"""The association directory: pages by status, one association, search, founding interest, and the
-staff changes (add, edit a field, change status)."""
+"""The association directory: pages by status, one association's page, search, founding-member
+interest and applications, and the staff changes (add, edit a field, change status: an association
+that becomes active numbers its founding members)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -12,10 +14,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import association_fields as fields
+from bot.services import decisions, members, subscriptions
 from bot.services.errors import DomainError, NotFound
+from bot.services.staff import scope_of
 from bot.text import collation_key, normalize_numeric, search_key
-from db.models import Association, FoundingInterest, Profile
-from db.models.associations import EVIDENCE_KINDS, FORMING, STATUSES
+from db.models import Application, Association, FoundingInterest, Member, Profile
+from db.models.applications import APPROVED, MORE_INFO, SUBMITTED
+from db.models.associations import ACTIVE, EVIDENCE_KINDS, FORMING, INACTIVE, STATUSES
+
+# What the directory's handlers show (they never import the database layer).
+__all__ = ["ACTIVE", "APPROVED", "EVIDENCE_KINDS", "FORMING", "INACTIVE", "STATUSES", "Association"]
 
 PAGE_SIZE = 8
 ALL = "all"
@@ -71,6 +79,56 @@ async def get(session: AsyncSession, association_id: int) -> Association:
     return association
 
 
+async def in_order(session: AsyncSession) -> list[Association]:
+    """Every association, in Persian alphabetical order (for lists to pick one from)."""
+    return sorted(await session.scalars(select(Association)), key=lambda a: collation_key(a.name))
+
+
+@dataclass(frozen=True)
+class Card:
+    """An association's page for one user: the association and the facts around it (staff covering
+    it also get the founding-member figures)."""
+
+    association: Association
+    members: int
+    subscribed: bool
+    interested: bool
+    staff: bool = False
+    interests: int = 0  # people who said they want to be founding members
+    founding_waiting: int = 0  # founding-member applications waiting for a decision
+
+
+async def card(session: AsyncSession, association_id: int, user_id: int, admin_ids: Collection[int]) -> Card:
+    """What the association's page shows this user (NotFound if the association is gone)."""
+    association = await get(session, association_id)
+    staff = (await scope_of(session, user_id, admin_ids)).covers(association_id)
+    waiting = 0
+    if staff and association.status == FORMING:
+        waiting = await _count(
+            select(func.count())
+            .select_from(Application)
+            .where(
+                Application.association_id == association_id,
+                Application.founding.is_(True),
+                Application.status.in_((SUBMITTED, MORE_INFO)),
+            ),
+            session,
+        )
+    return Card(
+        association,
+        members=await members.member_count(session, association_id),
+        subscribed=await subscriptions.is_subscribed(session, user_id, association_id),
+        interested=await has_interest(session, user_id, association_id),
+        staff=staff,
+        interests=await interest_count(session, association_id) if staff else 0,
+        founding_waiting=waiting,
+    )
+
+
+async def _count(query: Any, session: AsyncSession) -> int:
+    return int(await session.scalar(query) or 0)
+
+
 async def search(session: AsyncSession, text: str, limit: int = SEARCH_LIMIT) -> list[Association]:
     """Associations matching `text`, closest first (by name, then category and description)."""
     query = search_key(text)
@@ -119,13 +177,14 @@ async def register_interest(session: AsyncSession, user_id: int, association_id:
     return True
 
 
-async def withdraw_interest(session: AsyncSession, user_id: int, association_id: int) -> None:
-    """Take back a founding-member interest."""
-    await session.execute(
+async def withdraw_interest(session: AsyncSession, user_id: int, association_id: int) -> bool:
+    """Take back a founding-member interest; True if there was one."""
+    result = await session.execute(
         delete(FoundingInterest).where(
             FoundingInterest.association_id == association_id, FoundingInterest.user_id == user_id
         )
     )
+    return bool(getattr(result, "rowcount", 0))
 
 
 async def has_interest(session: AsyncSession, user_id: int, association_id: int) -> bool:
@@ -143,28 +202,59 @@ async def interest_count(session: AsyncSession, association_id: int) -> int:
         .select_from(FoundingInterest)
         .where(FoundingInterest.association_id == association_id)
     )
-    return int(await session.scalar(query) or 0)
+    return await _count(query, session)
+
+
+INTERESTED = "interested"
 
 
 @dataclass(frozen=True)
-class Interested:
-    """A would-be founding member, with what their profile says."""
+class Founder:
+    """Someone on an association's founding-members list: an applicant (`status` is the application's:
+    approved, submitted or more_info) or someone who only said they are interested."""
 
-    user_id: int
+    user_id: int | None
     full_name: str | None
     mobile: str | None
     city: str | None
+    status: str = INTERESTED
+    tracking_code: str | None = None
 
 
-async def interested(session: AsyncSession, association_id: int) -> list[Interested]:
-    """Everyone who wants to be a founding member, earliest first."""
+@dataclass(frozen=True)
+class FoundingList:
+    """An association's founding-members list, for its staff."""
+
+    association: Association
+    applicants: list[Founder] = field(default_factory=list)  # approved first, then waiting
+    interested: list[Founder] = field(default_factory=list)  # not (yet) applied, earliest first
+
+
+async def founding_list(session: AsyncSession, association_id: int) -> FoundingList:
+    """Founding-member applications (approved and waiting) and the interested who have not applied."""
+    association = await get(session, association_id)
+    applications = await session.scalars(
+        select(Application)
+        .where(
+            Application.association_id == association_id,
+            Application.founding.is_(True),
+            Application.status.in_((APPROVED, SUBMITTED, MORE_INFO)),
+        )
+        .order_by(Application.submitted_at, Application.id)
+    )
+    applicants = sorted(
+        (Founder(a.user_id, a.full_name, a.mobile, a.city, a.status, a.tracking_code) for a in applications),
+        key=lambda founder: founder.status != APPROVED,
+    )
+    applied = {a.user_id for a in applicants}
     rows = await session.execute(
         select(FoundingInterest.user_id, Profile.full_name, Profile.mobile, Profile.city)
         .outerjoin(Profile, Profile.user_id == FoundingInterest.user_id)
         .where(FoundingInterest.association_id == association_id)
         .order_by(FoundingInterest.created_at, FoundingInterest.id)
     )
-    return [Interested(row[0], row[1], row[2], row[3]) for row in rows]
+    interested = [Founder(row[0], row[1], row[2], row[3]) for row in rows if row[0] not in applied]
+    return FoundingList(association, applicants, interested)
 
 
 # ---------------------------------------------------------------- staff changes
@@ -200,29 +290,49 @@ async def create(
     return association
 
 
-async def set_field(session: AsyncSession, association_id: int, field: str, raw: str) -> Association:
-    """Validate and store one field (raises InvalidField, NotFound, DomainError('name_taken'))."""
+async def set_field(session: AsyncSession, association_id: int, name: str, value: Any) -> Association:
+    """Store one already-cleaned field (association_fields.clean); DomainError('name_taken')."""
     association = await get(session, association_id)
-    value = fields.clean(field, raw)
-    if field == "name":
+    if name not in fields.FIELDS or name == "status":
+        raise DomainError("unknown_field")
+    if name == "name":
         if await name_taken(session, value, exclude_id=association_id) is not None:
             raise DomainError("name_taken")
         association.name_key = search_key(value)
-    setattr(association, field, value)
+    setattr(association, name, value)
     await session.flush()
     return association
 
 
-async def set_value(session: AsyncSession, association_id: int, field: str, value: Any) -> Association:
-    """Store an already-valid value (status buttons, yes/no toggles, evidence toggles)."""
+async def toggle(session: AsyncSession, association_id: int, name: str) -> Association:
+    """Flip a yes/no rule: a degree required, evidence required."""
     association = await get(session, association_id)
-    if field == "status" and value not in STATUSES:
-        raise DomainError("bad_status")
-    if field not in ("status", "degree_required", "evidence_required", "accepted_evidence"):
+    if name not in ("degree_required", "evidence_required"):
         raise DomainError("unknown_field")
-    setattr(association, field, value)
+    setattr(association, name, not getattr(association, name))
     await session.flush()
     return association
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """A new status; `founders` are the founding members numbered because the association became active."""
+
+    association: Association
+    founders: list[Member]
+
+
+async def set_status(session: AsyncSession, association_id: int, status: str) -> StatusChange:
+    """Change the status. Forming → active: the founding members get member numbers in the same
+    transaction (the caller tells each of them through the outbox)."""
+    association = await get(session, association_id)
+    if status not in STATUSES:
+        raise DomainError("bad_status")
+    became_active = association.status == FORMING and status == ACTIVE
+    association.status = status
+    await session.flush()
+    founders = await decisions.number_founders(session, association_id) if became_active else []
+    return StatusChange(association, founders)
 
 
 async def toggle_evidence(session: AsyncSession, association_id: int, kind: str) -> Association:

@@ -30,6 +30,9 @@ _PERIOD = re.compile(r"^(\d{4})(?:\s*[-_/]?\s*H([12]))?$")
 _ONE_DECIMAL = Decimal("0.1")
 
 
+__all__ = ["INDICATORS"]  # the indicators, in order, for the handlers (which never import the database layer)
+
+
 class InvalidRating(DomainError):
     """A score, period, indicator or note that cannot be recorded; `reason` says which."""
 
@@ -38,8 +41,17 @@ class InvalidRating(DomainError):
 
 
 def parse_period(raw: str) -> str:
-    """A period as typed ("۱۴۰۵", "1405-h1", "1405H2") in its stored form ("1405", "1405-H1")."""
-    text = normalize_input(raw).upper().replace("ن", "H")
+    """A period as typed ("۱۴۰۵", "1405-h1", "1405H2", «نیمهٔ اول ۱۴۰۵», «سال ۱۴۰۵») in its stored
+    form ("1405", "1405-H1")."""
+    text = normalize_input(raw)
+    year = re.search(r"\d{4}", text)
+    words = text.replace("\u200c", " ").replace("ٔ", "")
+    if year is not None and ("نیمه" in words or "سال" in words):
+        half = "-H1" if "اول" in words else "-H2" if "دوم" in words else ""
+        if "نیمه" in words and not half:
+            raise InvalidRating("period")
+        text = year[0] + half if "نیمه" in words else year[0]
+    text = text.upper().replace("ن", "H")
     match = _PERIOD.match(text)
     if match is None or not YEARS[0] <= int(match[1]) <= YEARS[1]:
         raise InvalidRating("period")
@@ -208,7 +220,7 @@ def weighted_total(scores: dict[str, int], weights: Sequence[float]) -> Decimal 
     return _round(total / sum(weight))
 
 
-async def _scores(session: AsyncSession, association_id: int, period: str) -> dict[str, RatingScore]:
+async def scores_of(session: AsyncSession, association_id: int, period: str) -> dict[str, RatingScore]:
     rows = await session.scalars(
         select(RatingScore).where(RatingScore.association_id == association_id, RatingScore.period == period)
     )
@@ -237,8 +249,8 @@ async def scorecard(
     if period is None:
         rated = await periods_of(session, association_id)
         period = rated[0] if rated else current_period(tz)
-    scores = await _scores(session, association_id, period)
-    before = await _scores(session, association_id, previous_period(period))
+    scores = await scores_of(session, association_id, period)
+    before = await scores_of(session, association_id, previous_period(period))
     return Scorecard(
         association_id=association_id,
         name=association.name,

@@ -1,18 +1,24 @@
-"""Who is staff, with which scope; adding and removing staff (admins only)."""
+"""Who is staff, with which scope; adding and removing staff (admins only); each person's role, for
+the command menu their chat shows."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
+from typing import Literal
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.errors import DomainError, NotAllowed
+from bot.services.errors import DomainError, InvalidAnswer, NotAllowed
+from bot.services.numbers import whole_number
+from bot.text import collation_key
 from db.models import Association, Staff
 
 ADMIN = "admin"
 STAFF = "staff"
+Role = Literal["everyone", "staff", "admin"]
+MAX_USER_ID_DIGITS = 15
 
 
 @dataclass(frozen=True)
@@ -85,7 +91,56 @@ async def remove_staff(session: AsyncSession, actor: StaffScope, telegram_id: in
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-async def list_staff(session: AsyncSession) -> list[Staff]:
-    """Every staff grant, admins first."""
-    rows = await session.execute(select(Staff).order_by(Staff.role, Staff.telegram_id, Staff.association_id))
-    return list(rows.scalars())
+@dataclass(frozen=True)
+class Grant:
+    """A staff grant as the staff list shows it (the association by name)."""
+
+    telegram_id: int
+    role: str
+    association_id: int | None
+    association: str | None
+
+
+async def list_staff(session: AsyncSession) -> list[Grant]:
+    """Every staff grant: admins, then chamber staff, then each association's staff in Persian order."""
+    rows = await session.execute(
+        select(Staff, Association.name).outerjoin(Association, Association.id == Staff.association_id)
+    )
+    grants = [Grant(s.telegram_id, s.role, s.association_id, name) for s, name in rows]
+    return sorted(
+        grants,
+        key=lambda g: (
+            g.role != ADMIN,
+            g.association_id is not None,
+            collation_key(g.association or ""),
+            g.telegram_id,
+        ),
+    )
+
+
+def role_of(scope: StaffScope) -> Role:
+    """The command menu a scope gets."""
+    return "admin" if scope.is_admin else "staff" if scope.is_staff else "everyone"
+
+
+async def roles(
+    session: AsyncSession, admin_ids: Collection[int], user_ids: Iterable[int] | None = None
+) -> dict[int, Role]:
+    """The role of each of `user_ids` (None: of everyone who is staff or admin)."""
+    wanted = (
+        set(await session.scalars(select(Staff.telegram_id).distinct())) | set(admin_ids)
+        if user_ids is None
+        else set(user_ids)
+    )
+    return {uid: role_of(await scope_of(session, uid, admin_ids)) for uid in sorted(wanted)}
+
+
+def clean_user_id(raw: str) -> int:
+    """A Telegram user id as typed (Persian or Arabic-Indic digits too; never a decimal)."""
+    try:
+        user_id = whole_number(raw, limit=10**MAX_USER_ID_DIGITS - 1)
+    except InvalidAnswer:
+        raise InvalidAnswer("user_id") from None
+    if user_id == 0:
+        raise InvalidAnswer("user_id")
+    return user_id

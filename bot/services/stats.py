@@ -9,6 +9,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from bot.text import collation_key
 from db.models import Application, Association, Broadcast, Course, Member, User
 from db.models.applications import MORE_INFO, SUBMITTED
 from db.models.courses import CLOSED, OPEN
@@ -45,11 +46,11 @@ async def collect(session: AsyncSession, association_ids: frozenset[int] | None 
         select(Association.name, func.count(Member.id))
         .join(Member, Member.association_id == Association.id, isouter=True)
         .group_by(Association.id, Association.name)
-        .order_by(func.count(Member.id).desc(), Association.name)
     )
-    by_association = [
-        (name, int(n)) for name, n in await session.execute(scoped(members_query, Association.id))
-    ]
+    by_association = sorted(
+        ((name, int(n)) for name, n in await session.execute(scoped(members_query, Association.id))),
+        key=lambda item: (-item[1], collation_key(item[0])),  # most members first, then Persian order
+    )
     pending = (
         select(func.count()).select_from(Application).where(Application.status.in_((SUBMITTED, MORE_INFO)))
     )
