@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from bot.context import BotApplication
 from bot.services import decisions
-from db.models import Member
+from db.models import Association, Member
 from fakeapi.simulator import Simulator
 from tests.factories import add_association, add_staff
 from tests.membership_support import only_application, submitted
@@ -57,3 +57,20 @@ async def test_an_inactive_association_takes_no_application(sim: Simulator, app:
     assert not any("انجمن تعطیل" in label for label in user.buttons())
     await user.command("/start", f"apply_{closed}")
     assert "درخواست عضویت نمی‌پذیرد" in user.last_text
+
+
+async def test_a_founder_approved_after_the_association_became_active_is_numbered_at_once(
+    sim: Simulator, app: BotApplication
+) -> None:
+    forming = await add_association(app, "جوانان کارآفرین", status="forming")
+    await add_staff(app, STAFF, forming)
+    applicant = sim.user(8820)
+    await submitted(applicant, forming)
+    async with app.bot_data.sessionmaker() as session, session.begin():
+        association = await session.get(Association, forming)
+        assert association is not None
+        association.status = "active"
+    await sim.user(STAFF).press("تأیید")
+    async with app.bot_data.reader() as session:
+        member = await session.scalar(select(Member).where(Member.user_id == 8820))
+    assert member is not None and member.founding and member.member_number is not None

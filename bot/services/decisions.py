@@ -18,6 +18,7 @@ from bot.services.staff import StaffScope
 from bot.text import normalize_input
 from db.models import Application, Association, Member, PendingDecision, utcnow
 from db.models.applications import APPROVED, MORE_INFO, REJECTED, SUBMITTED
+from db.models.associations import FORMING
 
 DECISIONS = (APPROVED, REJECTED, MORE_INFO)
 REASON_LIMITS = (3, 1000)
@@ -98,11 +99,14 @@ async def _make_member(session: AsyncSession, application: Application) -> Membe
     )
     if member is None:
         # Derived from the application id, so two approvals at once never collide. A founding
-        # member of an association being formed is numbered when it becomes active.
+        # member of an association still being formed is numbered when it becomes active (one that
+        # became active while the application waited is active now: numbered at once).
+        association = await session.get(Association, application.association_id)
+        forming = association is not None and association.status == FORMING
         member = Member(
             association_id=application.association_id,
             user_id=application.user_id,
-            member_number=None if application.founding else member_number(application),
+            member_number=None if application.founding and forming else member_number(application),
             founding=application.founding,
             started_at=utcnow(),
             application_id=application.id,
