@@ -213,6 +213,13 @@ class Inbox:
         async with self._sessionmaker() as session, session.begin():
             return await rows.purge(session, self.retention)
 
+    async def parked(self, limit: int = 5) -> list[tuple[int, str, object]]:
+        """The latest parked updates: (update id, error, when), for staff."""
+        async with self._sessionmaker() as session:
+            return [
+                (u.update_id, u.error or "", u.parked_at) for u in await rows.parked_updates(session, limit)
+            ]
+
     async def figures(self) -> rows.Figures:
         """The inbox's size, unanswered updates and the oldest of them, parked updates."""
         async with self._sessionmaker() as session:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 from telegram import Update
 from telegram.ext import CommandHandler
 
 from bot.context import BotContext
-from bot.formatting import fa_number
+from bot.formatting import fa_digits, fa_number, isolate_ltr, jalali_datetime
 from bot.i18n import N_, Gettext
 from bot.kit.feature import Command, Feature
 from bot.kit.guards import staff_only
@@ -53,14 +56,46 @@ def render(_: Gettext, figures: stats_service.Stats, *, chamber_wide: bool) -> s
     return "\n".join(lines)
 
 
+def render_inbox(_: Gettext, figures: Any, parked: list[tuple[int, str, object]]) -> list[str]:
+    """The inbox of updates: how many are kept, waiting to be answered, and given up on."""
+    lines = [
+        "",
+        _("<b>Incoming updates</b>"),
+        _("Kept: {size}; not answered yet: {waiting}").format(
+            size=fa_number(figures.size), waiting=fa_number(figures.unhandled)
+        ),
+    ]
+    oldest = figures.oldest_unhandled
+    if oldest is not None:
+        seconds = max(0, int((datetime.now(UTC) - oldest).total_seconds()))
+        lines.append(
+            _("The oldest waiting arrived {seconds} seconds ago.").format(seconds=fa_number(seconds))
+        )
+    lines.append(_("Given up after repeated errors: {n}").format(n=fa_number(figures.parked)))
+    lines += [
+        _("Update {id} ({when}): {error}").format(
+            id=isolate_ltr(fa_digits(update_id)),
+            when=jalali_datetime(when) if isinstance(when, datetime) else "—",
+            error=isolate_ltr(esc(error[:200])),
+        )
+        for update_id, error, when in parked
+    ]
+    return lines
+
+
 @staff_only
 async def stats_command(update: Update, context: BotContext) -> None:
-    """Show the figures within the staff member's scope."""
+    """Show the figures within the staff member's scope (the inbox to chamber staff)."""
+    _ = context.gettext
     scope = context.staff
     chamber_wide = scope.covers(None)
     async with context.reading() as session:
         figures = await stats_service.collect(session, None if chamber_wide else scope.association_ids)
-    await answer(update, render(context.gettext, figures, chamber_wide=chamber_wide))
+    text = render(_, figures, chamber_wide=chamber_wide)
+    inbox = getattr(context.bot_data, "inbox", None)
+    if chamber_wide and inbox is not None:
+        text += "\n" + "\n".join(render_inbox(_, await inbox.figures(), await inbox.parked()))
+    await answer(update, text)
 
 
 FEATURE = Feature(
