@@ -142,6 +142,7 @@ class FormConversation:
             return END if not self.form.auto_submit else self.form.state
         if result is not None:
             await self.say(update, self.presenter.submitted(_, screen, result))
+            await self.after_submit(update, context, result)
             return END
         await self.show(update, context, screen, edit=edit)
         return self.form.state
@@ -149,19 +150,27 @@ class FormConversation:
     async def _submitting(
         self, session: AsyncSession, actor: Actor, context: BotContext
     ) -> tuple[Screen, Any]:
-        """Submit the draft and queue the presenter's notices, inside the caller's transaction."""
+        """Submit the draft and queue what goes to other people, inside the caller's transaction."""
         screen, result = await flow.submit(session, self.form, actor)
         if result is not None:
-            for notice in self.presenter.notices(context.gettext, result):
-                await outbox.notify(
-                    session,
-                    notice.recipients,
-                    notice.text,
-                    buttons=to_json(notice.buttons),
-                    media_kind=notice.media_kind,
-                    media_file_id=notice.media_file_id,
-                )
+            await self.on_submit(session, context, result)
         return screen, result
+
+    async def on_submit(self, session: AsyncSession, context: BotContext, result: Any) -> None:
+        """In the submitting transaction, after the form's submit use case: queue the presenter's
+        notices. A form whose submission queues more (a broadcast in the user's words) extends this."""
+        for notice in self.presenter.notices(context.gettext, result):
+            await outbox.notify(
+                session,
+                notice.recipients,
+                notice.text,
+                buttons=to_json(notice.buttons),
+                media_kind=notice.media_kind,
+                media_file_id=notice.media_file_id,
+            )
+
+    async def after_submit(self, update: Update, context: BotContext, result: Any) -> None:
+        """Once the submission is committed and its reply sent (e.g. a live progress message)."""
 
     async def actor(self, session: AsyncSession, update: Update, context: BotContext) -> Actor:
         """Who is filling in the form; for a staff form, refused unless they are staff now."""
@@ -296,15 +305,8 @@ class FormConversation:
         try:
             async with context.transaction() as session:
                 actor = await self.actor(session, update, context)
-                screen, result = await flow.submit(session, self.form, actor)
-                if result is None:
-                    self.stage(update, context, self.form.state)
-                else:
-                    for notice in self.presenter.notices(_, result):
-                        await outbox.notify(
-                            session, notice.recipients, notice.text, buttons=to_json(notice.buttons)
-                        )
-                    self.stage(update, context, END)
+                screen, result = await self._submitting(session, actor, context)
+                self.stage(update, context, self.form.state if result is None else END)
         except _Refused:
             await refuse(update, context)
             return None
@@ -317,6 +319,7 @@ class FormConversation:
             await self.show(update, context, screen)
             return self.form.state
         await self.say(update, self.presenter.submitted(_, screen, result))
+        await self.after_submit(update, context, result)
         return END
 
     async def _discard(self, update: Update, context: BotContext) -> object:
@@ -344,7 +347,7 @@ def answer_of(update: Update) -> Answer:
     if not isinstance(message, Message):
         return Answer()
     if message.text is not None:
-        return Answer(text=message.text)
+        return Answer(text=message.text, html=message.text_html)
     if message.contact is not None:
         if user is None or message.contact.user_id != user.id:
             return Answer(refused="not_own_contact")
