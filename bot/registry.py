@@ -37,6 +37,7 @@ from bot.handlers import (
     errors,
     fallback,
     news,
+    news_post,
     presence,
     privacy,
     profile,
@@ -55,7 +56,7 @@ from bot.kit.menu import MENU_PREFIX, Menu, MenuItem
 
 FEATURE_MODULES: list[ModuleType] = [
     review,
-    news,
+    news_post,
     announce,
     directory_staff,
     directory_csv,
@@ -66,6 +67,7 @@ FEATURE_MODULES: list[ModuleType] = [
     profile,
     directory,
     courses,
+    news,
     requests,
     privacy,
     review_export,

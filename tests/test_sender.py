@@ -7,7 +7,6 @@ import asyncio
 from sqlalchemy import select
 
 from bot.context import BotApplication
-from bot.handlers.broadcasts import runner_of
 from bot.services import outbox
 from bot.services.sender import INTERRUPTED, SenderConfig, report
 from db.models import Delivery, User
@@ -50,7 +49,7 @@ async def test_two_thousand_with_blocked_users_and_429s(app: BotApplication, api
     assert set(received) == reachable
     assert all(n == 1 for n in received.values())
     assert api.too_many_requests == 6
-    assert runner_of(app).sender is not None and runner_of(app).sender.rate_limited == 6
+    assert app.bot_data.delivery.sender is not None and app.bot_data.delivery.sender.rate_limited == 6
     assert result.status == DONE
     assert (result.total, result.sent, result.blocked, result.failed, result.remaining) == (
         2000,
@@ -67,7 +66,7 @@ async def test_two_thousand_with_blocked_users_and_429s(app: BotApplication, api
     # A second broadcast does not even try the users known to have blocked the bot.
     before = len(api.calls_to("sendMessage", ok=False))
     second = await _queue(app, RECIPIENTS[:100], text="دوم")
-    runner_of(app).wake()
+    app.bot_data.delivery.wake()
     again = await wait_finished(app, second)
     assert (again.sent, again.blocked) == (95, 5)
     assert len(api.calls_to("sendMessage", ok=False)) == before
@@ -83,7 +82,7 @@ async def test_crash_in_the_middle_resumes_without_duplicates(
     broadcast_id = await _queue(first, RECIPIENTS)
     await start_sender(first)
     await api.wait_until(lambda: len(api.calls_to("sendMessage")) >= 700, timeout=60)
-    task = runner_of(first).task
+    task = first.bot_data.delivery.task
     assert task is not None
     task.cancel()  # the process dies: no chance to record the batch in flight
     await asyncio.gather(task, return_exceptions=True)
