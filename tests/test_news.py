@@ -265,6 +265,12 @@ async def test_staff_reach_their_work_from_the_menu(sim: Simulator, app: BotAppl
     await admin.command("/start")
     await admin.press("اطلاعیهٔ همگانی")
     assert "اطلاعیهٔ تازه" in admin.last_text
+    # And under the news list, where staff read the news.
+    await admin.command("/news")
+    await admin.press("ارسال خبر")
+    assert "خبر کدام" in admin.last_text
+    await admin.press("عمومی اتاق (همهٔ تشکل‌ها)")
+    assert "عنوان خبر" in admin.last_text
     sim.assert_no_errors()
 
 
