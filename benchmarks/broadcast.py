@@ -9,7 +9,7 @@ Two senders are measured:
 - the baseline, always: PTB's `AIORateLimiter` at its defaults on a bot of its own, sending to
   every recipient (what the framework gives out of the box) → `broadcast_baseline_*`;
 - the bot's own sender (`bot/services/sender.py`, the news feature): the sender task the running
-  application starts itself (`bot/handlers/broadcasts.py`), at its default pacing, which is
+  application starts itself (`bot/delivery.py`, `bot_data.delivery`), at its default pacing, which is
   Telegram's (`SenderConfig()`: 30/s, 1 s per chat); woken as publishing wakes it (`SENDER`).
 """
 
@@ -20,7 +20,7 @@ import contextlib
 import importlib.util
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from telegram.error import RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
@@ -37,6 +37,7 @@ from benchmarks.harness import (
     simulated_users,
     watching_stalls,
 )
+from bot.delivery import Delivery
 from bot.services.outbox import create_broadcast
 from bot.services.sender import SenderConfig, report
 from db.models.outbox import DONE
@@ -58,7 +59,7 @@ SenderTarget = Callable[[Rig, int], Awaitable[None]]
 async def _real_sender(rig: Rig, broadcast_id: int) -> None:
     """Wake the application's own sender task, as publishing does, and wait until it has finished
     the broadcast (polling its report a few times a second; a guard against hanging, not a timer)."""
-    runner = rig.app.bot_data.delivery
+    runner = cast(Delivery, rig.app.bot_data.delivery)
     if runner.config != SenderConfig():
         raise RuntimeError(f"the sender is not at its default pacing: {runner.config}")
     runner.wake()

@@ -40,6 +40,7 @@ from bot.handlers import (
     errors,
     fallback,
     news,
+    news_post,
     presence,
     privacy,
     profile,
@@ -58,7 +59,7 @@ from bot.kit.menu import MENU_PREFIX, Menu, MenuItem
 
 FEATURE_MODULES: list[ModuleType] = [
     review,
-    news,
+    news_post,
     announce,
     directory_staff,
     directory_csv,
@@ -72,6 +73,7 @@ FEATURE_MODULES: list[ModuleType] = [
     profile,
     directory,
     courses,
+    news,
     requests,
     privacy,
     review_export,

@@ -8,7 +8,6 @@ from collections import Counter
 from sqlalchemy import select
 
 from bot.context import BotApplication
-from bot.handlers.broadcasts import runner_of
 from bot.services.sender import Report, SenderConfig, report
 from db.models import Broadcast
 from db.models.outbox import CANCELLED, DONE
@@ -28,9 +27,9 @@ FAST = SenderConfig(
 
 async def start_sender(app: BotApplication, config: SenderConfig = FAST) -> None:
     """Start the application (and with it the sender) with test pacing."""
-    runner_of(app).config = config
+    app.bot_data.delivery.config = config
     await app.start()
-    runner_of(app).ensure_started()
+    app.bot_data.delivery.ensure_started()
 
 
 async def wait_finished(app: BotApplication, broadcast_id: int, timeout: float = 60.0) -> Report:  # noqa: ASYNC109

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from bot.context import BotApplication
 from bot.services import audiences
 from bot.services.errors import NotAllowed
 from bot.services.staff import StaffScope
-from db.models import Application, Course, Registration, utcnow
+from db.models import Application, Broadcast, Course, Registration, utcnow
 from db.models.applications import (
     APPROVED,
     BUSINESS_OWNER,
@@ -93,7 +94,7 @@ async def test_course_audience_is_scoped_to_the_courses_association(app: BotAppl
 
 
 async def test_announce_to_a_course_through_the_bot(sim: Simulator, app: BotApplication) -> None:
-    await _world(app)
+    ids = await _world(app)
     admin = sim.user(ADMIN_ID)
     await admin.command("/announce")
     await admin.send("کلاس فردا در سالن ۳ برگزار می‌شود")
@@ -101,4 +102,16 @@ async def test_announce_to_a_course_through_the_bot(sim: Simulator, app: BotAppl
     await admin.press("ثبت‌نام‌شدگان یک دوره (و فهرست انتظار آن)")
     assert "کدام دوره" in admin.last_text
     await admin.press("بسته‌بندی پسته")
-    assert "۳ نفر" in admin.last_text
+    assert "۳ نفر" in admin.last_text and "بسته‌بندی پسته" in admin.last_text
+    await admin.press("ارسال")
+    async with app.bot_data.sessionmaker() as session:
+        broadcast = await session.scalar(select(Broadcast).where(Broadcast.kind == "announcement"))
+    # The broadcast belongs to the course's association (not to an association numbered like the course).
+    assert broadcast is not None and broadcast.audience == f"course:{ids['course']}"
+    assert broadcast.association_id == ids["pistachio"]
+    # So the staff of that association see it among their broadcasts, and its report names the course.
+    await sim.user(ADMIN_ID).command("/staff", f"add 8310 {ids['pistachio']}")
+    staffer = sim.user(8310)
+    await staffer.press_data(f"bc:show:{broadcast.id}")
+    assert "ثبت‌نام‌شدگان یک دوره (و فهرست انتظار آن): بسته‌بندی پسته" in staffer.last_text
+    sim.assert_no_errors()

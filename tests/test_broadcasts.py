@@ -8,12 +8,13 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.context import BotApplication
-from bot.handlers.broadcasts import runner_of
+from bot.handlers.broadcasts import time_left
 from bot.services import audiences, outbox
 from bot.services import broadcasts as control
 from bot.services.errors import DomainError, NotAllowed
 from bot.services.sender import SenderConfig, report
 from bot.services.staff import StaffScope
+from bot.text import collation_key
 from db.models import Broadcast, Delivery, FoundingInterest, Member, Subscription
 from db.models.outbox import CANCELLED, D_SKIPPED, DONE, PAUSED
 from fakeapi.simulator import Simulator
@@ -94,22 +95,29 @@ async def test_announcement_flow_with_count_preview_and_progress(
     await admin.command("/announce")
     await admin.send("جلسهٔ <i>مهم</i> اعضا")
     await admin.send_document()
-    await admin.press_data("ann:kind:members")
-    assert "انجمن صنایع مس" in admin.buttons()
+    # The audiences in Persian alphabetical order, and the associations too.
+    kinds = admin.buttons()
+    assert kinds == sorted(kinds, key=collation_key) and "اعضای یک تشکل" in kinds
+    await admin.press("اعضای یک تشکل")
+    assert admin.buttons()[:2] == ["انجمن صنایع مس", "انجمن کارآفرینان جوان"]
+    mark = admin.mark()
     await admin.press("انجمن صنایع مس")
-    assert "۲ نفر" in admin.last_text
-    assert api.calls_to("sendDocument", ADMIN_ID, ok=True)  # the preview
-    await admin.press_data("ann:confirm")
+    assert "۲ نفر" in admin.last_text and "اعضای یک تشکل: انجمن صنایع مس" in admin.last_text
+    assert len(admin.messages_since(mark)) == 2  # the preview (the document itself), then the count
+    assert api.calls_to("sendDocument", ADMIN_ID, ok=True)
+    await admin.press("ارسال")
     async with app.bot_data.sessionmaker() as session:
         broadcast = await session.scalar(select(Broadcast).where(Broadcast.kind == "announcement"))
     assert broadcast is not None and broadcast.audience == f"members:{ids['copper']}"
+    assert broadcast.association_id == ids["copper"] and broadcast.progress_message_id is not None
     await start_sender(app)
     result = await wait_finished(app, broadcast.id)
     assert (result.total, result.sent) == (2, 2)
     docs = api.calls_to("sendDocument", ok=True)
     assert sorted(c.chat_id for c in docs if c.chat_id != ADMIN_ID) == [8001, 8002]
     assert "&lt;i&gt;" in str(docs[-1].params["caption"])
-    assert broadcast.id and "پایان یافت" in (api.message(ADMIN_ID, _progress_id(api)) or _Missing).content
+    progress = broadcast.progress_message_id
+    await api.wait_until(lambda: "پایان یافت" in (api.message(ADMIN_ID, progress) or _Missing).content)
     # The report stays available.
     await admin.command("/broadcasts")
     assert "ارسال ۲ از ۲" in admin.last_text
@@ -120,27 +128,71 @@ class _Missing:
     content = ""
 
 
-def _progress_id(api: FakeTelegram) -> int:
-    edits = api.calls_to("editMessageText", ADMIN_ID, ok=True)
-    return int(edits[-1].params["message_id"]) if edits else 0
+async def test_the_count_is_of_those_who_will_receive_it(
+    sim: Simulator, app: BotApplication, api: FakeTelegram
+) -> None:
+    """Blocked users, people who never started the bot and duplicates are not counted, and the
+    count shown is the number of deliveries queued."""
+    ids = await _people(app)
+    async with app.bot_data.sessionmaker() as session, session.begin():
+        # 8006 follows all news and the association's: one person, one message.
+        session.add(Subscription(user_id=8006, association_id=ids["copper"]))
+        session.add(Subscription(user_id=8009, association_id=ids["copper"]))  # blocked the bot
+        session.add(Subscription(user_id=8100, association_id=ids["copper"]))  # never started the bot
+    admin = sim.user(ADMIN_ID)
+    await admin.command("/announce")
+    await admin.send("خبر مهم برای مشترکان")
+    await admin.press("بدون پیوست")
+    await admin.press("مشترکان خبرها")
+    assert admin.buttons()[0] == "همه (همهٔ تشکل‌ها)"
+    await admin.press("انجمن صنایع مس")
+    assert "۲ نفر" in admin.last_text  # 8005 and 8006
+    await admin.press("ارسال")
+    async with app.bot_data.sessionmaker() as session:
+        broadcast = await session.scalar(select(Broadcast).where(Broadcast.kind == "announcement"))
+        assert broadcast is not None
+        deliveries = set(
+            await session.scalars(select(Delivery.user_id).where(Delivery.broadcast_id == broadcast.id))
+        )
+    assert deliveries == {8005, 8006}
+    assert "۲ نفر" in admin.texts_since(0)[-2]  # «queued for ۲ people», above the progress message
+
+
+async def test_nobody_to_reach_is_no_dead_end(sim: Simulator, app: BotApplication) -> None:
+    ids = await _people(app)
+    admin = sim.user(ADMIN_ID)
+    await admin.command("/announce")
+    await admin.send("سلام")
+    await admin.press("بدون پیوست")
+    await admin.press("متقاضیانی که درخواستشان در حال بررسی است")
+    await admin.press("انجمن صنایع مس")
+    assert "هیچ‌کس" in admin.last_text and "ارسال" not in admin.buttons()
+    await admin.press_data("announce:submit")  # forged: refused, nothing queued
+    await admin.press("انتخاب مخاطبان دیگر")
+    await admin.press("اعضای یک تشکل")
+    await admin.press_data(f"announce:set:target:{ids['copper']}")
+    assert "۲ نفر" in admin.last_text
+    async with app.bot_data.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).select_from(Delivery)) == 0
 
 
 async def test_announce_to_everyone_and_to_founders(
     sim: Simulator, app: BotApplication, api: FakeTelegram
 ) -> None:
-    ids = await _people(app)
+    await _people(app)
     admin = sim.user(ADMIN_ID)
     await admin.command("/announce")
     await admin.send("سلام به همه")
-    await admin.press_data("ann:nomedia")
-    await admin.press_data("ann:kind:everyone")
+    await admin.press("بدون پیوست")
+    await admin.press("همهٔ کسانی که ربات را آغاز کرده‌اند")
     assert "۷ نفر" in admin.last_text  # the six, and the admin who wrote to the bot
-    await admin.press_data("ann:kinds")
-    await admin.press_data("ann:kind:founders")
+    await admin.press("ویرایش یک پاسخ")
+    await admin.press("مخاطبان")
+    await admin.press("متقاضیان عضویت مؤسس (تشکل در حال تأسیس)")
     assert admin.buttons()[0] == "انجمن کارآفرینان جوان" and "انجمن صنایع مس" not in admin.buttons()
-    await admin.press_data(f"ann:aud:founders:{ids['youth']}")
+    await admin.press("انجمن کارآفرینان جوان")
     assert "۲ نفر" in admin.last_text
-    await admin.press_data("ann:confirm")
+    await admin.press("ارسال")
     await start_sender(app)
     async with app.bot_data.sessionmaker() as session:
         broadcast = await session.scalar(select(Broadcast).where(Broadcast.kind == "announcement"))
@@ -157,21 +209,20 @@ async def test_association_staff_cannot_reach_another_association(
     staffer = sim.user(8600)
     await staffer.command("/announce")
     await staffer.send("پیام")
-    await staffer.press_data("ann:nomedia")
+    await staffer.press("بدون پیوست")
     kinds = staffer.buttons()
     assert "همهٔ کسانی که ربات را آغاز کرده‌اند" not in kinds
-    for forged in [
-        "ann:kind:everyone",
-        f"ann:aud:members:{ids['youth']}",
-        f"ann:aud:founders:{ids['youth']}",
-        "ann:aud:subscribers:all",
-    ]:
-        await staffer.press_data(forged)
-        assert "فقط به افراد تشکل‌های خودتان" in staffer.last_text
+    await staffer.press_data("announce:set:kind:everyone")  # forged
+    assert "یکی از دکمه‌ها" in staffer.last_text
+    await staffer.press("اعضای یک تشکل")
+    assert staffer.buttons()[0] == "انجمن صنایع مس" and "انجمن کارآفرینان جوان" not in staffer.buttons()
+    await staffer.press_data(f"announce:set:target:{ids['youth']}")  # forged
+    assert "یکی از دکمه‌ها" in staffer.last_text
+    await staffer.press_data("announce:set:target:all")  # forged
     async with app.bot_data.sessionmaker() as session:
         draft = await session.scalar(select(Broadcast).where(Broadcast.created_by == 8600))
-        assert draft is not None and draft.audience == ""
-    await staffer.press_data("ann:confirm")  # nothing chosen: nothing queued
+        assert draft is not None and draft.audience == "members:"
+    await staffer.press_data("announce:submit")  # nothing chosen: nothing queued
     async with app.bot_data.sessionmaker() as session:
         assert await session.scalar(select(func.count()).select_from(Delivery)) == 0
 
@@ -208,7 +259,7 @@ async def test_pause_resume_and_cancel(sim: Simulator, app: BotApplication, api:
     await admin.command("/broadcasts")
     await admin.press_data(f"bc:pause:{first.id}")
     assert "متوقف" in admin.last_text
-    sender = runner_of(app).sender
+    sender = app.bot_data.delivery.sender
     assert sender is not None
     # Once the batch in flight is recorded, nothing more goes out while paused.
     while True:
@@ -227,7 +278,7 @@ async def test_pause_resume_and_cancel(sim: Simulator, app: BotApplication, api:
     # Cancel: the rest is skipped and the figures add up.
     async with app.bot_data.sessionmaker() as session, session.begin():
         second = await outbox.create_broadcast(session, kind="announcement", text="دو", recipients=recipients)
-    runner_of(app).wake()
+    app.bot_data.delivery.wake()
     await api.wait_until(lambda: len(api.calls_to("sendMessage", ok=True)) >= 320, timeout=30)
     await admin.press_data(f"bc:cancel:{second.id}")
     assert "لغو" in admin.last_text
@@ -272,3 +323,50 @@ async def test_association_staff_control_only_their_broadcasts(sim: Simulator, a
     async with app.bot_data.sessionmaker() as session:
         statuses = {b.id: b.status for b in await session.scalars(select(Broadcast))}
     assert statuses == {mine.id: PAUSED, theirs.id: "pending", chamber.id: "pending"}
+
+
+async def test_notices_are_not_broadcasts(sim: Simulator, app: BotApplication) -> None:
+    """A one-off notice (a decision told to an applicant) goes through the outbox too, but it is
+    neither listed nor reported among the broadcasts."""
+    await add_users(app, [8801])
+    async with app.bot_data.sessionmaker() as session, session.begin():
+        notice = await outbox.notify(session, [8801], "درخواست شما تأیید شد.")
+        announcement = await outbox.create_broadcast(
+            session, kind="announcement", text="x", recipients=[8801]
+        )
+    assert notice is not None
+    admin = sim.user(ADMIN_ID)
+    await admin.command("/broadcasts")
+    digits = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+    assert f"#{announcement.id}".translate(digits) in admin.last_text
+    assert f"#{notice.id}".translate(digits) not in admin.last_text
+    await admin.press_data(f"bc:show:{notice.id}")
+    assert "پیدا نشد" in admin.last_text
+    await admin.press_data(f"bc:pause:{notice.id}")
+    assert "پیدا نشد" in admin.last_text
+    async with app.bot_data.sessionmaker() as session:
+        assert [b.id for b, _ in await control.recent(session, ADMIN)] == [announcement.id]
+
+
+def test_time_left_reads_naturally(app: BotApplication) -> None:
+    _ = app.bot_data.translations.gettext
+    assert time_left(_, 2) == "حدود ۲ ثانیه"
+    assert time_left(_, 0) == "حدود ۱ ثانیه"
+    assert time_left(_, 59) == "حدود ۵۹ ثانیه"
+    assert time_left(_, 60) == "حدود ۱ دقیقه"
+    assert time_left(_, 330) == "حدود ۶ دقیقه"
+    assert time_left(_, 4200) == "حدود ۷۰ دقیقه"
+    assert not any("۰" in time_left(_, s).split() for s in range(0, 7300, 7))  # never «۰ دقیقه»
+
+
+async def test_the_progress_says_how_long_in_plain_words(sim: Simulator, app: BotApplication) -> None:
+    await add_users(app, [8811, 8812])
+    async with app.bot_data.sessionmaker() as session, session.begin():
+        broadcast = await outbox.create_broadcast(
+            session, kind="announcement", text="x", recipients=[8811, 8812], audience="everyone"
+        )
+    admin = sim.user(ADMIN_ID)
+    await admin.press_data(f"bc:show:{broadcast.id}")
+    assert "زمان باقی‌مانده: حدود ۱ ثانیه" in admin.last_text
+    assert "دقیقه" not in admin.last_text
+    assert "مخاطبان: همهٔ کسانی که ربات را آغاز کرده‌اند" in admin.last_text

@@ -107,10 +107,10 @@ async def test_staff_texts_verbatim_and_escaped(
     await staffer.command("/cancel")
     # A news item: title and text.
     await staffer.command("/postnews")
-    await staffer.press_data("newspost:scope:all")
+    await staffer.press_data("newspost:set:scope:all")
     await staffer.send(f"خبر {payload}")
     await staffer.send(f"متن {payload}")
-    await staffer.press_data("newspost:nomedia")
+    await staffer.press_data("newspost:skip:media")
     preview = " ".join(staffer.texts_since(0))
     assert f"خبر {payload}" in preview and f"متن {payload}" in preview
     item = await _one(app, NewsItem, NewsItem.author_id == staffer.id)
@@ -206,15 +206,15 @@ async def test_news_with_a_long_caption(
     staffer = sim.user(fuzzkit.fresh_id())
     await world.staff(staffer.id)
     await staffer.command("/postnews")
-    await staffer.press_data("newspost:scope:all")
+    await staffer.press_data("newspost:set:scope:all")
     await staffer.send(LONG_WORDS[:190])
     await staffer.send(LONG_WORDS[:1000])
     if media == "photo":
         await staffer.send_photo()
     else:
         await staffer.send_document()
-    if "newspost:publish" in str(staffer.last_message and staffer.last_message.reply_markup):
-        await staffer.press_data("newspost:publish")
+    if "newspost:submit" in str(staffer.last_message and staffer.last_message.reply_markup):
+        await staffer.press_data("newspost:submit")
     else:
         assert PERSIAN_ANSWER(staffer.last_text)
     no_rejections(api)

@@ -7,7 +7,6 @@ import asyncio
 from sqlalchemy import select
 
 from bot.context import BotApplication
-from bot.handlers.broadcasts import runner_of
 from bot.services import outbox
 from bot.services.sender import SenderConfig, report
 from db.models import Delivery, User
@@ -51,7 +50,7 @@ async def test_two_thousand_with_blocked_users_and_429s(app: BotApplication, api
     assert set(received) == reachable
     assert all(n == 1 for n in received.values())
     assert api.too_many_requests == 6
-    assert runner_of(app).sender is not None and runner_of(app).sender.rate_limited == 6
+    assert app.bot_data.delivery.sender is not None and app.bot_data.delivery.sender.rate_limited == 6
     assert result.status == DONE
     assert (result.total, result.sent, result.blocked, result.failed, result.remaining) == (
         2000,
@@ -68,7 +67,7 @@ async def test_two_thousand_with_blocked_users_and_429s(app: BotApplication, api
     # A second broadcast does not even try the users known to have blocked the bot.
     before = len(api.calls_to("sendMessage", ok=False))
     second = await _queue(app, RECIPIENTS[:100], text="دوم")
-    runner_of(app).wake()
+    app.bot_data.delivery.wake()
     again = await wait_finished(app, second)
     assert (again.sent, again.blocked) == (95, 5)
     assert len(api.calls_to("sendMessage", ok=False)) == before

@@ -76,7 +76,7 @@ class FormConversation:
         self.presenter = presenter or Presenter()
         # Bot API work a submission needs besides its reply (e.g. a new staff member's command menu):
         # run after the commit and the reply, with the submit use case's result.
-        self.after_submit = after_submit
+        self._after_submit = after_submit
         self.actions = Actions(form.name)
         # The form's buttons share a router with the feature's own (which may be declared elsewhere).
         self.routes = routes or Router(form.name)
@@ -169,7 +169,7 @@ class FormConversation:
             return END if not self.form.auto_submit else self.form.state
         if result is not None:
             await self.say(update, self.presenter.submitted(_, screen, result))
-            await self._after(update, context, result)
+            await self.after_submit(update, context, result)
             return END
         if alert_errors and screen.error is not None and screen.field is not None and update.callback_query:
             # A refused press on a step that stays open (e.g. "next" with nothing chosen): an alert
@@ -182,20 +182,31 @@ class FormConversation:
     async def _submitting(
         self, session: AsyncSession, actor: Actor, context: BotContext
     ) -> tuple[Screen, Any]:
-        """Submit the draft and queue the presenter's notices, inside the caller's transaction."""
+        """Submit the draft and queue what goes to other people, inside the caller's transaction."""
         screen, result = await flow.submit(session, self.form, actor)
         if result is not None:
-            for notice in self.presenter.notices(context.gettext, result):
-                await outbox.notify(
-                    session,
-                    notice.recipients,
-                    notice.text,
-                    buttons=to_json(notice.buttons),
-                    media_kind=notice.media_kind,
-                    media_file_id=notice.media_file_id,
-                )
-            await self.presenter.queue(context.gettext, session, result)
+            await self.on_submit(session, context, result)
         return screen, result
+
+    async def on_submit(self, session: AsyncSession, context: BotContext, result: Any) -> None:
+        """In the submitting transaction, after the form's submit use case: queue the presenter's
+        notices. A form whose submission queues more (a broadcast in the user's words) extends this."""
+        for notice in self.presenter.notices(context.gettext, result):
+            await outbox.notify(
+                session,
+                notice.recipients,
+                notice.text,
+                buttons=to_json(notice.buttons),
+                media_kind=notice.media_kind,
+                media_file_id=notice.media_file_id,
+            )
+        await self.presenter.queue(context.gettext, session, result)
+
+    async def after_submit(self, update: Update, context: BotContext, result: Any) -> None:
+        """Once the submission is committed and its reply sent (e.g. a live progress message); the
+        constructor's `after_submit` callback, or a subclass, says what."""
+        if self._after_submit is not None:
+            await self._after_submit(update, context, result)
 
     async def actor(self, session: AsyncSession, update: Update, context: BotContext) -> Actor:
         """Who is filling in the form; for a staff form, refused unless they are staff now."""
@@ -363,12 +374,8 @@ class FormConversation:
             await self.show(update, context, screen)
             return self.form.state
         await self.say(update, self.presenter.submitted(_, screen, result))
-        await self._after(update, context, result)
+        await self.after_submit(update, context, result)
         return END
-
-    async def _after(self, update: Update, context: BotContext, result: Any) -> None:
-        if self.after_submit is not None:
-            await self.after_submit(update, context, result)
 
     async def _discard(self, update: Update, context: BotContext) -> object:
         await self.say(update, self.presenter.confirm_discard(context.gettext, self.actions), edit=True)
@@ -395,7 +402,7 @@ def answer_of(update: Update) -> Answer:
     if not isinstance(message, Message):
         return Answer()
     if message.text is not None:
-        return Answer(text=message.text)
+        return Answer(text=message.text, html=message.text_html)
     if message.contact is not None:
         if user is None or message.contact.user_id != user.id:
             return Answer(refused="not_own_contact")

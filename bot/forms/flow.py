@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.forms.spec import Choice, Field, Form
+from bot.forms.spec import ANY_FILE, Choice, Field, Form
 from bot.i18n import Gettext
 from bot.services.actor import Actor
 from bot.services.drafts import FileRef
@@ -29,6 +29,7 @@ class Answer:
     """What the user sent to the question being asked: exactly one of the three, or none (a sticker…)."""
 
     text: str | None = None
+    html: str | None = None  # the text with its formatting as HTML (everything typed escaped)
     contact: str | None = None  # the phone number of the sender's own shared contact
     file: FileRef | None = None
     refused: str | None = None  # why what was sent cannot be an answer (e.g. someone else's contact)
@@ -251,12 +252,14 @@ def _value_of(target: Field, given: Answer) -> object:
     if target.kind in ("file", "files"):
         if given.file is None:
             raise InvalidAnswer("file_expected")
-        if given.file.mime.lower() not in target.mimes:
+        if ANY_FILE not in target.mimes and given.file.mime.lower() not in target.mimes:
             raise InvalidAnswer("file_type")
         return given.file
     if target.kind in ("choice", "multi"):
         raise InvalidAnswer("use_buttons")
     raw = given.contact if target.contact and given.contact is not None else given.text
+    if target.formatted and given.html is not None:
+        raw = given.html
     if raw is None:
         raise InvalidAnswer("text_expected")
     return target.clean(raw) if target.clean is not None else raw

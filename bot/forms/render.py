@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.formatting import fa_digits, fa_number, isolate_ltr
+from bot.formatting import fa_digits, fa_number, isolate_ltr, strip_html
 from bot.forms.flow import Screen
 from bot.forms.spec import Choice, Field
 from bot.i18n import N_, Gettext
@@ -199,7 +199,7 @@ class Presenter:
             return _("yes") if value else _("no")
         if isinstance(value, int):
             return fa_number(value)
-        text = esc(truncate(str(value), 300))
+        text = esc(truncate(strip_html(str(value)) if field.formatted else str(value), 300))
         return isolate_ltr(fa_digits(text)) if field.ltr else text
 
     def summary(self, _: Gettext, screen: Screen, actions: Actions) -> Reply:

@@ -15,6 +15,7 @@ from bot.services.drafts import DraftStore
 # buttons then "done"; file: one photo or file; files: several, then "done".
 Kind = Literal["text", "choice", "multi", "file", "files"]
 Audience = Literal["everyone", "staff", "admin"]
+ANY_FILE = "*"  # in `mimes`: a file of any type (a photo, a PDF, a spreadsheet…)
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,10 @@ class Field:
     ltr: bool = False  # shown left-to-right (IDs, phone numbers, codes)
     show: Callable[[Any], str] | None = None  # how a stored answer is written (already safe HTML)
     done: str = ""  # multi/files: msgid of the button that ends the step
-    mimes: tuple[str, ...] = ("image/jpeg", "image/png", "application/pdf")  # file/files
+    mimes: tuple[str, ...] = ("image/jpeg", "image/png", "application/pdf")  # file/files; ANY_FILE: any
+    # text: keep the sender's Telegram formatting (bold, links…) as HTML in which everything typed is
+    # escaped; `clean` gets that HTML (bot.formatting.strip_html gives the text a reader sees).
+    formatted: bool = False
 
     def applies(self, draft: Any) -> bool:
         """Whether this field is asked of this draft."""

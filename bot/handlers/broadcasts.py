@@ -1,40 +1,37 @@
-"""Running the sender with the application, its live progress message, and /broadcasts for staff.
-
-`schedule(application)` adds a repeating JobQueue job that starts the sender task (and restarts it
-if it ever died) and wakes it; the task ends by itself once `application.stop()` begins.
-"""
+"""Broadcast control for staff: the live progress message of a broadcast, «Broadcast reports»
+(/broadcasts: the latest, with their figures) and pause / resume / cancel. The senders themselves
+run in bot/delivery.py; writing a news item or an announcement is in news_post.py and announce.py."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
-from telegram.error import (
-    BadRequest,
-    TelegramError,
-)
-from telegram.ext import Application, BaseHandler, CallbackQueryHandler, CommandHandler
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import Application, BaseHandler, CommandHandler
 
 from bot.context import BotContext
 from bot.delivery import acquire_send_slot
-from bot.formatting import fa_digits, fa_number, isolate_ltr, jalali_datetime
-from bot.handlers.common import answer, button, esc, keyboard
-from bot.handlers.guards import staff_only
+from bot.formatting import fa_digits, fa_number, jalali_datetime
 from bot.i18n import N_, Gettext
-from bot.services import audiences
+from bot.kit.callbacks import Action, Router
+from bot.kit.feature import Command, Feature
+from bot.kit.guards import staff_only
+from bot.kit.markup import button, columns, keyboard
+from bot.kit.menu import MenuItem
+from bot.kit.reply import answer, esc
 from bot.services import broadcasts as control
-from bot.services import sender as sender_service
-from bot.services.errors import DomainError
-from bot.services.sender import Report
-from db.models import Broadcast
-from db.models.outbox import CANCELLED, DONE, PAUSED, PENDING, RUNNING
+from bot.services.broadcasts import CANCELLED, DONE, PAUSED, PENDING, RUNNING, Broadcast, Report, Status
+from bot.services.errors import DomainError, NotFound
+from bot.services.staff import StaffScope
 
 log = logging.getLogger(__name__)
-
-COMMANDS = [("broadcasts", N_("Broadcasts and their reports (staff)"))]
-WAKE_INTERVAL = 10.0  # seconds between the job's wake-ups (due reminders, a task that died)
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+Operation = Callable[[AsyncSession, StaffScope, int], Awaitable[Status]]
 
 STATUS = {
     PENDING: N_("waiting"),
@@ -44,28 +41,48 @@ STATUS = {
     DONE: N_("finished"),
 }
 KIND = {
-    "news": N_("News"),
+    "news": N_("News item"),
     "announcement": N_("Announcement"),
     "reminder": N_("Course reminder"),
     "council": N_("Dialogue council"),
 }
-AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+ROUTES = Router("bc")
+SHOW = ROUTES.action("show", int)
+PAUSE = ROUTES.action("pause", int)
+RESUME = ROUTES.action("resume", int)
+CANCEL = ROUTES.action("cancel", int)  # asks once more
+CANCEL_OK = ROUTES.action("cancelok", int)
 
 
 def runner_of(application: AnyApplication) -> Any:
-    """The application's delivery runtime (bot/delivery.py)."""
+    """Transitional, for bot/handlers/council.py only: use `application.bot_data.delivery`."""
     return application.bot_data.delivery
 
 
 # ---------------------------------------------------------------------------- progress and reports
 
 
-def render_report(_: Gettext, broadcast: Broadcast, report: Report, rate: float) -> str:
-    """The progress / final report text."""
-    kind = _(KIND.get(broadcast.kind, N_("Announcement")))
-    status = _(STATUS.get(report.status or broadcast.status, N_("waiting")))
+def time_left(_: Gettext, seconds: int) -> str:
+    """An estimate in plain words: «حدود ۲ ثانیه» under a minute, else «حدود ۵ دقیقه»."""
+    if seconds < 60:
+        return _("about {n} seconds").format(n=fa_digits(max(1, seconds)))
+    return _("about {n} minutes").format(n=fa_digits(round(seconds / 60)))
+
+
+def render_report(_: Gettext, shown: Status, rate: float) -> str:
+    """The progress / final report of a broadcast."""
+    broadcast, report = shown.broadcast, shown.report
     lines = [
-        _("<b>{kind} #{id}</b> — {status}").format(kind=kind, id=fa_digits(broadcast.id), status=status),
+        _("<b>{kind} #{id}</b> — {status}").format(
+            kind=_(KIND.get(broadcast.kind, N_("Announcement"))),
+            id=fa_digits(broadcast.id),
+            status=_(STATUS.get(report.status or broadcast.status, N_("waiting"))),
+        )
+    ]
+    if shown.audience is not None:
+        audience = _(shown.audience) + (f": {esc(shown.target)}" if shown.target else "")
+        lines.append(_("Audience: {audience}").format(audience=audience))
+    lines += [
         _("Recipients: {n}").format(n=fa_number(report.total)),
         _("Sent: {n}").format(n=fa_number(report.sent)),
         _("Blocked the bot: {n}").format(n=fa_number(report.blocked)),
@@ -82,39 +99,22 @@ def render_report(_: Gettext, broadcast: Broadcast, report: Report, rate: float)
     lines.append(_("Remaining: {n}").format(n=fa_number(report.remaining)))
     if report.remaining and report.status in (PENDING, RUNNING):
         seconds = int(report.remaining / max(rate, 0.1)) + 1
-        minutes, secs = divmod(seconds, 60)
-        lines.append(
-            _("About {minutes} min {seconds} s left").format(
-                minutes=fa_digits(minutes), seconds=fa_digits(secs)
-            )
-        )
+        lines.append(_("Time left: {time}").format(time=time_left(_, seconds)))
     if broadcast.not_before is not None and report.status == PENDING:
         lines.append(_("Starts at {when}").format(when=jalali_datetime(broadcast.not_before)))
-    if broadcast.audience:
-        lines.append(_("Audience: {audience}").format(audience=_audience(_, broadcast.audience)))
     return "\n".join(lines)
 
 
-def _audience(_: Gettext, spec: str) -> str:
-    """`members:5` as «Members of an association (۵)»; an unknown spec shown as it is, escaped."""
-    try:
-        chosen = audiences.parse(spec)
-    except DomainError:
-        return isolate_ltr(esc(spec))
-    label = _(audiences.REGISTRY[chosen.kind].label)
-    return label if chosen.association_id is None else f"{label} ({fa_digits(chosen.association_id)})"
-
-
-def control_markup(_: Gettext, broadcast_id: int, status: str) -> InlineKeyboardMarkup | None:
-    """Pause / resume / cancel buttons for a broadcast still going."""
+def control_markup(_: Gettext, broadcast_id: int, status: str) -> InlineKeyboardMarkup:
+    """Pause / resume / cancel for a broadcast still going, and refresh."""
     row = []
     if status in (PENDING, RUNNING):
-        row.append(button(_("Pause"), f"bc:pause:{broadcast_id}"))
+        row.append(button(_("Pause"), PAUSE(broadcast_id)))
     if status == PAUSED:
-        row.append(button(_("Resume"), f"bc:resume:{broadcast_id}"))
+        row.append(button(_("Resume"), RESUME(broadcast_id)))
     if status in (PENDING, RUNNING, PAUSED):
-        row.append(button(_("Cancel sending"), f"bc:cancel:{broadcast_id}"))
-    row.append(button(_("Refresh"), f"bc:show:{broadcast_id}"))
+        row.append(button(_("Cancel sending"), CANCEL(broadcast_id)))
+    row.append(button(_("Refresh"), SHOW(broadcast_id)))
     return keyboard([row])
 
 
@@ -127,55 +127,61 @@ async def show_progress(application: AnyApplication, broadcast: Broadcast, repor
     chat_id, message_id = broadcast.progress_chat_id, broadcast.progress_message_id
     if chat_id is None or message_id is None:
         return
+    async with application.bot_data.reader() as session:
+        audience, target = await control.describe(session, broadcast)
+    await _edit_progress(application, chat_id, message_id, Status(broadcast, report, audience, target))
+
+
+async def _edit_progress(application: AnyApplication, chat_id: int, message_id: int, shown: Status) -> None:
     _ = application.bot_data.translations.gettext
-    # An edit counts against the same budget as the messages.
-    await acquire_send_slot(application)
+    await acquire_send_slot(application)  # an edit counts against the same budget as the messages
     try:
         await application.bot.edit_message_text(
-            render_report(_, broadcast, report, _rate(application)),
+            render_report(_, shown, _rate(application)),
             chat_id=chat_id,
             message_id=message_id,
-            reply_markup=control_markup(_, broadcast.id, report.status),
+            reply_markup=control_markup(_, shown.broadcast.id, shown.report.status),
             parse_mode=ParseMode.HTML,
         )
-    except BadRequest as exc:
-        if "not modified" not in exc.message.lower():
-            log.warning("progress message of broadcast %s: %s", broadcast.id, exc.message)
     except TelegramError as exc:
-        log.warning("progress message of broadcast %s: %s", broadcast.id, exc.message)
+        if not (isinstance(exc, BadRequest) and "not modified" in exc.message.lower()):
+            log.warning("progress message of broadcast %s: %s", shown.broadcast.id, exc.message)
 
 
-async def start_progress(update: Update, context: BotContext, broadcast_id: int) -> None:
-    """Send the live progress message for a just-queued broadcast and wake the sender."""
+async def start_progress(update: Update, context: BotContext, broadcast: Broadcast) -> None:
+    """The live progress message of a just-queued broadcast (the sender edits it from now on)."""
     _ = context.gettext
-    async with context.session() as session:
-        broadcast = await session.get(Broadcast, broadcast_id)
-        report = await sender_service.report(session, broadcast_id)
-    if broadcast is None or update.effective_chat is None:
+    chat = update.effective_chat
+    if chat is None:
         return
-    message = await update.effective_chat.send_message(
-        render_report(_, broadcast, report, _rate(context.application)),
-        reply_markup=control_markup(_, broadcast_id, report.status),
+    async with context.reading() as session:
+        shown = await control.status(session, broadcast)
+    rate = _rate(context.application)
+    message = await chat.send_message(
+        render_report(_, shown, rate), reply_markup=control_markup(_, broadcast.id, shown.report.status)
     )
-    async with context.session() as session, session.begin():
-        await control.set_progress_message(session, broadcast_id, message.chat_id, message.message_id)
-    runner_of(context.application).wake()
+    async with context.transaction() as session:
+        await control.set_progress_message(session, broadcast.id, message.chat_id, message.message_id)
+    # The sender may have got on before it knew the message: show where the broadcast stands now.
+    async with context.reading() as session:
+        now = await control.status(session, broadcast)
+    if now.report != shown.report:
+        await _edit_progress(context.application, message.chat_id, message.message_id, now)
 
 
-# ---------------------------------------------------------------------------- /broadcasts and buttons
+# ---------------------------------------------------------------------------- reports and control
 
 
 @staff_only
 async def list_broadcasts(update: Update, context: BotContext) -> None:
-    """/broadcasts: the latest broadcasts this staff member may see, with their figures."""
+    """/broadcasts and «Broadcast reports»: the latest this staff member may see, with their figures."""
     _ = context.gettext
-    async with context.session() as session:
+    async with context.reading() as session:
         rows = await control.recent(session, context.staff)
     if not rows:
         await answer(update, _("No broadcasts yet."))
         return
     lines = [_("<b>Latest broadcasts</b>")]
-    buttons = []
     for broadcast, report in rows:
         lines.append(
             _(
@@ -191,82 +197,84 @@ async def list_broadcasts(update: Update, context: BotContext) -> None:
                 failed=fa_number(report.failed),
             )
         )
-        buttons.append(
-            button(_("Report #{id}").format(id=fa_digits(broadcast.id)), f"bc:show:{broadcast.id}")
-        )
-    await answer(update, "\n".join(lines), keyboard([buttons[i : i + 3] for i in range(0, len(buttons), 3)]))
+    buttons = [button(_("Report #{id}").format(id=fa_digits(b.id)), SHOW(b.id)) for b, _r in rows]
+    await answer(update, "\n".join(lines), keyboard(columns(buttons, 3)))
 
 
-def _id_of(update: Update) -> int | None:
-    data = update.callback_query.data if update.callback_query is not None else None
-    tail = (data or "").rsplit(":", 1)[-1]
-    return int(tail) if tail.isdecimal() else None
-
-
-async def _show(update: Update, context: BotContext, broadcast_id: int, note: str = "") -> None:
+async def _show(update: Update, context: BotContext, shown: Status, note: str = "") -> None:
     _ = context.gettext
-    async with context.session() as session:
-        try:
-            broadcast = await control.get(session, context.staff, broadcast_id)
-        except DomainError:
-            await answer(update, _("That broadcast was not found."))
-            return
-        report = await sender_service.report(session, broadcast_id)
-    text = render_report(_, broadcast, report, _rate(context.application))
-    await answer(update, (note + "\n" if note else "") + text, control_markup(_, broadcast_id, report.status))
+    text = render_report(_, shown, _rate(context.application))
+    markup = control_markup(_, shown.broadcast.id, shown.report.status)
+    await answer(update, (note + "\n" if note else "") + text, markup)
 
 
+@ROUTES.on(SHOW)
 @staff_only
-async def show(update: Update, context: BotContext) -> None:
-    """A broadcast's report (with controls while it is still going)."""
-    broadcast_id = _id_of(update)
-    if broadcast_id is not None:
-        await _show(update, context, broadcast_id)
-
-
-@staff_only
-async def act(update: Update, context: BotContext) -> None:
-    """Pause, resume or cancel (cancel asks once more)."""
-    _ = context.gettext
-    query = update.callback_query
-    broadcast_id = _id_of(update)
-    if query is None or broadcast_id is None:
-        return
-    action = (query.data or "").split(":")[1]
-    if action == "cancel":
-        markup = keyboard(
-            [
-                [
-                    button(_("Yes, cancel the rest"), f"bc:cancelok:{broadcast_id}"),
-                    button(_("No, keep sending"), f"bc:show:{broadcast_id}"),
-                ]
-            ]
-        )
-        await answer(update, _("Cancel this broadcast? Those not yet sent will not get it."), markup)
-        return
-    operations = {"pause": control.pause, "resume": control.resume, "cancelok": control.cancel}
-    notes = {
-        "pause": _("Paused. Nothing is lost; resume whenever you like."),
-        "resume": _("Resumed."),
-        "cancelok": _("Cancelled. The rest will not be sent."),
-    }
+async def show(update: Update, context: BotContext, broadcast_id: int) -> None:
+    """A broadcast's report (with its controls while it is still going)."""
     try:
-        async with context.session() as session, session.begin():
-            await operations[action](session, context.staff, broadcast_id)
-    except DomainError as exc:
-        if exc.reason == "unknown_broadcast":
+        async with context.reading() as session:
+            shown = await control.show(session, context.staff, broadcast_id)
+    except NotFound:
+        await answer(update, context.gettext("That broadcast was not found."))
+        return
+    await _show(update, context, shown)
+
+
+@ROUTES.on(CANCEL)
+@staff_only
+async def ask_cancel(update: Update, context: BotContext, broadcast_id: int) -> None:
+    """Cancel asks once more."""
+    _ = context.gettext
+    markup = keyboard(
+        [
+            [
+                button(_("Yes, cancel the rest"), CANCEL_OK(broadcast_id)),
+                button(_("No, keep sending"), SHOW(broadcast_id)),
+            ]
+        ]
+    )
+    await answer(update, _("Cancel this broadcast? Those not yet sent will not get it."), markup)
+
+
+def _operation(action: Action, operate: Operation, note: str) -> None:
+    """Pause, resume or cancel (after «Yes, cancel the rest»), then the report with a note."""
+
+    async def operation(update: Update, context: BotContext, broadcast_id: int) -> None:
+        _ = context.gettext
+        try:
+            async with context.transaction() as session:
+                shown = await operate(session, context.staff, broadcast_id)
+        except NotFound:
             await answer(update, _("That broadcast was not found."))
             return
-        await _show(update, context, broadcast_id, _("That is not possible now."))
-        return
-    runner_of(context.application).wake()
-    await _show(update, context, broadcast_id, notes[action])
+        except DomainError:
+            async with context.reading() as session:
+                shown = await control.show(session, context.staff, broadcast_id)
+            note_now = _("That is not possible now.")
+        else:
+            context.bot_data.delivery.wake()  # resumed: at once; paused or cancelled: it looks again
+            note_now = _(note)
+        await _show(update, context, shown, note_now)
+
+    operation.__name__ = operation.__qualname__ = action.name
+    ROUTES.on(action)(staff_only(operation))
+
+
+_operation(PAUSE, control.pause, N_("Paused. Nothing is lost; resume whenever you like."))
+_operation(RESUME, control.resume, N_("Resumed."))
+_operation(CANCEL_OK, control.cancel, N_("Cancelled. The rest will not be sent."))
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
-    """/broadcasts and the report/control buttons."""
-    return [
-        CommandHandler("broadcasts", list_broadcasts),
-        CallbackQueryHandler(show, pattern=r"^bc:show:\d+$"),
-        CallbackQueryHandler(act, pattern=r"^bc:(pause|resume|cancel|cancelok):\d+$"),
-    ]
+    """/broadcasts (the buttons go through the registry's dispatcher)."""
+    return [CommandHandler("broadcasts", list_broadcasts)]
+
+
+FEATURE = Feature(
+    name="broadcasts",
+    handlers=handlers,
+    routes=[ROUTES],
+    commands=[Command("broadcasts", N_("Broadcast reports"), audience="staff")],
+    menu=[MenuItem("broadcasts", N_("Broadcast reports"), 122, list_broadcasts, audience="staff")],
+)

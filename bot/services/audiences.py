@@ -17,6 +17,7 @@ from bot.i18n import N_
 from bot.services import members, subscriptions
 from bot.services.errors import DomainError, NotAllowed, NotFound
 from bot.services.staff import StaffScope
+from bot.text import collation_key
 from db.models import Application, Association, Course, FoundingInterest, Registration, User
 from db.models.applications import DRAFT, HOME_BUSINESS, MORE_INFO, SUBMITTED, WITHDRAWN
 from db.models.associations import ACTIVE, FORMING
@@ -27,6 +28,7 @@ Resolver = Callable[[AsyncSession, int | None], Awaitable[list[int]]]
 # (id, label, owning association id or None), and the owner of one id (NotFound if there is none).
 Targets = Callable[[AsyncSession], Awaitable[list[tuple[int, str, int | None]]]]
 Owner = Callable[[AsyncSession, int], Awaitable[int | None]]
+Namer = Callable[[AsyncSession, int], Awaitable[str | None]]
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,12 @@ class AudienceKind:
     # Set for kinds whose id names something else (a course) owned by an association.
     targets: Targets | None = None
     owner: Owner | None = None
+    name_of: Namer | None = None  # the name of one such target (a course's title)
+
+    @property
+    def takes_target(self) -> bool:
+        """Whether an association (or a course…) is chosen after the kind."""
+        return self.association != "none"
 
 
 @dataclass(frozen=True)
@@ -115,6 +123,26 @@ async def recipients(session: AsyncSession, scope: StaffScope, audience: Audienc
     return await reachable_users(session, ids)
 
 
+async def owner_of(session: AsyncSession, audience: Audience) -> int | None:
+    """The association a broadcast to this audience belongs to (a course's association for a course;
+    None: chamber-wide): who among the staff may see and control it."""
+    kind = REGISTRY.get(audience.kind)
+    if kind is not None and kind.owner is not None and audience.association_id is not None:
+        return await kind.owner(session, audience.association_id)
+    return audience.association_id
+
+
+async def target_name(session: AsyncSession, audience: Audience) -> str | None:
+    """The name of the association (or course…) an audience is aimed at; None for none or all."""
+    kind = REGISTRY.get(audience.kind)
+    if kind is None or audience.association_id is None:
+        return None
+    if kind.name_of is not None:
+        return await kind.name_of(session, audience.association_id)
+    association = await session.get(Association, audience.association_id)
+    return association.name if association is not None else None
+
+
 async def reachable_users(session: AsyncSession, ids: list[int]) -> list[int]:
     """Those of `ids` who started the bot and have not blocked it, in the given order."""
     unique = list(dict.fromkeys(ids))
@@ -134,10 +162,9 @@ async def targets_for(session: AsyncSession, scope: StaffScope, kind: AudienceKi
 
 
 async def associations_for(session: AsyncSession, scope: StaffScope, kind: AudienceKind) -> list[Association]:
-    """Associations this staff member may pick for this kind."""
-    query = select(Association).where(Association.status.in_(kind.statuses)).order_by(Association.name)
-    rows = list(await session.scalars(query))
-    return [a for a in rows if scope.covers(a.id)]
+    """Associations this staff member may pick for this kind, in Persian alphabetical order."""
+    rows = await session.scalars(select(Association).where(Association.status.in_(kind.statuses)))
+    return sorted((a for a in rows if scope.covers(a.id)), key=lambda a: collation_key(a.name))
 
 
 # ---------------------------------------------------------------------------- the kinds built here
@@ -195,6 +222,11 @@ async def _course_owner(session: AsyncSession, course_id: int) -> int | None:
     return course.association_id
 
 
+async def _course_title(session: AsyncSession, course_id: int) -> str | None:
+    course = await session.get(Course, course_id)
+    return course.title if course is not None else None
+
+
 EVERYONE = "everyone"
 MEMBERS = "members"
 FOUNDERS = "founders"
@@ -219,5 +251,6 @@ register(
         _course_registrants,
         targets=_courses,
         owner=_course_owner,
+        name_of=_course_title,
     )
 )

@@ -42,7 +42,6 @@ async def create_broadcast(
         existing = await session.scalar(select(Broadcast).where(Broadcast.dedupe_key == dedupe_key))
         if existing is not None:
             return existing
-    session.info[OUTBOX_TOUCHED] = True
     broadcast = Broadcast(
         kind=kind,
         text=text,
@@ -58,12 +57,20 @@ async def create_broadcast(
     )
     session.add(broadcast)
     await session.flush()
+    await deliver_to(session, broadcast, recipients)
+    return broadcast
+
+
+async def deliver_to(session: AsyncSession, broadcast: Broadcast, recipients: Iterable[int]) -> int:
+    """One delivery row per distinct recipient of a flushed broadcast (e.g. a draft announcement
+    being sent); the sender is woken once the transaction commits. Returns how many were added."""
+    session.info[OUTBOX_TOUCHED] = True
     unique = list(dict.fromkeys(recipients))
     if unique:
         await session.execute(
             insert(Delivery), [{"broadcast_id": broadcast.id, "user_id": user_id} for user_id in unique]
         )
-    return broadcast
+    return len(unique)
 
 
 async def reachable(session: AsyncSession, user_ids: Iterable[int]) -> list[int]:

@@ -6,7 +6,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
-from db.models import Subscription
+from bot.services.errors import NotFound
+from db.models import Association, Subscription
 
 ALL_NEWS = None
 
@@ -21,12 +22,17 @@ async def subscribe(session: AsyncSession, user_id: int, association_id: int | N
 
 async def unsubscribe(session: AsyncSession, user_id: int, association_id: int | None) -> None:
     """Stop following."""
-    same = (
-        Subscription.association_id.is_(None)
-        if association_id is None
-        else Subscription.association_id == association_id
-    )
-    await session.execute(delete(Subscription).where(Subscription.user_id == user_id, same))
+    await session.execute(delete(Subscription).where(Subscription.user_id == user_id, _same(association_id)))
+
+
+async def follow(session: AsyncSession, user_id: int, association_id: int | None, on: bool) -> None:
+    """Subscribe (`on`) or unsubscribe; NotFound for an association that does not exist."""
+    if association_id is not None and await session.get(Association, association_id) is None:
+        raise NotFound("unknown_association")
+    if on:
+        await subscribe(session, user_id, association_id)
+    else:
+        await unsubscribe(session, user_id, association_id)
 
 
 async def is_subscribed(session: AsyncSession, user_id: int, association_id: int | None) -> bool:
@@ -43,10 +49,13 @@ async def subscribers(session: AsyncSession, association_id: int | None) -> list
     return list(rows)
 
 
+def _same(association_id: int | None) -> ColumnElement[bool]:
+    if association_id is None:
+        return Subscription.association_id.is_(None)
+    return Subscription.association_id == association_id
+
+
 async def _find(session: AsyncSession, user_id: int, association_id: int | None) -> Subscription | None:
-    same = (
-        Subscription.association_id.is_(None)
-        if association_id is None
-        else Subscription.association_id == association_id
+    return await session.scalar(
+        select(Subscription).where(Subscription.user_id == user_id, _same(association_id))
     )
-    return await session.scalar(select(Subscription).where(Subscription.user_id == user_id, same))
