@@ -10,17 +10,27 @@ import icalendar
 import jdatetime
 
 from bot.context import BotApplication
-from bot.formatting import fa_digits
+from bot.formatting import fa_digits, jalali_when
 from db.models.courses import CANCELLED, R_CANCELLED, REGISTERED, RELEASED, WAITING
 from tests import coursekit as kit
 from tests.fakeapi.simulator import Simulator
 from tests.fakeapi.state import FakeTelegram
 
-
-def _jalali(moment: object) -> str:
-    from bot.formatting import jalali_date
-
-    return jalali_date(moment)  # type: ignore[arg-type]
+WEEKDAYS = ("شنبه", "یکشنبه", "دوشنبه", "سه‌شنبه", "چهارشنبه", "پنجشنبه", "جمعه")
+MONTHS = (
+    "فروردین",
+    "اردیبهشت",
+    "خرداد",
+    "تیر",
+    "مرداد",
+    "شهریور",
+    "مهر",
+    "آبان",
+    "آذر",
+    "دی",
+    "بهمن",
+    "اسفند",
+)
 
 
 async def test_menu_lists_upcoming_courses_and_opens_a_card(sim: Simulator, app: BotApplication) -> None:
@@ -38,7 +48,8 @@ async def test_menu_lists_upcoming_courses_and_opens_a_card(sim: Simulator, app:
     card = user.last_text
     course = await kit.get_course(app, cid)
     assert course.starts_at is not None
-    assert _jalali(course.starts_at) in card and re.search("[۰-۹]{4}/[۰-۹]{2}/[۰-۹]{2}", card)
+    assert f"زمان: {jalali_when(course.starts_at)} تا " in card
+    assert not re.search("[۰-۹]{4}/[۰-۹]{2}/[۰-۹]{2}", card)  # weekday and month name, not ۱۴۰۵/۰۹/۲۱
     assert "جای خالی: ۳۰ از ۳۰" in card
     assert "مدرس: مریم رضایی" in card and "۲٬۰۰۰٬۰۰۰ ریال" in card
     assert "ثبت‌نام" in user.buttons()
@@ -234,14 +245,17 @@ async def test_calendar_escapes_ascii_punctuation_and_online_link(
     assert "LOCATION:https://meet.example.com/room-1" in text
 
 
-async def test_card_shows_jalali_time_in_tehran(sim: Simulator, app: BotApplication) -> None:
+async def test_card_shows_weekday_month_name_and_time_in_tehran(sim: Simulator, app: BotApplication) -> None:
     cid = await kit.course(app)
     course = await kit.get_course(app, cid)
-    assert course.starts_at is not None
-    local = jdatetime.datetime.fromgregorian(
-        datetime=course.starts_at.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Tehran"))
-    )
+    assert course.starts_at is not None and course.ends_at is not None
+    tehran = __import__("zoneinfo").ZoneInfo("Asia/Tehran")
+    start = jdatetime.datetime.fromgregorian(datetime=course.starts_at.astimezone(tehran))
+    end = jdatetime.datetime.fromgregorian(datetime=course.ends_at.astimezone(tehran))
     user = await kit.started(sim, 7701)
     await user.press_data(f"courses:view:{cid}")
-    assert fa_digits(f"{local.hour:02d}:{local.minute:02d}") in user.last_text
-    assert fa_digits(f"{local.year:04d}/{local.month:02d}/{local.day:02d}") in user.last_text
+    expected = (
+        f"{WEEKDAYS[start.weekday()]} {fa_digits(start.day)} {MONTHS[start.month - 1]} {fa_digits(start.year)}، "
+        f"ساعت {fa_digits(f'{start.hour:02d}:{start.minute:02d}')} تا {fa_digits(f'{end.hour:02d}:{end.minute:02d}')}"
+    )
+    assert expected in user.last_text
