@@ -12,13 +12,29 @@ feedback in course_feedback.py.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, exists, false, func, literal, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Table,
+    and_,
+    bindparam,
+    exists,
+    false,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.elements import ColumnElement
 
 from bot.services import seats
@@ -206,14 +222,58 @@ async def my_courses(
 # ---------------------------------------------------------------------------- signing up
 
 
-def _may_join(user_id: int, now: datetime) -> list[ColumnElement[bool]]:
-    """What a course row must satisfy for this user to sign up: open, not started, and for a
-    members-only course a membership (of its association; of any for a chamber-wide course)."""
+def _may_join() -> list[ColumnElement[bool]]:
+    """What a course row must satisfy for the user (`:user_id`) to sign up at `:now`: open, not
+    started, and for a members-only course a membership (of its association; of any association
+    for a chamber-wide course)."""
     member = exists().where(
-        Member.user_id == user_id,
-        or_(Course.association_id.is_(None), Member.association_id == Course.association_id),
+        MEMBERS.c.user_id == bindparam("user_id"),
+        or_(COURSES.c.association_id.is_(None), MEMBERS.c.association_id == COURSES.c.association_id),
     )
-    return [Course.status == OPEN, Course.starts_at > now, or_(Course.members_only == false(), member)]
+    return [
+        COURSES.c.status == OPEN,
+        COURSES.c.starts_at > bindparam("now", type_=UTCDateTime),
+        or_(COURSES.c.members_only == false(), member),
+    ]
+
+
+COURSES, MEMBERS, REGISTRATIONS = (cast(Table, model.__table__) for model in (Course, Member, Registration))
+# Built once: a sign-up only binds its values (no statement to build, its compiled form is cached).
+TAKE_SEAT = (
+    update(COURSES)
+    .where(COURSES.c.id == bindparam("course_id"), COURSES.c.taken < COURSES.c.capacity, *_may_join())
+    .values(taken=COURSES.c.taken + 1)
+)
+
+
+@functools.cache
+def _register_statement(dialect: str, seated: bool) -> Executable:
+    """The registration INSERT … SELECT … ON CONFLICT of a sign-up: a seat just taken, or a place
+    in line while the course is still full (the revival of a cancelled row counts as an INSERT)."""
+    columns: dict[str, ColumnElement[Any]] = {
+        "course_id": bindparam("course_id", type_=Integer),
+        "user_id": bindparam("user_id", type_=BigInteger),
+        "status": literal(REGISTERED if seated else WAITING),
+        "queue_no": null(),
+        "promoted_at": null(),
+        "attended": false(),
+        "created_at": bindparam("joined", type_=UTCDateTime),
+        "updated_at": bindparam("joined", type_=UTCDateTime),
+    }
+    source = select(*columns.values()).where(COURSES.c.id == bindparam("course_id"))
+    if not seated:
+        # Still full, and on PostgreSQL hold the course row (shared) until commit: a cancellation
+        # that frees a seat waits for this entry and then promotes it, or (if it came first) this
+        # statement sees the free seat and writes nothing, and the sign-up takes the seat instead.
+        source = source.where(COURSES.c.taken >= COURSES.c.capacity, *_may_join())
+        source = source.with_for_update(read=True, of=COURSES)
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(REGISTRATIONS).from_select(list(columns), source)
+    return statement.on_conflict_do_update(
+        index_elements=["course_id", "user_id"],
+        set_={name: statement.excluded[name] for name in columns if name not in ("course_id", "user_id")},
+        where=REGISTRATIONS.c.status.not_in(ACTIVE),
+    ).returning(REGISTRATIONS.c.id)
 
 
 async def sign_up(
@@ -221,50 +281,20 @@ async def sign_up(
 ) -> SignUp:
     """Give the user a seat, or (when full) a place on the waiting list: two statements."""
     moment = now or utcnow()
+    connection = await session.connection()
+    values = {"course_id": course_id, "user_id": user_id, "now": moment}
     for _attempt in range(ATTEMPTS):
-        seated = await seats.take_seat(session, course_id, (OPEN,), *_may_join(user_id, moment))
+        seated = seats.rowcount(await connection.execute(TAKE_SEAT, values)) == 1
         # The place in line is the time of the INSERT, read after the UPDATE: on SQLite that holds
         # the write lock, so the order of the line is the order of the commits.
-        joined = now or utcnow()
-        registration_id = await _register(session, course_id, user_id, moment, joined, seated=seated)
+        register = _register_statement(connection.dialect.name, seated)
+        written = await connection.execute(register, values | {"joined": now or utcnow()})
+        registration_id = written.scalar()
         if registration_id is not None:
-            return SignUp(course_id, user_id, registration_id, waiting=not seated)
+            return SignUp(course_id, user_id, int(registration_id), waiting=not seated)
         # Nothing written: find out why (rare: a refusal, or a seat freed between the statements).
         await _refusal(session, course_id, user_id, moment, seated=seated)
     raise DomainError("busy")
-
-
-async def _register(
-    session: AsyncSession, course_id: int, user_id: int, now: datetime, joined: datetime, *, seated: bool
-) -> int | None:
-    """The registration INSERT (or the revival of the user's cancelled row): a seat just taken, or
-    a place in line while the course is still full. None when nothing was written."""
-    values: dict[str, ColumnElement[Any]] = {
-        "course_id": literal(course_id),
-        "user_id": literal(user_id),
-        "status": literal(REGISTERED if seated else WAITING),
-        "queue_no": literal(None),
-        "promoted_at": literal(None, UTCDateTime),
-        "attended": literal(False),
-        "created_at": literal(joined, UTCDateTime),
-        "updated_at": literal(joined, UTCDateTime),
-    }
-    source = select(*values.values()).where(Course.id == course_id)
-    if not seated:
-        # Still full, and on PostgreSQL hold the course row (shared) until commit: a cancellation
-        # that frees a seat waits for this entry and then promotes it, or (if it came first) this
-        # statement sees the free seat and writes nothing, and the sign-up takes the seat instead.
-        source = source.where(Course.taken >= Course.capacity, *_may_join(user_id, now))
-        source = source.with_for_update(read=True, of=Course)
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    statement = insert(Registration).from_select(list(values), source)
-    upsert = statement.on_conflict_do_update(
-        index_elements=["course_id", "user_id"],
-        set_={name: statement.excluded[name] for name in values if name not in ("course_id", "user_id")},
-        where=Registration.status.not_in(ACTIVE),
-    )
-    written: int | None = await session.scalar(upsert.returning(Registration.id))
-    return written
 
 
 async def _refusal(
