@@ -8,6 +8,7 @@ from datetime import UTC, timedelta
 
 import icalendar
 import jdatetime
+import pytest
 
 from bot.context import BotApplication
 from bot.formatting import fa_digits, jalali_when
@@ -259,3 +260,77 @@ async def test_card_shows_weekday_month_name_and_time_in_tehran(sim: Simulator, 
         f"ساعت {fa_digits(f'{start.hour:02d}:{start.minute:02d}')} تا {fa_digits(f'{end.hour:02d}:{end.minute:02d}')}"
     )
     assert expected in user.last_text
+
+
+# ---------------------------------------------------------------------------- what the card says
+
+
+async def test_a_seat_holder_is_not_invited_to_the_waiting_list(sim: Simulator, app: BotApplication) -> None:
+    cid = await kit.course(app, capacity=1)
+    holder, other = await kit.started(sim, 7801), await kit.started(sim, 7802)
+    await holder.press_data(f"courses:join:{cid}")
+    assert "ظرفیت تکمیل است (۱ نفر)." in holder.last_text
+    assert "فهرست انتظار ثبت‌نام کنید" not in holder.last_text
+    assert "ثبت‌نام در فهرست انتظار" not in holder.buttons()
+    await other.press_data(f"courses:view:{cid}")
+    assert "می‌توانید در فهرست انتظار ثبت‌نام کنید" in other.last_text
+    assert "ثبت‌نام در فهرست انتظار" in other.buttons()
+    await other.press("ثبت‌نام در فهرست انتظار")
+    assert "شما نفر ۱ فهرست انتظار هستید" in other.last_text
+    assert "فهرست انتظار ثبت‌نام کنید" not in other.last_text  # already in it
+
+
+async def test_after_cancelling_the_card_says_who_got_the_seat(sim: Simulator, app: BotApplication) -> None:
+    cid = await kit.course(app, title="حسابداری ساده", capacity=1)
+    first, second = await kit.started(sim, 7811), await kit.started(sim, 7812)
+    await first.press_data(f"courses:join:{cid}")
+    await second.press_data(f"courses:join:{cid}")
+    await first.press_data(f"courses:cancelok:{cid}")
+    assert "ثبت‌نام شما لغو شد" in first.last_text
+    assert "جای شما به نفر بعدی فهرست انتظار رسید" in first.last_text
+    # The promoted person is told through the outbox (a notice, with the button to give it back).
+    notices = [(b, users) for b, users in await kit.broadcasts(app) if b.kind == "notice"]
+    assert len(notices) == 1 and notices[0][1] == [7812] and "خبر خوب" in notices[0][0].text
+    assert "courses:release:" in str(notices[0][0].buttons)
+    assert "خبر خوب" in second.last_text and "دیگر نمی‌خواهم" in second.buttons()
+    # Nobody waiting: the card does not say so.
+    await second.press_data(f"courses:cancelok:{cid}")
+    assert "ثبت‌نام شما لغو شد" in second.last_text and "نفر بعدی" not in second.last_text
+    assert (await kit.get_course(app, cid)).taken == 0
+
+
+async def test_signing_up_again_joins_the_end_of_the_line(sim: Simulator, app: BotApplication) -> None:
+    cid = await kit.course(app, capacity=1)
+    users = [await kit.started(sim, 7821 + i) for i in range(3)]
+    for user in users:
+        await user.press_data(f"courses:join:{cid}")
+    await users[1].press_data(f"courses:cancelok:{cid}")  # leaves the line
+    await users[1].press_data(f"courses:join:{cid}")
+    assert "فهرست انتظار قرار گرفتید: نفر ۲" in users[1].last_text
+    await users[2].press_data(f"courses:view:{cid}")
+    assert "شما نفر ۱ فهرست انتظار هستید" in users[2].last_text
+    assert await kit.statuses(app, cid) == {7821: REGISTERED, 7822: WAITING, 7823: WAITING}
+
+
+@pytest.mark.parametrize("full", [False, True])
+async def test_a_sign_up_is_two_statements(app: BotApplication, full: bool) -> None:
+    from sqlalchemy import event
+
+    from bot.services import courses as service
+
+    cid = await kit.course(app, capacity=0 if full else 5)
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT")):
+            statements.append(statement.split()[0].upper())
+
+    engine = app.bot_data.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        async with app.bot_data.sessionmaker() as session, session.begin():
+            result = await service.sign_up(session, cid, 7831)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert result.waiting is full
+    assert statements == ["UPDATE", "INSERT"]

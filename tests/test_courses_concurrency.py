@@ -23,7 +23,7 @@ from bot.context import BotApplication
 from bot.services import courses as service
 from bot.services import seats
 from bot.text import to_ascii_digits
-from db.models import Course, Registration
+from db.models import Course, Registration, utcnow
 from db.models.courses import REGISTERED, WAITING
 from db.session import create_engine, create_sessionmaker
 from tests import coursekit as kit
@@ -158,7 +158,9 @@ async def test_the_conditional_update_alone_never_oversells(
         course = await session.get(Course, course_id)
         queue = list(
             await session.scalars(
-                select(Registration).where(Registration.course_id == course_id, Registration.status == WAITING)
+                select(Registration).where(
+                    Registration.course_id == course_id, Registration.status == WAITING
+                )
             )
         )
         positions = sorted([await service.waiting_position(session, r) for r in queue], key=lambda p: p or 0)
@@ -190,3 +192,67 @@ async def test_hundred_users_tap_sign_up_at_once_through_the_bot(sim: Simulator,
     assert course.taken == 10
     statuses = await kit.statuses(app, course_id)
     assert sorted(uid for uid, s in statuses.items() if s == REGISTERED) == sorted(seated)
+
+
+async def _seat_holder_and_course(sessions: async_sessionmaker[AsyncSession]) -> tuple[int, int]:
+    """A one-seat course whose seat is taken (by user 500_000); nobody waits."""
+    course_id = await _new_course(sessions, capacity=1)
+    async with sessions() as session, session.begin():
+        assert not (await service.sign_up(session, course_id, 500_000)).waiting
+    return course_id, 500_000
+
+
+async def test_a_cancellation_promotes_a_waiting_sign_up_not_yet_committed(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """The seat is given back while a waiting-list entry is being written: the entry is not left
+    waiting beside a free seat (SQLite: the writer waits for the lock; PostgreSQL: the freed seat's
+    UPDATE waits for the entry's shared hold on the course row, then sees it)."""
+    course_id, holder = await _seat_holder_and_course(sessions)
+    async with sessions() as session:
+        await session.begin()
+        assert (await service.sign_up(session, course_id, 500_001)).waiting  # not committed yet
+        leaving = asyncio.create_task(
+            seats.run(sessions, lambda other: service.cancel(other, course_id, holder))
+        )
+        await asyncio.sleep(0.3)
+        assert not leaving.done()  # it waits for the entry
+        await session.commit()
+    result = await leaving
+    assert result.promoted == [500_001]
+    async with sessions() as session:
+        course = await session.get(Course, course_id)
+        statuses = dict((await session.execute(select(Registration.user_id, Registration.status))).all())
+    assert course is not None and course.taken == 1
+    assert statuses == {holder: "cancelled", 500_001: REGISTERED}
+
+
+async def test_a_waiting_entry_written_after_a_seat_was_freed_takes_the_seat(
+    sessions: async_sessionmaker[AsyncSession], database_url: str
+) -> None:
+    """PostgreSQL only (on SQLite the sign-up holds the write lock from its first statement): the
+    seat UPDATE found the course full, then a cancellation freed the seat; the waiting-list INSERT
+    waits for it, sees the free seat and writes nothing, and the sign-up takes the seat instead."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite runs one writer at a time: this interleaving cannot happen")
+    course_id, holder = await _seat_holder_and_course(sessions)
+    values = {"course_id": course_id, "user_id": 500_002, "now": utcnow(), "joined": utcnow()}
+    async with sessions() as joining, sessions() as leaving:
+        await joining.begin()
+        await leaving.begin()
+        connection = await joining.connection()
+        assert seats.rowcount(await connection.execute(service.TAKE_SEAT, values)) == 0  # full
+        cancelled = await service.cancel(leaving, course_id, holder)  # frees it; nobody waits yet
+        assert cancelled.promoted == []
+        insert = asyncio.create_task(
+            connection.execute(service._register_statement("postgresql", False), values)
+        )
+        await asyncio.sleep(0.3)
+        assert not insert.done()  # held by the cancellation's lock on the course row
+        await leaving.commit()
+        assert (await insert).scalar() is None  # the course is not full any more: no waiting entry
+        assert not (await service.sign_up(joining, course_id, 500_002)).waiting
+        await joining.commit()
+    async with sessions() as session:
+        course = await session.get(Course, course_id)
+    assert course is not None and course.taken == 1

@@ -59,6 +59,7 @@ REFUSALS = {
     "started": N_("This course has already started; sign-up and cancellation are no longer possible."),
     "course": N_("This course was not found. It may have been removed."),
     "registration": N_("You are not signed up for this course."),
+    "busy": N_("Many people are signing up at this moment. Please press the button again."),
 }
 
 
