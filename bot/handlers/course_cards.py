@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.formatting import fa_digits, fa_money, fa_number, isolate_ltr, jalali_date, jalali_when
 from bot.i18n import N_, Gettext
-from bot.kit.callbacks import Router
+from bot.kit.callbacks import Action, Router
 from bot.kit.markup import button, keyboard
 from bot.kit.reply import esc
 from bot.services.course_admin import StaffCard
@@ -23,7 +23,7 @@ DESCRIPTION_LIMIT = 3000
 COURSES = Router("courses")
 LIST = COURSES.action("list", int)  # page
 ASSOCIATION = COURSES.action("assoc", int)  # association id (the directory's card links here)
-ASSOCIATION_PAGE = COURSES.action("apage", int, int)  # association id, page
+ASSOCIATION_PAGE = COURSES.action("apage", int, int)  # page, association id
 VIEW = COURSES.action("view", int)
 JOIN = COURSES.action("join", int)
 CANCEL = COURSES.action("cancel", int)
@@ -61,6 +61,12 @@ REFUSALS = {
     "registration": N_("You are not signed up for this course."),
     "busy": N_("Many people are signing up at this moment. Please press the button again."),
 }
+
+
+def pressed(update: Update, action: Action) -> bool:
+    """Whether the button pressed is `action` (for a callback that serves two of them)."""
+    query = update.callback_query
+    return query is not None and (query.data or "").startswith(f"{action.prefix}:{action.name}:")
 
 
 def refusal(_: Gettext, reason: str) -> str:
@@ -263,6 +269,11 @@ def staff_card_text(_: Gettext, card: StaffCard, tz: str, notes: Sequence[str] =
         registered=fa_number(card.registered), waiting=fa_number(card.waiting)
     )
     return "\n".join([*notes, "", text]) if notes else text
+
+
+def back_to(_: Gettext, course_id: int) -> InlineKeyboardButton:
+    """«Back to the course» (its staff card)."""
+    return button(_("Back to the course"), STAFF_VIEW(course_id))
 
 
 def staff_card_markup(_: Gettext, course: Course) -> InlineKeyboardMarkup:

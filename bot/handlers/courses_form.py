@@ -33,6 +33,12 @@ from bot.text import truncate
 
 UNAVAILABLE = N_("This course can no longer be changed (it was cancelled or has been held).")
 NOT_YOURS = N_("This course belongs to another association; you cannot manage it.")
+
+
+LENGTH = {
+    "too_short": N_("That is too short. Please write a little more."),
+    "too_long": N_("That is too long (at most {limit} letters). Please shorten it."),
+}
 DATE_ERRORS = {
     "time_missing": N_("Please type the time as well, for example ۱۴۰۵/۹/۱۲ ۱۷:۳۰."),
     "date_format": N_(
@@ -45,38 +51,17 @@ DATE_ERRORS = {
     "too_long_course": N_("A course cannot last longer than a year."),
     "start_first": N_("Please set the start first."),
 }
-
-
 FIELDS = (
-    Field(
-        "title",
-        N_("What is the course's title?"),
-        N_("Title"),
-        clean=service.clean_title,
-        errors={
-            "title_too_short": N_("That title is too short."),
-            "title_too_long": N_("That title is too long (at most 200 letters)."),
-        },
-    ),
+    Field("title", N_("What is the course's title?"), N_("Title"), clean=service.clean_title, errors=LENGTH),
     Field(
         "description",
         N_("Describe the course in a few lines: what will people learn, and who is it for?"),
         N_("Description"),
         clean=service.clean_description,
-        errors={
-            "description_too_short": N_("That description is too short. Write at least a few words."),
-            "description_too_long": N_("That description is too long (at most 2,000 letters)."),
-        },
+        errors=LENGTH,
     ),
     Field(
-        "teacher",
-        N_("Who teaches the course?"),
-        N_("Teacher"),
-        clean=service.clean_teacher,
-        errors={
-            "teacher_too_short": N_("That name is too short."),
-            "teacher_too_long": N_("That name is too long (at most 200 letters)."),
-        },
+        "teacher", N_("Who teaches the course?"), N_("Teacher"), clean=service.clean_teacher, errors=LENGTH
     ),
     Field(
         "starts_at",
@@ -100,8 +85,7 @@ FIELDS = (
         N_("Where is it held? Type the address, or a link (https://…) for an online course."),
         N_("Place or link"),
         errors={
-            "place_too_short": N_("That address is too short."),
-            "place_too_long": N_("That address is too long (at most 300 letters)."),
+            **LENGTH,
             "bad_url": N_("That link is not valid. It should look like https://example.com/class."),
         },
     ),
@@ -185,7 +169,7 @@ class CoursePresenter(Presenter):
 
     def summary_rows(self, _: Gettext, screen: Screen, actions: Actions) -> list[list[InlineKeyboardButton]]:
         if service.is_published(screen.draft):
-            back = button(_("Back to the course"), cards.STAFF_VIEW(screen.draft.course.id))
+            back = cards.back_to(_, screen.draft.course.id)
             return [[button(_("Edit an answer"), actions.data("fields"))], [back]]
         return super().summary_rows(_, screen, actions)
 
@@ -299,7 +283,7 @@ async def edit_menu(update: Update, context: BotContext, course_id: int) -> None
     edits = [
         button(_("Edit {field}").format(field=_(f.label)), cards.EDIT(course.id, f.name)) for f in FORM.fields
     ]
-    rows = [*columns(edits), [button(_("Back to the course"), cards.STAFF_VIEW(course.id))]]
+    rows = [*columns(edits), [cards.back_to(_, course.id)]]
     text = _("What would you like to change in «{title}»?").format(title=esc(course.title))
     await answer(update, text, keyboard(rows))
 

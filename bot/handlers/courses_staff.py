@@ -3,13 +3,15 @@ Association staff manage only their association's courses. The create/edit form 
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import InlineKeyboardButton, InputFile, Update
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot.context import BotContext
-from bot.formatting import fa_digits, fa_number, jalali_datetime, jalali_when
+from bot.formatting import fa_digits, fa_number, jalali_when
 from bot.handlers import course_cards as cards
 from bot.handlers.course_cards import STAFF
 from bot.handlers.courses_form import refusal
@@ -26,6 +28,30 @@ from bot.services.errors import DomainError
 from bot.text import truncate
 
 ATTENDANCE_PAGE = 20
+CSV_HEADER = (
+    N_("Row"),
+    N_("Full name"),
+    N_("Mobile"),
+    N_("National ID"),
+    N_("City"),
+    N_("Telegram ID"),
+    N_("Signed up"),
+    N_("Attended"),  # participants only
+)
+Callback = Callable[..., Coroutine[Any, Any, None]]
+
+
+def refusing(callback: Callback) -> Callback:
+    """A staff button whose service said no (not yours, no longer changeable): an alert saying why."""
+
+    @functools.wraps(callback)
+    async def run(update: Update, context: BotContext, *args: Any) -> None:
+        try:
+            await callback(update, context, *args)
+        except DomainError as exc:
+            await alert(update, refusal(context.gettext, exc))
+
+    return run
 
 
 @staff_only
@@ -57,18 +83,15 @@ STAFF.on(cards.MANAGE)(manage)
 async def show(update: Update, context: BotContext, course_id: int, note: str = "") -> None:
     """The course as staff see it, with what they can do."""
     _ = context.gettext
-    try:
-        async with context.reading() as session:
-            card = await admin.staff_card(session, context.staff, course_id)
-    except DomainError as exc:
-        await alert(update, refusal(_, exc))
-        return
+    async with context.reading() as session:
+        card = await admin.staff_card(session, context.staff, course_id)
     text = cards.staff_card_text(_, card, context.settings.timezone, [note] if note else [])
     await answer(update, text, cards.staff_card_markup(_, card.course))
 
 
 @STAFF.on(cards.STAFF_VIEW)
 @staff_only
+@refusing
 async def view(update: Update, context: BotContext, course_id: int) -> None:
     await show(update, context, course_id)
 
@@ -76,42 +99,28 @@ async def view(update: Update, context: BotContext, course_id: int) -> None:
 # ---------------------------------------------------------------------------- running the course
 
 
-async def _set_status(update: Update, context: BotContext, course_id: int, status: str) -> None:
+@STAFF.on(cards.CLOSE)
+@STAFF.on(cards.REOPEN)
+@staff_only
+@refusing
+async def close_or_reopen(update: Update, context: BotContext, course_id: int) -> None:
+    """Close registration (no new sign-ups; the waiting list still moves up), or open it again."""
     _ = context.gettext
-    try:
-        async with context.transaction() as session:
-            await admin.set_status(session, context.staff, course_id, status)
-    except DomainError as exc:
-        await alert(update, refusal(_, exc))
-        return
+    status = CLOSED if cards.pressed(update, cards.CLOSE) else OPEN
+    async with context.transaction() as session:
+        await admin.set_status(session, context.staff, course_id, status)
     note = _("Registration is closed.") if status == CLOSED else _("Registration is open again.")
     await show(update, context, course_id, note)
 
 
-@STAFF.on(cards.CLOSE)
-@staff_only
-async def close(update: Update, context: BotContext, course_id: int) -> None:
-    """No new sign-ups (the waiting list still moves up)."""
-    await _set_status(update, context, course_id, CLOSED)
-
-
-@STAFF.on(cards.REOPEN)
-@staff_only
-async def reopen(update: Update, context: BotContext, course_id: int) -> None:
-    await _set_status(update, context, course_id, OPEN)
-
-
 @STAFF.on(cards.STAFF_CANCEL)
 @staff_only
+@refusing
 async def ask_cancel(update: Update, context: BotContext, course_id: int) -> None:
     """Confirm first: cancelling tells everyone."""
     _ = context.gettext
-    try:
-        async with context.reading() as session:
-            course = await admin.staff_course(session, context.staff, course_id)
-    except DomainError as exc:
-        await alert(update, refusal(_, exc))
-        return
+    async with context.reading() as session:
+        course = await admin.staff_course(session, context.staff, course_id)
     text = _(
         "Cancel «{title}»? Everyone who signed up or is waiting will be told. This cannot be undone."
     ).format(title=esc(course.title))
@@ -124,67 +133,43 @@ async def ask_cancel(update: Update, context: BotContext, course_id: int) -> Non
 
 @STAFF.on(cards.STAFF_CANCEL_OK)
 @staff_only
+@refusing
 async def cancel(update: Update, context: BotContext, course_id: int) -> None:
     """Cancel, and queue a notice to every registrant in the outbox (once, whatever is pressed again)."""
     _ = context.gettext
-    try:
-        async with context.transaction() as session:
-            course, people = await admin.cancel_course(session, context.staff, course_id)
-            # A course may have hundreds of registrants: the sender paces itself under Telegram's
-            # limits and survives a restart half-way; the dedupe key makes a second press harmless.
-            await outbox.create_broadcast(
-                session,
-                kind="announcement",
-                text=cards.cancelled_text(_, course, context.settings.timezone),
-                recipients=await outbox.reachable(session, people),
-                created_by=context.staff.user_id,
-                association_id=course.association_id,
-                audience=f"course:{course.id}",
-                dedupe_key=f"course:{course.id}:cancelled",
-            )
-    except DomainError as exc:
-        await alert(update, refusal(_, exc))
-        return
+    async with context.transaction() as session:
+        course, people = await admin.cancel_course(session, context.staff, course_id)
+        # A course may have hundreds of registrants: the sender paces itself under Telegram's
+        # limits and survives a restart half-way; the dedupe key makes a second press harmless.
+        await outbox.create_broadcast(
+            session,
+            kind="announcement",
+            text=cards.cancelled_text(_, course, context.settings.timezone),
+            recipients=await outbox.reachable(session, people),
+            created_by=context.staff.user_id,
+            association_id=course.association_id,
+            audience=f"course:{course.id}",
+            dedupe_key=f"course:{course.id}:cancelled",
+        )
     note = _("The course is cancelled; {count} people will be told.").format(count=fa_number(len(people)))
     await show(update, context, course_id, note)
 
 
 @STAFF.on(cards.CSV)
 @staff_only
+@refusing
 async def csv_file(update: Update, context: BotContext, course_id: int, which: str) -> None:
     """The participants or the waiting list (in order) as a CSV file (UTF-8 with BOM)."""
     _ = context.gettext
     chat = update.effective_chat
     assert chat is not None
     status = WAITING if which == "waiting" else REGISTERED
-    try:
-        async with context.reading() as session:
-            course = await admin.staff_course(session, context.staff, course_id)
-            rows = await admin.participants(session, course_id, status)
-    except DomainError as exc:
-        await alert(update, refusal(_, exc))
-        return
-    header = [
-        _("Row"),
-        _("Full name"),
-        _("Mobile"),
-        _("National ID"),
-        _("City"),
-        _("Telegram ID"),
-        _("Signed up"),
-    ]
-    if status == REGISTERED:
-        header.append(_("Attended"))
-    table: list[list[object]] = []
-    for row_no, (registration, profile) in enumerate(rows, start=1):
-        row: list[object] = [row_no]
-        row += [
-            (getattr(profile, name, None) or "") for name in ("full_name", "mobile", "national_id", "city")
-        ]
-        row += [registration.user_id, jalali_datetime(registration.created_at, context.settings.timezone)]
-        if status == REGISTERED:
-            row.append(_("yes") if registration.attended else _("no"))
-        table.append(row)
+    async with context.reading() as session:
+        course = await admin.staff_course(session, context.staff, course_id)
+        table = await admin.participants_table(session, course_id, status, context.settings.timezone)
+    header = [_(title) for title in CSV_HEADER[: len(CSV_HEADER) if status == REGISTERED else -1]]
+    for row in table if status == REGISTERED else []:
+        row[-1] = _("yes") if row[-1] else _("no")
     name = f"course-{course.id}-{'participants' if status == REGISTERED else 'waiting'}.csv"
     caption = (
         _("Participants of «{title}»: {count}")
@@ -198,16 +183,26 @@ async def csv_file(update: Update, context: BotContext, course_id: int, which: s
 
 @STAFF.on(cards.ATTENDANCE)
 @staff_only
+@refusing
 async def attendance(update: Update, context: BotContext, course_id: int, page: int) -> None:
     """Participants as buttons; a press marks them present (again: not present)."""
+    await _attendance(update, context, course_id, page)
+
+
+@STAFF.on(cards.MARK)
+@staff_only
+@refusing
+async def mark(update: Update, context: BotContext, registration_id: int, page: int) -> None:
+    async with context.transaction() as session:
+        registration = await admin.toggle_attendance(session, context.staff, registration_id)
+    await _attendance(update, context, registration.course_id, page)
+
+
+async def _attendance(update: Update, context: BotContext, course_id: int, page: int) -> None:
     _ = context.gettext
-    try:
-        async with context.reading() as session:
-            course = await admin.staff_course(session, context.staff, course_id)
-            rows = await admin.participants(session, course_id, REGISTERED)
-    except DomainError as exc:
-        await alert(update, refusal(_, exc))
-        return
+    async with context.reading() as session:
+        course = await admin.staff_course(session, context.staff, course_id)
+        rows = await admin.participants(session, course_id, REGISTERED)
     present = sum(1 for registration, _profile in rows if registration.attended)
     text = "\n".join(
         [
@@ -224,39 +219,21 @@ async def attendance(update: Update, context: BotContext, course_id: int, page: 
         buttons.append([button(f"{mark} {truncate(name, 40)}", cards.MARK(registration.id, page))])
     more = start + ATTENDANCE_PAGE < len(rows)
     buttons.append(
-        cards.pager(
-            _, page, more, cards.ATTENDANCE(course_id, page - 1), cards.ATTENDANCE(course_id, page + 1)
-        )
+        cards.pager(_, page, more, *(cards.ATTENDANCE(course_id, p) for p in (page - 1, page + 1)))
     )
-    buttons.append([button(_("Back to the course"), cards.STAFF_VIEW(course_id))])
-    await answer(update, text, keyboard(buttons))
-
-
-@STAFF.on(cards.MARK)
-@staff_only
-async def mark(update: Update, context: BotContext, registration_id: int, page: int) -> None:
-    try:
-        async with context.transaction() as session:
-            registration = await admin.toggle_attendance(session, context.staff, registration_id)
-    except DomainError as exc:
-        await alert(update, refusal(context.gettext, exc))
-        return
-    await attendance(update, context, registration.course_id, page)
+    await answer(update, text, keyboard([*buttons, [cards.back_to(_, course_id)]]))
 
 
 @STAFF.on(cards.FINISH)
 @staff_only
+@refusing
 async def finish(update: Update, context: BotContext, course_id: int) -> None:
     """The course was held: the attendees get the feedback question (through the outbox)."""
     _ = context.gettext
-    try:
-        async with context.transaction() as session:
-            course, attendees = await admin.finish(session, context.staff, course_id)
-            text, markup = cards.feedback_question(_, course)
-            await outbox.notify(session, attendees, text, buttons=to_json(markup))
-    except DomainError as exc:
-        await alert(update, refusal(_, exc))
-        return
+    async with context.transaction() as session:
+        course, attendees = await admin.finish(session, context.staff, course_id)
+        text, markup = cards.feedback_question(_, course)
+        await outbox.notify(session, attendees, text, buttons=to_json(markup))
     note = _("The course is marked as held; {count} attendees were asked for feedback.").format(
         count=fa_number(len(attendees))
     )
@@ -265,16 +242,13 @@ async def finish(update: Update, context: BotContext, course_id: int) -> None:
 
 @STAFF.on(cards.RESULTS)
 @staff_only
+@refusing
 async def results(update: Update, context: BotContext, course_id: int) -> None:
     """Ratings and comments."""
     _ = context.gettext
-    try:
-        async with context.reading() as session:
-            course = await admin.staff_course(session, context.staff, course_id)
-            result = await admin.feedback(session, course_id)
-    except DomainError as exc:
-        await alert(update, refusal(_, exc))
-        return
+    async with context.reading() as session:
+        course = await admin.staff_course(session, context.staff, course_id)
+        result = await admin.feedback(session, course_id)
     lines = [
         _("<b>Feedback: {title}</b>").format(title=esc(course.title)),
         _("Attended: {attended} — answered: {answers}").format(
@@ -289,9 +263,7 @@ async def results(update: Update, context: BotContext, course_id: int) -> None:
         lines.append(_("No ratings yet."))
     if result.comments:
         lines += ["", _("Comments:"), *[f"• {esc(truncate(c, 300))}" for c in result.comments[:30]]]
-    await answer(
-        update, "\n".join(lines), keyboard([[button(_("Back to the course"), cards.STAFF_VIEW(course_id))]])
-    )
+    await answer(update, "\n".join(lines), keyboard([[cards.back_to(_, course_id)]]))
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, Any]]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.formatting import jalali_datetime
 from bot.services.courses import ACTIVE, LISTED, CourseUnavailable, association_name
 from bot.services.errors import NotAllowed, NotFound
 from bot.services.staff import StaffScope
@@ -157,6 +158,26 @@ async def participants(
         .order_by(*order)
     )
     return [(registration, profile) for registration, profile in rows]
+
+
+async def participants_table(
+    session: AsyncSession, course_id: int, status: str, tz: str
+) -> list[list[object]]:
+    """The rows of a participants (or waiting-list) file: number, name, mobile, national ID, city,
+    Telegram ID, when they signed up, and for participants whether they attended."""
+    table: list[list[object]] = []
+    for number, (registration, profile) in enumerate(await participants(session, course_id, status), start=1):
+        person = [
+            getattr(profile, name, None) or "" for name in ("full_name", "mobile", "national_id", "city")
+        ]
+        row: list[object] = [
+            number,
+            *person,
+            registration.user_id,
+            jalali_datetime(registration.created_at, tz),
+        ]
+        table.append([*row, registration.attended] if status == REGISTERED else row)
+    return table
 
 
 async def toggle_attendance(session: AsyncSession, actor: StaffScope, registration_id: int) -> Registration:

@@ -43,7 +43,7 @@ async def save_rating(session: AsyncSession, course_id: int, user_id: int, ratin
 
 def clean_comment(raw: str) -> str:
     """A comment of a few words, at most 1,000 letters."""
-    return words(raw, 2, 1000, "comment")
+    return words(raw, 2, 1000)
 
 
 class CommentStore(DraftStore[Registration]):

@@ -67,15 +67,15 @@ class Saved:
 
 
 def clean_title(raw: str) -> str:
-    return words(raw, 3, 200, "title")
+    return words(raw, 3, 200)
 
 
 def clean_description(raw: str) -> str:
-    return words(raw, 3, 2000, "description")
+    return words(raw, 3, 2000)
 
 
 def clean_teacher(raw: str) -> str:
-    return words(raw, 3, 200, "teacher")
+    return words(raw, 3, 200)
 
 
 def clean_capacity(raw: str) -> int:
@@ -138,7 +138,7 @@ def _set_place(course: Course, raw: str) -> None:
             raise InvalidAnswer("bad_url")
         course.online_url, course.place = url, None
         return
-    course.place, course.online_url = words(text, 3, 300, "place"), None
+    course.place, course.online_url = words(text, 3, 300), None
 
 
 # ---------------------------------------------------------------------------- the store

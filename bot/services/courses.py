@@ -400,11 +400,12 @@ async def promote(session: AsyncSession, course_id: int, *, now: datetime | None
         session.expire(first)
 
 
-def words(raw: str, low: int, high: int, what: str) -> str:
-    """Free text with its spaces tidied, between `low` and `high` letters long."""
+def words(raw: str, low: int, high: int) -> str:
+    """Free text with its spaces tidied, between `low` and `high` letters long (reasons "too_short",
+    "too_long" with `limit`)."""
     text = " ".join(normalize_input(raw).split())
     if len(text) < low:
-        raise InvalidAnswer(f"{what}_too_short")
+        raise InvalidAnswer("too_short")
     if len(text) > high:
-        raise InvalidAnswer(f"{what}_too_long")
+        raise InvalidAnswer("too_long", limit=high)
     return text
