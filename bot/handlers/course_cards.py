@@ -4,17 +4,21 @@ to other people (promotion, feedback question, cancellation, reminders)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
+from bot.context import BotContext
 from bot.formatting import fa_digits, fa_money, fa_number, isolate_ltr, jalali_date, jalali_when
 from bot.i18n import N_, Gettext
 from bot.kit.callbacks import Action, Router
 from bot.kit.markup import button, keyboard
-from bot.kit.reply import esc
+from bot.kit.reply import alert, esc
 from bot.services.course_admin import StaffCard
 from bot.services.courses import CANCELLED, CLOSED, FINISHED, OPEN, REGISTERED, WAITING, Course, Registration
+from bot.services.errors import DomainError, NotAllowed, NotFound
 from bot.text import truncate
 
 DESCRIPTION_LIMIT = 3000
@@ -61,6 +65,33 @@ REFUSALS = {
     "registration": N_("You are not signed up for this course."),
     "busy": N_("Many people are signing up at this moment. Please press the button again."),
 }
+
+
+UNAVAILABLE = N_("This course can no longer be changed (it was cancelled or has been held).")
+NOT_YOURS = N_("This course belongs to another association; you cannot manage it.")
+
+
+def staff_refusal(_: Gettext, exc: DomainError) -> str:
+    """Why staff cannot do this to the course."""
+    if isinstance(exc, NotAllowed):
+        return _(NOT_YOURS)
+    if isinstance(exc, NotFound):
+        return refusal(_, "course")
+    return _(UNAVAILABLE)
+
+
+def refusing(callback: Callable[..., Coroutine[Any, Any, Any]]) -> Callable[..., Coroutine[Any, Any, Any]]:
+    """A staff button whose service said no (not yours, no longer changeable): an alert saying why."""
+
+    @functools.wraps(callback)
+    async def run(update: Update, context: BotContext, *args: Any) -> Any:
+        try:
+            return await callback(update, context, *args)
+        except DomainError as exc:
+            await alert(update, staff_refusal(context.gettext, exc))
+            return None
+
+    return run
 
 
 def pressed(update: Update, action: Action) -> bool:

@@ -269,12 +269,8 @@ COMMENT_FORM = Form(
             clean=feedback.clean_comment,
             skip=N_("No comment"),
             errors={
-                "too_long": N_(
-                    "That comment is too long (at most 1,000 letters). Please shorten it."
-                ),
-                "too_short": N_(
-                    "That comment is too short. Write a few words, or press «No comment»."
-                ),
+                "too_long": N_("That comment is too long (at most 1,000 letters). Please shorten it."),
+                "too_short": N_("That comment is too short. Write a few words, or press «No comment»."),
                 "text_expected": N_("Please write your comment as text, or press «No comment»."),
             },
         ),

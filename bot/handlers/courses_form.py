@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton, Update
 from telegram.ext import BaseHandler
 
 from bot.context import BotContext
-from bot.formatting import fa_money, jalali_when
+from bot.formatting import TEHRAN, fa_money, jalali_when
 from bot.forms.conversation import FormConversation
 from bot.forms.flow import Screen
 from bot.forms.render import Actions, Notice, Presenter, Reply
@@ -28,12 +28,8 @@ from bot.kit.markup import button, columns, keyboard
 from bot.kit.reply import alert, answer, esc
 from bot.services import course_admin as admin
 from bot.services import course_form as service
-from bot.services.errors import DomainError, NotAllowed, NotFound
+from bot.services.errors import DomainError
 from bot.text import truncate
-
-UNAVAILABLE = N_("This course can no longer be changed (it was cancelled or has been held).")
-NOT_YOURS = N_("This course belongs to another association; you cannot manage it.")
-
 
 LENGTH = {
     "too_short": N_("That is too short. Please write a little more."),
@@ -140,31 +136,20 @@ FORM = Form(
 )
 
 
-def refusal(_: Gettext, exc: DomainError) -> str:
-    """Why staff cannot do this to the course."""
-    if isinstance(exc, NotAllowed):
-        return _(NOT_YOURS)
-    if isinstance(exc, NotFound):
-        return cards.refusal(_, "course")
-    return _(UNAVAILABLE)
-
-
 class CoursePresenter(Presenter):
     """The review shows the course card; a published course goes back to the staff card."""
 
-    errors: Mapping[str, str] = {"cancelled": UNAVAILABLE, "finished": UNAVAILABLE}
+    errors: Mapping[str, str] = {"cancelled": cards.UNAVAILABLE, "finished": cards.UNAVAILABLE}
 
     def value(self, _: Gettext, field: Field, value: object, screen: Screen) -> str:
         """Dates with weekday and month name, in the configured time zone."""
         if isinstance(value, datetime):
-            tz = screen.extras.get("tz")
-            return jalali_when(value, tz) if isinstance(tz, str) and tz else jalali_when(value)
+            return jalali_when(value, str(screen.extras.get("tz") or TEHRAN))
         return super().value(_, field, value, screen)
 
     def summary(self, _: Gettext, screen: Screen, actions: Actions) -> Reply:
-        course = screen.draft.course
-        tz = str(screen.extras.get("tz", ""))
-        card = cards.card_text(_, course, _optional(screen.extras.get("association")), tz)
+        association, tz = screen.extras.get("association"), str(screen.extras.get("tz") or TEHRAN)
+        card = cards.card_text(_, screen.draft.course, str(association) if association else None, tz)
         return Reply(f"{_(FORM.title)}\n\n{card}", keyboard(self.summary_rows(_, screen, actions)))
 
     def summary_rows(self, _: Gettext, screen: Screen, actions: Actions) -> list[list[InlineKeyboardButton]]:
@@ -187,17 +172,13 @@ class CoursePresenter(Presenter):
         return [Notice(saved.promoted, text, markup)]
 
     def refused(self, _: Gettext, exc: DomainError, actions: Actions) -> Reply:
-        return Reply(refusal(_, exc), keyboard([[button(_("All my courses"), cards.MANAGE())]]))
+        return Reply(cards.staff_refusal(_, exc), keyboard([[button(_("All my courses"), cards.MANAGE())]]))
 
     def no_draft(self, _: Gettext) -> Reply:
         return Reply(
             _("There is no course being filled in here any more."),
             keyboard([[button(_("All my courses"), cards.MANAGE())]]),
         )
-
-
-def _optional(value: object) -> str | None:
-    return str(value) if value else None
 
 
 def staff_card(_: Gettext, saved: service.Saved, notes: list[str]) -> Reply:
@@ -247,39 +228,33 @@ async def new_course(update: Update, context: BotContext) -> object:
 async def new_for(update: Update, context: BotContext, association_id: int) -> object:
     """A new course for this association (0: chamber-wide); an unfinished draft for it is taken up."""
     if not context.staff.covers(association_id or None):
-        await alert(update, context.gettext(NOT_YOURS))
+        await alert(update, context.gettext(cards.NOT_YOURS))
         return None
     return await COURSE_FORM.enter(update, context, association_id=association_id)
 
 
 @STAFF.on(cards.EDIT)
 @staff_only
+@cards.refusing
 async def edit(update: Update, context: BotContext, course_id: int, field: str) -> object:
-    """Change one answer of a course (published: saved at once, then back to the staff card)."""
-    _ = context.gettext
+    """Change one answer of a course (published: saved at once, then back to the staff card); a
+    course that cannot be changed is refused on the button, without entering the form."""
     if FORM.field(field) is None:
-        await alert(update, _("This button is no longer valid. Send /start for the menu."))
+        await alert(update, context.gettext("This button is no longer valid. Send /start for the menu."))
         return None
-    try:
-        async with context.reading() as session:
-            await admin.changeable_course(session, context.staff, course_id)
-    except DomainError as exc:  # refused on the button, without entering the form
-        await alert(update, refusal(_, exc))
-        return None
+    async with context.reading() as session:
+        await admin.changeable_course(session, context.staff, course_id)
     return await COURSE_FORM.enter(update, context, course_id=course_id, field=field)
 
 
 @STAFF.on(cards.EDIT_MENU)
 @staff_only
+@cards.refusing
 async def edit_menu(update: Update, context: BotContext, course_id: int) -> None:
     """Which answer to change."""
     _ = context.gettext
-    try:
-        async with context.reading() as session:
-            course = await admin.staff_course(session, context.staff, course_id)
-    except DomainError as exc:
-        await alert(update, refusal(_, exc))
-        return
+    async with context.reading() as session:
+        course = await admin.staff_course(session, context.staff, course_id)
     edits = [
         button(_("Edit {field}").format(field=_(f.label)), cards.EDIT(course.id, f.name)) for f in FORM.fields
     ]

@@ -3,8 +3,6 @@ Association staff manage only their association's courses. The create/edit form 
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import InlineKeyboardButton, InputFile, Update
@@ -14,17 +12,15 @@ from bot.context import BotContext
 from bot.formatting import fa_digits, fa_number, jalali_when
 from bot.handlers import course_cards as cards
 from bot.handlers.course_cards import STAFF
-from bot.handlers.courses_form import refusal
 from bot.i18n import N_
 from bot.kit.feature import Command, Feature
 from bot.kit.guards import staff_only
 from bot.kit.markup import button, keyboard, to_json
 from bot.kit.menu import MenuItem
-from bot.kit.reply import alert, answer, esc
+from bot.kit.reply import answer, esc
 from bot.services import course_admin as admin
 from bot.services import outbox
 from bot.services.courses import CLOSED, OPEN, REGISTERED, WAITING
-from bot.services.errors import DomainError
 from bot.text import truncate
 
 ATTENDANCE_PAGE = 20
@@ -38,20 +34,6 @@ CSV_HEADER = (
     N_("Signed up"),
     N_("Attended"),  # participants only
 )
-Callback = Callable[..., Coroutine[Any, Any, None]]
-
-
-def refusing(callback: Callback) -> Callback:
-    """A staff button whose service said no (not yours, no longer changeable): an alert saying why."""
-
-    @functools.wraps(callback)
-    async def run(update: Update, context: BotContext, *args: Any) -> None:
-        try:
-            await callback(update, context, *args)
-        except DomainError as exc:
-            await alert(update, refusal(context.gettext, exc))
-
-    return run
 
 
 @staff_only
@@ -91,7 +73,7 @@ async def show(update: Update, context: BotContext, course_id: int, note: str = 
 
 @STAFF.on(cards.STAFF_VIEW)
 @staff_only
-@refusing
+@cards.refusing
 async def view(update: Update, context: BotContext, course_id: int) -> None:
     await show(update, context, course_id)
 
@@ -102,7 +84,7 @@ async def view(update: Update, context: BotContext, course_id: int) -> None:
 @STAFF.on(cards.CLOSE)
 @STAFF.on(cards.REOPEN)
 @staff_only
-@refusing
+@cards.refusing
 async def close_or_reopen(update: Update, context: BotContext, course_id: int) -> None:
     """Close registration (no new sign-ups; the waiting list still moves up), or open it again."""
     _ = context.gettext
@@ -115,7 +97,7 @@ async def close_or_reopen(update: Update, context: BotContext, course_id: int) -
 
 @STAFF.on(cards.STAFF_CANCEL)
 @staff_only
-@refusing
+@cards.refusing
 async def ask_cancel(update: Update, context: BotContext, course_id: int) -> None:
     """Confirm first: cancelling tells everyone."""
     _ = context.gettext
@@ -133,7 +115,7 @@ async def ask_cancel(update: Update, context: BotContext, course_id: int) -> Non
 
 @STAFF.on(cards.STAFF_CANCEL_OK)
 @staff_only
-@refusing
+@cards.refusing
 async def cancel(update: Update, context: BotContext, course_id: int) -> None:
     """Cancel, and queue a notice to every registrant in the outbox (once, whatever is pressed again)."""
     _ = context.gettext
@@ -157,7 +139,7 @@ async def cancel(update: Update, context: BotContext, course_id: int) -> None:
 
 @STAFF.on(cards.CSV)
 @staff_only
-@refusing
+@cards.refusing
 async def csv_file(update: Update, context: BotContext, course_id: int, which: str) -> None:
     """The participants or the waiting list (in order) as a CSV file (UTF-8 with BOM)."""
     _ = context.gettext
@@ -183,7 +165,7 @@ async def csv_file(update: Update, context: BotContext, course_id: int, which: s
 
 @STAFF.on(cards.ATTENDANCE)
 @staff_only
-@refusing
+@cards.refusing
 async def attendance(update: Update, context: BotContext, course_id: int, page: int) -> None:
     """Participants as buttons; a press marks them present (again: not present)."""
     await _attendance(update, context, course_id, page)
@@ -191,7 +173,7 @@ async def attendance(update: Update, context: BotContext, course_id: int, page: 
 
 @STAFF.on(cards.MARK)
 @staff_only
-@refusing
+@cards.refusing
 async def mark(update: Update, context: BotContext, registration_id: int, page: int) -> None:
     async with context.transaction() as session:
         registration = await admin.toggle_attendance(session, context.staff, registration_id)
@@ -226,7 +208,7 @@ async def _attendance(update: Update, context: BotContext, course_id: int, page:
 
 @STAFF.on(cards.FINISH)
 @staff_only
-@refusing
+@cards.refusing
 async def finish(update: Update, context: BotContext, course_id: int) -> None:
     """The course was held: the attendees get the feedback question (through the outbox)."""
     _ = context.gettext
@@ -242,7 +224,7 @@ async def finish(update: Update, context: BotContext, course_id: int) -> None:
 
 @STAFF.on(cards.RESULTS)
 @staff_only
-@refusing
+@cards.refusing
 async def results(update: Update, context: BotContext, course_id: int) -> None:
     """Ratings and comments."""
     _ = context.gettext
