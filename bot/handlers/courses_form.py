@@ -104,7 +104,7 @@ FIELDS = (
     Field(
         "members_only",
         N_("Who may sign up?"),
-        N_("Who may sign up"),
+        N_("Sign-up condition"),
         kind="choice",
         choices=(Choice("0", N_("Everyone")), Choice("1", N_("Members only"))),
         columns=2,
