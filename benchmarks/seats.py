@@ -3,10 +3,11 @@
 1,000 sign-ups arrive together for 50 seats; exactly 50 may be booked and the rest wait, however
 the transactions interleave (SQLite with BEGIN IMMEDIATE here; PostgreSQL too when
 TEST_DATABASE_URL is set). The seats service (`bot/services/seats.py`, the courses feature) is
-measured through `TARGET`: each sign-up is exactly what the course card's sign-up button runs,
-`seats.run(sessionmaker, lambda session: courses.sign_up(session, course_id, user_id))` (the queue
-and busy-retry of `seats.run`, the row lock, the checks, the conditional seat UPDATE, the waiting
-list ticket and position).
+measured through `TARGET`: each sign-up is what the course card's sign-up button runs inside its
+one transaction, `courses.sign_up(session, course_id, user_id)` (the conditional seat UPDATE and
+the registration INSERT; the position in line is read when the card is shown), here through
+`seats.run(sessionmaker, …)` (one transaction, retried if SQLite was busy). The statements and
+transactions each sign-up costs are counted too (BEGIN and COMMIT are not statements).
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import Engine, event, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from benchmarks.harness import Timer, insert_users, real_app, watching_stalls
 from bot.services import courses as courses_service
@@ -64,7 +65,7 @@ async def _prepare(sessionmaker: async_sessionmaker[AsyncSession], capacity: int
 
 
 async def _sign_up(sessionmaker: async_sessionmaker[AsyncSession], course_id: int, user_id: int) -> bool:
-    """The sign-up button's code path (bot/handlers/courses.py `join`), without the reply."""
+    """The sign-up button's use case (bot/handlers/courses.py `join`), without the reply."""
     outcome = await seats_service.run(
         sessionmaker, lambda session: courses_service.sign_up(session, course_id, user_id)
     )
@@ -98,12 +99,41 @@ def target_status() -> str | None:
     return None
 
 
+class StatementCounter:
+    """Counts the SQL statements and transactions an engine runs while it is attached."""
+
+    def __init__(self, engine: Engine | None) -> None:
+        self.engine, self.statements, self.transactions = engine, 0, 0
+
+    def _statement(self, _conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            self.statements += 1
+
+    def _begin(self, _conn: object) -> None:
+        self.transactions += 1
+
+    def __enter__(self) -> StatementCounter:
+        if self.engine is not None:
+            event.listen(self.engine, "before_cursor_execute", self._statement)
+            event.listen(self.engine, "begin", self._begin)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.engine is not None:
+            event.remove(self.engine, "before_cursor_execute", self._statement)
+            event.remove(self.engine, "begin", self._begin)
+
+
 async def rush(
     target: SeatsTarget, sessionmaker: async_sessionmaker[AsyncSession], seats: int, user_ids: list[int]
 ) -> dict[str, Any]:
     """Everyone signs up at the same moment; the database decides who gets a seat."""
     course_id = await target.prepare(sessionmaker, seats)
-    with Timer() as timer:
+    bind = sessionmaker.kw.get("bind")
+    with (
+        Timer() as timer,
+        StatementCounter(bind.sync_engine if isinstance(bind, AsyncEngine) else None) as sql,
+    ):
         outcomes = await asyncio.gather(
             *(target.sign_up(sessionmaker, course_id, user_id) for user_id in user_ids),
             return_exceptions=True,
@@ -115,6 +145,8 @@ async def rush(
         "attempts_per_s": round(len(user_ids) / timer.seconds),
         "failed": sum(isinstance(outcome, BaseException) for outcome in outcomes),
         "told_booked": sum(outcome is True for outcome in outcomes),
+        "statements_per_signup": round(sql.statements / len(user_ids), 2),
+        "transactions_per_signup": round(sql.transactions / len(user_ids), 2),
     }
 
 

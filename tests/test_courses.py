@@ -8,20 +8,31 @@ from datetime import UTC, timedelta
 
 import icalendar
 import jdatetime
+import pytest
 
 from bot.context import BotApplication
-from bot.formatting import fa_digits
+from bot.formatting import fa_digits, jalali_when
 from db.models.courses import CANCELLED, R_CANCELLED, REGISTERED, RELEASED, WAITING
 from fakeapi.simulator import Simulator
 from fakeapi.state import FakeTelegram
 from tests import coursekit as kit
 from tests.factories import add_association, add_course, add_member
 
-
-def _jalali(moment: object) -> str:
-    from bot.formatting import jalali_date
-
-    return jalali_date(moment)  # type: ignore[arg-type]
+WEEKDAYS = ("شنبه", "یکشنبه", "دوشنبه", "سه‌شنبه", "چهارشنبه", "پنجشنبه", "جمعه")
+MONTHS = (
+    "فروردین",
+    "اردیبهشت",
+    "خرداد",
+    "تیر",
+    "مرداد",
+    "شهریور",
+    "مهر",
+    "آبان",
+    "آذر",
+    "دی",
+    "بهمن",
+    "اسفند",
+)
 
 
 async def test_menu_lists_upcoming_courses_and_opens_a_card(sim: Simulator, app: BotApplication) -> None:
@@ -39,7 +50,8 @@ async def test_menu_lists_upcoming_courses_and_opens_a_card(sim: Simulator, app:
     card = user.last_text
     course = await kit.get_course(app, cid)
     assert course.starts_at is not None
-    assert _jalali(course.starts_at) in card and re.search("[۰-۹]{4}/[۰-۹]{2}/[۰-۹]{2}", card)
+    assert f"زمان: {jalali_when(course.starts_at)} تا " in card
+    assert not re.search("[۰-۹]{4}/[۰-۹]{2}/[۰-۹]{2}", card)  # weekday and month name, not ۱۴۰۵/۰۹/۲۱
     assert "جای خالی: ۳۰ از ۳۰" in card
     assert "مدرس: مریم رضایی" in card and "۲٬۰۰۰٬۰۰۰ ریال" in card
     assert "ثبت‌نام" in user.buttons()
@@ -235,14 +247,91 @@ async def test_calendar_escapes_ascii_punctuation_and_online_link(
     assert "LOCATION:https://meet.example.com/room-1" in text
 
 
-async def test_card_shows_jalali_time_in_tehran(sim: Simulator, app: BotApplication) -> None:
+async def test_card_shows_weekday_month_name_and_time_in_tehran(sim: Simulator, app: BotApplication) -> None:
     cid = await add_course(app)
     course = await kit.get_course(app, cid)
-    assert course.starts_at is not None
-    local = jdatetime.datetime.fromgregorian(
-        datetime=course.starts_at.astimezone(__import__("zoneinfo").ZoneInfo("Asia/Tehran"))
-    )
+    assert course.starts_at is not None and course.ends_at is not None
+    tehran = __import__("zoneinfo").ZoneInfo("Asia/Tehran")
+    start = jdatetime.datetime.fromgregorian(datetime=course.starts_at.astimezone(tehran))
+    end = jdatetime.datetime.fromgregorian(datetime=course.ends_at.astimezone(tehran))
     user = await kit.started(sim, 7701)
     await user.press_data(f"courses:view:{cid}")
-    assert fa_digits(f"{local.hour:02d}:{local.minute:02d}") in user.last_text
-    assert fa_digits(f"{local.year:04d}/{local.month:02d}/{local.day:02d}") in user.last_text
+    expected = (
+        f"{WEEKDAYS[start.weekday()]} {fa_digits(start.day)} {MONTHS[start.month - 1]} {fa_digits(start.year)}، "
+        f"ساعت {fa_digits(f'{start.hour:02d}:{start.minute:02d}')} تا {fa_digits(f'{end.hour:02d}:{end.minute:02d}')}"
+    )
+    assert expected in user.last_text
+
+
+# ---------------------------------------------------------------------------- what the card says
+
+
+async def test_a_seat_holder_is_not_invited_to_the_waiting_list(sim: Simulator, app: BotApplication) -> None:
+    cid = await add_course(app, capacity=1)
+    holder, other = await kit.started(sim, 7801), await kit.started(sim, 7802)
+    await holder.press_data(f"courses:join:{cid}")
+    assert "ظرفیت تکمیل است (۱ نفر)." in holder.last_text
+    assert "فهرست انتظار ثبت‌نام کنید" not in holder.last_text
+    assert "ثبت‌نام در فهرست انتظار" not in holder.buttons()
+    await other.press_data(f"courses:view:{cid}")
+    assert "می‌توانید در فهرست انتظار ثبت‌نام کنید" in other.last_text
+    assert "ثبت‌نام در فهرست انتظار" in other.buttons()
+    await other.press("ثبت‌نام در فهرست انتظار")
+    assert "شما نفر ۱ فهرست انتظار هستید" in other.last_text
+    assert "فهرست انتظار ثبت‌نام کنید" not in other.last_text  # already in it
+
+
+async def test_after_cancelling_the_card_says_who_got_the_seat(sim: Simulator, app: BotApplication) -> None:
+    cid = await add_course(app, title="حسابداری ساده", capacity=1)
+    first, second = await kit.started(sim, 7811), await kit.started(sim, 7812)
+    await first.press_data(f"courses:join:{cid}")
+    await second.press_data(f"courses:join:{cid}")
+    await first.press_data(f"courses:cancelok:{cid}")
+    assert "ثبت‌نام شما لغو شد" in first.last_text
+    assert "جای شما به نفر بعدی فهرست انتظار رسید" in first.last_text
+    # The promoted person is told through the outbox (a notice, with the button to give it back).
+    notices = [(b, users) for b, users in await kit.broadcasts(app) if b.kind == "notice"]
+    assert len(notices) == 1 and notices[0][1] == [7812] and "خبر خوب" in notices[0][0].text
+    assert "courses:release:" in str(notices[0][0].buttons)
+    assert "خبر خوب" in second.last_text and "دیگر نمی‌خواهم" in second.buttons()
+    # Nobody waiting: the card does not say so.
+    await second.press_data(f"courses:cancelok:{cid}")
+    assert "ثبت‌نام شما لغو شد" in second.last_text and "نفر بعدی" not in second.last_text
+    assert (await kit.get_course(app, cid)).taken == 0
+
+
+async def test_signing_up_again_joins_the_end_of_the_line(sim: Simulator, app: BotApplication) -> None:
+    cid = await add_course(app, capacity=1)
+    users = [await kit.started(sim, 7821 + i) for i in range(3)]
+    for user in users:
+        await user.press_data(f"courses:join:{cid}")
+    await users[1].press_data(f"courses:cancelok:{cid}")  # leaves the line
+    await users[1].press_data(f"courses:join:{cid}")
+    assert "فهرست انتظار قرار گرفتید: نفر ۲" in users[1].last_text
+    await users[2].press_data(f"courses:view:{cid}")
+    assert "شما نفر ۱ فهرست انتظار هستید" in users[2].last_text
+    assert await kit.statuses(app, cid) == {7821: REGISTERED, 7822: WAITING, 7823: WAITING}
+
+
+@pytest.mark.parametrize("full", [False, True])
+async def test_a_sign_up_is_two_statements(app: BotApplication, full: bool) -> None:
+    from sqlalchemy import event
+
+    from bot.services import courses as service
+
+    cid = await add_course(app, capacity=0 if full else 5)
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if not statement.lstrip().upper().startswith(("BEGIN", "COMMIT")):
+            statements.append(statement.split()[0].upper())
+
+    engine = app.bot_data.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        async with app.bot_data.sessionmaker() as session, session.begin():
+            result = await service.sign_up(session, cid, 7831)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert result.waiting is full
+    assert statements == ["UPDATE", "INSERT"]

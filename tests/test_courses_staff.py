@@ -16,8 +16,12 @@ from telegram.ext import ConversationHandler
 
 from bot.context import BotApplication
 from bot.formatting import fa_digits
-from bot.handlers import courses_form, courses_staff, exits
-from bot.handlers.guards import guard_of
+from bot.forms import exits
+from bot.handlers import course_cards, courses_form, courses_staff
+from bot.kit.callbacks import routers_of
+from bot.kit.guards import guard_of
+from bot.services import course_form
+from bot.services.errors import InvalidAnswer
 from db.models import Broadcast, Course, Registration, utcnow
 from db.models.courses import CANCELLED, CLOSED, FINISHED, OPEN, REGISTERED, WAITING
 from fakeapi.simulator import Simulator, SimUser
@@ -249,7 +253,7 @@ async def test_attendance_and_feedback(sim: Simulator, app: BotApplication) -> N
     assert "حاضر: ۰ از ۲" in admin.last_text
     await admin.press("⬜️ نرگس حیدری")
     assert "حاضر: ۱ از ۲" in admin.last_text and "✅ نرگس حیدری" in admin.buttons()
-    await admin.press("بازگشت")
+    await admin.press("بازگشت به دوره")
     mark = present.mark()
     absent_mark = absent.mark()
     await admin.press("ثبت برگزاری و درخواست نظر")
@@ -309,8 +313,8 @@ STAFF_ACTIONS = [
     "cadm:mark:{rid}:0",
     "cadm:finish:{cid}",
     "cadm:results:{cid}",
-    "cadm:members:1",
-    "cadm:publish",
+    "cform:set:members_only:1",
+    "cform:submit",
 ]
 
 
@@ -396,22 +400,20 @@ async def test_association_staff_manage_their_own_courses_only(sim: Simulator, a
     assert len(drafts) == 1
 
 
-def _callbacks(handler: Any) -> list[Any]:
-    if isinstance(handler, ConversationHandler):
-        exit_callbacks = {h.callback for h in exits.handlers()}
-        inner = [*handler.entry_points, *handler.fallbacks]
-        for state_handlers in handler.states.values():
-            inner += state_handlers
-        return [cb for h in inner for cb in _callbacks(h) if cb not in exit_callbacks]
-    return [handler.callback]
-
-
 def test_every_staff_handler_is_guarded() -> None:
-    handlers = [*courses_form.handlers(), *courses_staff.handlers()]
-    callbacks = [cb for handler in handlers for cb in _callbacks(handler)]
+    callbacks = [cb for _data, cb in course_cards.STAFF.callbacks()]
+    callbacks += [cb for _data, cb in courses_form.COURSE_FORM.routes.callbacks()]
+    for handler in [*courses_form.handlers(), *courses_staff.handlers()]:
+        if isinstance(handler, ConversationHandler):
+            exit_callbacks = {h.callback for h in exits.handlers()}
+            inner = [h for hs in handler.states.values() for h in hs]
+            callbacks += [h.callback for h in inner if h.callback not in exit_callbacks]
+        elif not routers_of(handler):
+            callbacks.append(handler.callback)
     assert len(callbacks) > 20
     unguarded = [getattr(cb, "__name__", cb) for cb in callbacks if guard_of(cb) is None]
     assert not unguarded, unguarded
+    assert not course_cards.STAFF.missing()
 
 
 async def test_registered_and_waiting_counts_on_the_staff_card(sim: Simulator, app: BotApplication) -> None:
@@ -440,3 +442,135 @@ async def test_a_blocked_user_still_gets_the_seat_and_others_are_told(
     sim.assert_no_errors()
     assert any("خبر خوب" in t for t in people[2].texts_since(mark))
     assert await kit.statuses(app, cid) == {8960: REGISTERED, 8961: REGISTERED, 8962: REGISTERED}
+
+
+# ---------------------------------------------------------------------------- numbers, order, menu
+
+
+@pytest.mark.parametrize(
+    ("typed", "seats"),
+    [("۳۰", 30), ("٣٠", 30), ("30", 30), ("۳۰ نفر", 30), ("1,200", 1200), ("۱٬۲۰۰", 1200), ("١٬٢٠٠", 1200)],
+)
+def test_capacity_in_any_digits(typed: str, seats: int) -> None:
+    assert course_form.clean_capacity(typed) == seats
+
+
+@pytest.mark.parametrize(
+    ("typed", "rials"),
+    [
+        ("۲۰۰۰۰۰۰", 2_000_000),
+        ("٢٠٠٠٠٠٠", 2_000_000),
+        ("2000000", 2_000_000),
+        ("۲٬۰۰۰٬۰۰۰", 2_000_000),
+        ("2,000,000", 2_000_000),
+        ("۲٬۰۰۰٬۰۰۰ ریال", 2_000_000),
+        ("۰", 0),
+        ("-", 0),
+    ],
+)
+def test_fee_in_any_digits(typed: str, rials: int) -> None:
+    assert course_form.clean_fee(typed) == rials
+
+
+@pytest.mark.parametrize(
+    ("clean", "typed", "reason"),
+    [
+        (course_form.clean_capacity, "۲.۵", "decimal"),
+        (course_form.clean_capacity, "٢٫٥", "decimal"),
+        (course_form.clean_capacity, "۲۰-۳۰", "range"),
+        (course_form.clean_capacity, "20 تا 30", "range"),
+        (course_form.clean_capacity, "سی", "not_number"),
+        (course_form.clean_capacity, "۰", "capacity_zero"),
+        (course_form.clean_capacity, "۲۰۰۰۰", "too_big"),
+        (course_form.clean_fee, "۱۵۰۰۰۰۰.۵", "decimal"),
+        (course_form.clean_fee, "۱۰۰۰-۲۰۰۰", "range"),
+        (course_form.clean_fee, "دو میلیون", "not_number"),
+    ],
+)
+def test_decimals_and_ranges_are_refused(clean: Any, typed: str, reason: str) -> None:
+    with pytest.raises(InvalidAnswer) as refused:
+        clean(typed)
+    assert refused.value.reason == reason
+
+
+async def test_a_decimal_or_a_range_is_refused_in_the_form(sim: Simulator, app: BotApplication) -> None:
+    cid = await add_course(app, capacity=10, fee_rials=1_000_000)
+    admin = await kit.started(sim, ADMIN_ID)
+    await admin.press_data(f"cadm:edit:{cid}:capacity")
+    await admin.send("۱۲.۵")
+    assert "بدون ممیز" in admin.last_text
+    await admin.send("۲۰-۳۰")
+    assert "نه یک بازه" in admin.last_text
+    await admin.send("١٬٢٠٠")
+    assert "ذخیره شد" in admin.last_text and "جای خالی: ۱٬۲۰۰ از ۱٬۲۰۰" in admin.last_text
+    await admin.press_data(f"cadm:edit:{cid}:fee")
+    await admin.send("2,500,000 ریال")
+    assert "۲٬۵۰۰٬۰۰۰ ریال" in admin.last_text
+    course = await kit.get_course(app, cid)
+    assert (course.capacity, course.fee_rials) == (1200, 2_500_000)
+
+
+async def test_new_course_lists_associations_in_persian_order(sim: Simulator, app: BotApplication) -> None:
+    for name in ("تشکل کسب‌وکارهای خانگی", "انجمن بیمه‌گران", "اتحادیهٔ پسته", "کانون صادرکنندگان"):
+        await add_association(app, name)
+    admin = await kit.started(sim, ADMIN_ID)
+    await admin.command("/managecourses")
+    await admin.press("دورهٔ جدید")
+    labels = admin.buttons()
+    assert labels[:5] == [
+        "عمومی اتاق (همهٔ تشکل‌ها)",
+        "اتحادیهٔ پسته",
+        "انجمن بیمه‌گران",
+        "تشکل کسب‌وکارهای خانگی",
+        "کانون صادرکنندگان",
+    ]
+
+
+async def test_staff_reach_course_administration_from_their_menu(sim: Simulator, app: BotApplication) -> None:
+    home = await add_association(app)
+    await add_staff(app, 8990, home)
+    staffer, visitor = await kit.started(sim, 8990), await kit.started(sim, 8991)
+    assert "مدیریت دوره‌ها" in staffer.buttons() and "مدیریت دوره‌ها" not in visitor.buttons()
+    await staffer.press("مدیریت دوره‌ها")
+    assert "دوره‌هایی که مدیریت می‌کنید" in staffer.last_text
+    await visitor.press_data("menu:managecourses")
+    assert "فقط برای کارشناسان" in str(visitor.answers[-1].params.get("text") or "")
+
+
+async def test_the_feedback_question_goes_through_the_outbox(sim: Simulator, app: BotApplication) -> None:
+    cid = await add_course(app, title="بازاریابی دیجیتال")
+    attendee = await kit.started(sim, 8995)
+    await attendee.press_data(f"courses:join:{cid}")
+    async with app.bot_data.sessionmaker() as session, session.begin():
+        registration = await session.scalar(select(Registration))
+        assert registration is not None
+        registration.attended = True
+    admin = await kit.started(sim, ADMIN_ID)
+    await admin.press_data(f"cadm:finish:{cid}")
+    (notice, recipients), *_ = [(b, r) for b, r in await kit.broadcasts(app) if b.kind == "notice"]
+    assert recipients == [8995] and "بازاریابی دیجیتال" in notice.text
+    assert f"courses:rate:{cid}:5" in str(notice.buttons)
+    # A rating pressed again later changes the rating and keeps the comment.
+    await attendee.press("۳")
+    await attendee.send("خوب بود")
+    await attendee.press_data(f"courses:rate:{cid}:5")
+    assert "از نظر شما سپاسگزاریم" in attendee.last_text or "از بازخورد شما سپاسگزاریم" in attendee.last_text
+    async with app.bot_data.sessionmaker() as session:
+        registration = await session.scalar(select(Registration))
+    assert registration is not None and (registration.rating, registration.comment) == (5, "خوب بود")
+
+
+async def test_a_draft_is_taken_up_again_for_the_same_association(
+    sim: Simulator, app: BotApplication
+) -> None:
+    admin = await kit.started(sim, ADMIN_ID)
+    await admin.command("/managecourses")
+    await admin.press("دورهٔ جدید")
+    await admin.send("اصول مذاکرهٔ تجاری")
+    await admin.command("/cancel")
+    await admin.press_data("cadm:newfor:0")
+    assert "مرحلهٔ ۲ از ۹" in admin.last_text and "معرفی کنید" in admin.last_text
+    await admin.send("مهارت‌های مذاکره برای صاحبان کسب‌وکار")
+    async with app.bot_data.sessionmaker() as session:
+        drafts = list(await session.scalars(select(Course).where(Course.status == "draft")))
+    assert len(drafts) == 1 and drafts[0].description.startswith("مهارت‌های مذاکره")

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.services import outbox
+from bot.services.courses import waiting_position
 from db.models import Application, Course, Delivery, Registration
 from db.models.courses import REGISTERED, WAITING
 from db.session import create_engine, create_sessionmaker
@@ -127,13 +128,14 @@ async def test_kill_9_in_the_middle_of_a_seat_rush(
             .scalars()
             .all()
         )
+        waiting = [r for r in rows if r.status == WAITING]
+        positions = sorted([await waiting_position(session, r) or 0 for r in waiting])
     assert course_row is not None
     registered = [r for r in rows if r.status == REGISTERED]
-    waiting = [r for r in rows if r.status == WAITING]
     assert len(registered) == course_row.taken == 5  # never oversold, counter and rows agree
     assert max(Counter(r.user_id for r in rows).values()) == 1  # nobody holds two places
     assert len(registered) + len(waiting) == 40
-    assert len({r.queue_no for r in waiting}) == len(waiting)
+    assert positions == list(range(1, len(waiting) + 1))  # one line, in one order
 
 
 async def _places(db: async_sessionmaker[AsyncSession], course_id: int) -> int:

@@ -153,7 +153,7 @@ class FormConversation:
             async with context.transaction() as session:
                 actor = await self.actor(session, update, context)
                 screen = await step(session, actor)
-                if self.form.auto_submit and screen.field is None and screen.error is None:
+                if screen.field is None and screen.error is None and self.form.submits_itself(screen.draft):
                     screen, result = await self._submitting(session, actor, context)
                 else:
                     self.stage(update, context, self.form.state)
@@ -168,7 +168,7 @@ class FormConversation:
             await self.refuse(update, self.presenter.refused(_, exc, self.actions))
             return END if not self.form.auto_submit else self.form.state
         if result is not None:
-            await self.say(update, self.presenter.submitted(_, screen, result))
+            await self.say(update, self.submitted(update, context, screen, result))
             await self.after_submit(update, context, result)
             return END
         if alert_errors and screen.error is not None and screen.field is not None and update.callback_query:
@@ -282,6 +282,11 @@ class FormConversation:
             return
         await self.show(update, context, screen, edit=False)
 
+    def submitted(self, update: Update, context: BotContext, screen: Screen, result: Any) -> Reply:
+        """What the user sees once the form is sent: the presenter's reply (a subclass may add what
+        only the update or the context knows, e.g. a link with the bot's username)."""
+        return self.presenter.submitted(context.gettext, screen, result)
+
     async def say(self, update: Update, reply: Reply, *, edit: bool = False) -> None:
         await answer(update, reply.text, reply.markup, edit=edit)
 
@@ -373,7 +378,7 @@ class FormConversation:
         if result is None:
             await self.show(update, context, screen)
             return self.form.state
-        await self.say(update, self.presenter.submitted(_, screen, result))
+        await self.say(update, self.submitted(update, context, screen, result))
         await self.after_submit(update, context, result)
         return END
 

@@ -77,7 +77,9 @@ class Form:
     errors: Mapping[str, str] = field(default_factory=dict)  # form-wide reason -> msgid
     counter: bool = True  # "step 3 of 11" above each question while the form is being filled in
     discard: bool = True  # the summary offers to throw the draft away
-    auto_submit: bool = False  # no summary: the last answer submits (a staff member's short form)
+    # No summary: the last answer submits (a staff member's short form). Or a test of the draft:
+    # the form submits itself only for the drafts it holds for (e.g. one answer of a published course).
+    auto_submit: bool | Callable[[Any], bool] = False
     cancel: str = ""  # msgid: a button under each question that drops the draft at once
 
     @property
@@ -88,6 +90,10 @@ class Form:
     def field(self, name: str | None) -> Field | None:
         """The field called `name`, if the form has one."""
         return next((f for f in self.fields if f.name == name), None)
+
+    def submits_itself(self, draft: Any) -> bool:
+        """Whether the last answer of this draft submits it (see `auto_submit`)."""
+        return self.auto_submit(draft) if callable(self.auto_submit) else self.auto_submit
 
     def applicable(self, draft: Any) -> list[Field]:
         """The fields asked of this draft, in order."""

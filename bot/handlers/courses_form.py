@@ -1,80 +1,41 @@
-"""The staff form for a course: create (dates typed in Jalali, any digits) and edit, one answer at a time.
-
-Each answer is saved on a draft course at once, and `course_edits` says which course a staff member
-is filling in, so the form survives a restart. Every callback is guarded with @staff_only.
-"""
+"""The staff form for a course: create (pick the association, then title … fee; a review with
+«Publish») and change one answer of a published course (back to the staff card). A form of the
+engine: each answer is saved on the draft course at once and `course_edits` says which course and
+which question, so the form survives a restart. A higher capacity gives seats to the people
+waiting, who are told through the outbox."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
+from telegram.ext import BaseHandler
 
 from bot.context import BotContext
-from bot.formatting import fa_number
+from bot.formatting import TEHRAN, fa_money, jalali_when
+from bot.forms.conversation import FormConversation
+from bot.forms.flow import Screen
+from bot.forms.render import Actions, Notice, Presenter, Reply
+from bot.forms.spec import Choice, Field, Form
 from bot.handlers import course_cards as cards
-from bot.handlers import courses as public
-from bot.handlers import courses_staff as staff
-from bot.handlers.common import END, answer, button, conversation, esc, keyboard
-from bot.handlers.guards import staff_only
+from bot.handlers.course_cards import STAFF
 from bot.i18n import N_, Gettext
+from bot.kit.feature import Feature
+from bot.kit.guards import staff_only
+from bot.kit.markup import button, columns, keyboard
+from bot.kit.reply import alert, answer, esc
 from bot.services import course_admin as admin
-from bot.services import course_form as form
-from bot.services import courses as service
-from bot.services import seats
-from bot.services.courses import InvalidAnswer
+from bot.services import course_form as service
 from bot.services.errors import DomainError
 from bot.text import truncate
-from db.models import Course
 
-TEXT = filters.TEXT & ~filters.COMMAND & ~filters.UpdateType.EDITED  # an edit of an old message is no answer
-
-STATES = {name: f"course_staff:{name}" for name in form.FIELDS}
-
-REVIEW = "course_staff:review"
-
-QUESTIONS = {
-    "title": N_("What is the course's title?"),
-    "description": N_("Describe the course in a few lines: what will people learn, and who is it for?"),
-    "teacher": N_("Who teaches the course?"),
-    "starts_at": N_(
-        "When does it start? Type the Jalali date and time, for example ۱۴۰۵/۹/۱۲ ۱۷:۳۰ (any digits are fine)."
-    ),
-    "ends_at": N_(
-        "When does it end? Type only the time (for example ۱۹:۳۰) if it ends the same day, "
-        "or a full Jalali date and time."
-    ),
-    "place": N_("Where is it held? Type the address, or a link (https://…) for an online course."),
-    "capacity": N_("How many seats does it have? Type a number, for example ۳۰."),
-    "members_only": N_("Who may sign up?"),
-    "fee": N_("What is the fee in rials? Type 0 if it is free."),
+LENGTH = {
+    "too_short": N_("That is too short. Please write a little more."),
+    "too_long": N_("That is too long (at most {limit} letters). Please shorten it."),
 }
-
-LABELS = {
-    "title": N_("Title"),
-    "description": N_("Description"),
-    "teacher": N_("Teacher"),
-    "starts_at": N_("Start"),
-    "ends_at": N_("End"),
-    "place": N_("Place or link"),
-    "capacity": N_("Capacity"),
-    "members_only": N_("Who may sign up"),
-    "fee": N_("Fee"),
-}
-
-ERRORS = {
-    "title_too_short": N_("That title is too short."),
-    "title_too_long": N_("That title is too long (at most 200 letters)."),
-    "description_too_short": N_("That description is too short. Write at least a few words."),
-    "description_too_long": N_("That description is too long (at most 2,000 letters)."),
-    "teacher_too_short": N_("That name is too short."),
-    "teacher_too_long": N_("That name is too long (at most 200 letters)."),
-    "place_too_short": N_("That address is too short."),
-    "place_too_long": N_("That address is too long (at most 300 letters)."),
-    "bad_url": N_("That link is not valid. It should look like https://example.com/class."),
+DATE_ERRORS = {
     "time_missing": N_("Please type the time as well, for example ۱۴۰۵/۹/۱۲ ۱۷:۳۰."),
     "date_format": N_(
         "I could not read that date. Type it as year/month/day hour:minute, for example ۱۴۰۵/۹/۱۲ ۱۷:۳۰."
@@ -85,260 +46,226 @@ ERRORS = {
     "end_before_start": N_("The end must be after the start. Please type it again."),
     "too_long_course": N_("A course cannot last longer than a year."),
     "start_first": N_("Please set the start first."),
-    "capacity_not_number": N_("Please type the number of seats as a number, for example ۳۰."),
-    "capacity_too_big": N_("That is too many seats (at most ۱۰٬۰۰۰)."),
-    "capacity_zero": N_("A course needs at least one seat."),
-    "capacity_below_taken": N_("{taken} seats are already taken, so the capacity cannot be less than that."),
-    "fee_not_number": N_("Please type the fee as a number of rials, for example ۲۰۰۰۰۰۰, or 0 if free."),
-    "fee_too_big": N_("That fee is too large."),
-    "incomplete": N_("Some answers are still missing."),
 }
+FIELDS = (
+    Field("title", N_("What is the course's title?"), N_("Title"), clean=service.clean_title, errors=LENGTH),
+    Field(
+        "description",
+        N_("Describe the course in a few lines: what will people learn, and who is it for?"),
+        N_("Description"),
+        clean=service.clean_description,
+        errors=LENGTH,
+    ),
+    Field(
+        "teacher", N_("Who teaches the course?"), N_("Teacher"), clean=service.clean_teacher, errors=LENGTH
+    ),
+    Field(
+        "starts_at",
+        N_(
+            "When does it start? Type the Jalali date and time, for example ۱۴۰۵/۹/۱۲ ۱۷:۳۰ (any digits are fine)."
+        ),
+        N_("Start"),
+        errors=DATE_ERRORS,
+    ),
+    Field(
+        "ends_at",
+        N_(
+            "When does it end? Type only the time (for example ۱۹:۳۰) if it ends the same day, "
+            "or a full Jalali date and time."
+        ),
+        N_("End"),
+        errors=DATE_ERRORS,
+    ),
+    Field(
+        "place",
+        N_("Where is it held? Type the address, or a link (https://…) for an online course."),
+        N_("Place or link"),
+        errors={
+            **LENGTH,
+            "bad_url": N_("That link is not valid. It should look like https://example.com/class."),
+        },
+    ),
+    Field(
+        "capacity",
+        N_("How many seats does it have? Type a number, for example ۳۰."),
+        N_("Capacity"),
+        clean=service.clean_capacity,
+        errors={
+            "not_number": N_("Please type the number of seats as a number, for example ۳۰."),
+            "decimal": N_("Please type a whole number of seats, without a decimal point."),
+            "range": N_("Please type one number of seats, not a range: for example ۳۰."),
+            "too_big": N_("That is too many seats (at most ۱۰٬۰۰۰)."),
+            "capacity_zero": N_("A course needs at least one seat."),
+            "capacity_below_taken": N_(
+                "{taken} seats are already taken, so the capacity cannot be less than that."
+            ),
+        },
+    ),
+    Field(
+        "members_only",
+        N_("Who may sign up?"),
+        N_("Sign-up condition"),
+        kind="choice",
+        choices=(Choice("0", N_("Everyone")), Choice("1", N_("Members only"))),
+        columns=2,
+    ),
+    Field(
+        "fee",
+        N_("What is the fee in rials? Type 0 if it is free."),
+        N_("Fee"),
+        clean=service.clean_fee,
+        show=lambda value: fa_money(value) if isinstance(value, int) and value else "—",
+        errors={
+            "not_number": N_("Please type the fee as a number of rials, for example ۲۰۰۰۰۰۰, or 0 if free."),
+            "decimal": N_("Please type the fee in whole rials, without a decimal point."),
+            "range": N_("Please type one amount, not a range."),
+            "too_big": N_("That fee is too large."),
+        },
+    ),
+)
+
+FORM = Form(
+    name="cform",
+    fields=FIELDS,
+    store=service.STORE,
+    title=N_("<b>Please check the new course:</b>"),
+    audience="staff",
+    submit=service.submit,
+    submit_label=N_("Publish"),
+    auto_submit=service.is_published,  # one answer of a published course is saved at once
+)
 
 
-async def ask(update: Update, context: BotContext, name: str) -> str:
-    """Ask one question of the form and enter its state."""
-    _ = context.gettext
-    if name == "members_only":
-        markup = keyboard(
-            [[button(_("Everyone"), "cadm:members:0"), button(_("Members only"), "cadm:members:1")]]
+class CoursePresenter(Presenter):
+    """The review shows the course card; a published course goes back to the staff card."""
+
+    errors: Mapping[str, str] = {"cancelled": cards.UNAVAILABLE, "finished": cards.UNAVAILABLE}
+
+    def value(self, _: Gettext, field: Field, value: object, screen: Screen) -> str:
+        """Dates with weekday and month name, in the configured time zone."""
+        if isinstance(value, datetime):
+            return jalali_when(value, str(screen.extras.get("tz") or TEHRAN))
+        return super().value(_, field, value, screen)
+
+    def summary(self, _: Gettext, screen: Screen, actions: Actions) -> Reply:
+        association, tz = screen.extras.get("association"), str(screen.extras.get("tz") or TEHRAN)
+        card = cards.card_text(_, screen.draft.course, str(association) if association else None, tz)
+        return Reply(f"{_(FORM.title)}\n\n{card}", keyboard(self.summary_rows(_, screen, actions)))
+
+    def summary_rows(self, _: Gettext, screen: Screen, actions: Actions) -> list[list[InlineKeyboardButton]]:
+        if service.is_published(screen.draft):
+            back = cards.back_to(_, screen.draft.course.id)
+            return [[button(_("Edit an answer"), actions.data("fields"))], [back]]
+        return super().summary_rows(_, screen, actions)
+
+    def submitted(self, _: Gettext, screen: Screen, result: Any) -> Reply:
+        saved: service.Saved = result
+        note = _("The course is published.") if saved.published else _("Saved.")
+        return staff_card(_, saved, [note])
+
+    def notices(self, _: Gettext, result: Any) -> Sequence[Notice]:
+        """People moved up from the waiting list by a higher capacity are told the seat is theirs."""
+        saved: service.Saved = result
+        if not saved.promoted:
+            return []
+        text, markup = cards.promoted_notice(_, saved.course, saved.tz)
+        return [Notice(saved.promoted, text, markup)]
+
+    def refused(self, _: Gettext, exc: DomainError, actions: Actions) -> Reply:
+        return Reply(cards.staff_refusal(_, exc), keyboard([[button(_("All my courses"), cards.MANAGE())]]))
+
+    def no_draft(self, _: Gettext) -> Reply:
+        return Reply(
+            _("There is no course being filled in here any more."),
+            keyboard([[button(_("All my courses"), cards.MANAGE())]]),
         )
-        await answer(update, _(QUESTIONS[name]), markup, edit=False)
-    else:
-        await answer(update, _(QUESTIONS[name]), edit=False)
-    return STATES[name]
 
 
-async def review(update: Update, context: BotContext, course: Course) -> str:
-    """A complete draft: show it with Publish and an edit button per answer."""
-    _ = context.gettext
-    async with context.session() as session:
-        name = await service.association_name(session, course.association_id)
-    text = (
-        _("<b>Please check the new course:</b>")
-        + "\n\n"
-        + cards.card_text(_, course, name, context.settings.timezone)
-    )
-    rows = [[button(_("Publish"), "cadm:publish")]]
-    rows += _edit_rows(_, course.id)
-    await answer(update, text, keyboard(rows), edit=False)
-    return REVIEW
+def staff_card(_: Gettext, saved: service.Saved, notes: list[str]) -> Reply:
+    card = admin.StaffCard(saved.course, saved.association, saved.registered, saved.waiting)
+    return Reply(cards.staff_card_text(_, card, saved.tz, notes), cards.staff_card_markup(_, saved.course))
 
 
-def _edit_rows(_: Gettext, course_id: int) -> list[list[InlineKeyboardButton]]:
-    edits = [
-        button(_("Edit {field}").format(field=_(LABELS[f])), f"cadm:edit:{course_id}:{f}")
-        for f in form.FIELDS
-    ]
-    return [edits[i : i + 2] for i in range(0, len(edits), 2)]
+class CourseConversation(FormConversation):
+    """Publishing also gives the link to share (it needs the bot's username)."""
 
-
-async def _after_answer(update: Update, context: BotContext, course: Course, creating: bool) -> str | int:
-    if not creating:
-        async with context.session() as session, session.begin():
-            await form.stop_editing(session, context.staff.user_id)
-        await staff.staff_card(update, context, course.id, note=context.gettext("Saved."))
-        return END
-    missing = form.next_missing(course)
-    if missing is None:
-        return await review(update, context, course)
-    return await ask(update, context, missing)
-
-
-async def _new(update: Update, context: BotContext) -> str | int:
-    """`cadm:new`: pick the association (or go straight on when there is only one choice)."""
-    _ = context.gettext
-    async with context.session() as session:
-        associations = await admin.associations_for(session, context.staff)
-    choices = [(a.id, a.name) for a in associations]
-    if context.staff.covers(None):
-        choices.insert(0, (0, _("Chamber-wide (all associations)")))
-    if len(choices) == 1:
-        return await _draft(update, context, choices[0][0])
-    rows = [[button(truncate(label, 40), f"cadm:newfor:{aid}")] for aid, label in choices]
-    await answer(update, _("Which association is the course for?"), keyboard(rows))
-    return END
-
-
-async def _new_for(update: Update, context: BotContext) -> str | int:
-    """`cadm:newfor:<association id, 0 for chamber-wide>`."""
-    query = update.callback_query
-    return await _draft(update, context, staff.number(query.data if query else None))
-
-
-async def _draft(update: Update, context: BotContext, association_id: int) -> str | int:
-    try:
-        async with context.session() as session, session.begin():
-            course = await form.start_draft(session, context.staff, association_id or None)
-    except DomainError as exc:
-        await staff.refuse(update, context, exc)
-        return END
-    return await _after_answer(update, context, course, creating=True)
-
-
-def _text_step(name: str) -> Callable[[Update, BotContext], Coroutine[Any, Any, str | int | None]]:
-    async def step(update: Update, context: BotContext) -> str | int:
+    def submitted(self, update: Update, context: BotContext, screen: Screen, result: Any) -> Reply:
         _ = context.gettext
-        message = update.effective_message
-        assert message is not None and message.text is not None
-        text = message.text
-
-        async def work(session: AsyncSession) -> tuple[Course, list[int], bool] | None:
-            pointer = await form.editing(session, context.staff.user_id)
-            if pointer is None:
-                return None
-            course, promoted = await form.save_answer(
-                session, context.staff, pointer[1].id, name, text, tz=context.settings.timezone
-            )
-            return course, promoted, pointer[0].creating
-
-        try:
-            # A capacity change moves seats, so it runs as a seat transaction.
-            saved = await seats.run(context.bot_data.sessionmaker, work)
-        except InvalidAnswer as exc:
-            error = _(ERRORS.get(exc.reason, ERRORS["incomplete"])).format(
-                taken=fa_number(int(str(exc.details.get("taken", 0))))
-            )
-            await answer(update, error)
-            return STATES[name]
-        except DomainError as exc:
-            await staff.refuse(update, context, exc)
-            return END
-        if saved is None:
-            await answer(update, _("There is no course being edited. Send /managecourses."))
-            return END
-        course, promoted, creating = saved
-        await public.tell_promoted(context, course, promoted)
-        return await _after_answer(update, context, course, creating)
-
-    step.__name__ = f"course_{name}"
-    return staff_only(step)
+        saved: service.Saved = result
+        username = context.bot.username if saved.published else None
+        if not username:
+            return super().submitted(update, context, screen, result)
+        link = f"https://t.me/{username}?start=course_{saved.course.id}"
+        notes = [_("The course is published."), _("Link to share: {link}").format(link=esc(link))]
+        return staff_card(_, saved, notes)
 
 
-async def _members(update: Update, context: BotContext) -> str | int:
-    """`cadm:members:<0|1>`: everyone, or members only."""
-    query = update.callback_query
-    assert query is not None
-    try:
-        async with context.session() as session, session.begin():
-            pointer = await form.editing(session, context.staff.user_id)
-            if pointer is None:
-                await query.answer()
-                return END
-            course = await form.set_members_only(
-                session, context.staff, pointer[1].id, query.data == "cadm:members:1"
-            )
-            creating = pointer[0].creating
-    except DomainError as exc:
-        await staff.refuse(update, context, exc)
-        return END
-    return await _after_answer(update, context, course, creating)
+COURSE_FORM = CourseConversation(FORM, CoursePresenter())
 
 
-async def _edit(update: Update, context: BotContext) -> str | int:
-    """`cadm:edit:<id>:<field>`: ask one question again, for a draft or a published course."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    parts = query.data.split(":")
-    name = parts[-1]
-    if name not in STATES:
-        await query.answer()
-        return END
-    try:
-        async with context.session() as session, session.begin():
-            await form.start_edit(session, context.staff, staff.number(query.data, 2))
-    except DomainError as exc:
-        await staff.refuse(update, context, exc)
-        return END
-    return await ask(update, context, name)
+# ---------------------------------------------------------------------------- entering the form
 
 
-async def _edit_menu(update: Update, context: BotContext) -> None:
-    """`cadm:editmenu:<id>`: which answer to change."""
+@STAFF.on(cards.NEW)
+@staff_only
+async def new_course(update: Update, context: BotContext) -> object:
+    """«New course»: pick the association (Persian order; chamber-wide for chamber staff), or go
+    straight on when there is only one choice."""
     _ = context.gettext
-    query = update.callback_query
-    course_id = staff.number(query.data if query else None)
-    try:
-        async with context.session() as session:
-            course = await admin.staff_course(session, context.staff, course_id)
-    except DomainError as exc:
-        await staff.refuse(update, context, exc)
-        return
-    rows = [*_edit_rows(_, course.id), [button(_("Back"), f"cadm:view:{course.id}")]]
-    await answer(
-        update,
-        _("What would you like to change in «{title}»?").format(title=esc(course.title)),
-        keyboard(rows),
-    )
+    async with context.reading() as session:
+        choices = await admin.new_course_choices(session, context.staff)
+    if choices.only is not None:
+        return await COURSE_FORM.enter(update, context, association_id=choices.only)
+    rows = [[button(_("Chamber-wide (all associations)"), cards.NEW_FOR(0))]] if choices.chamber_wide else []
+    rows += [[button(truncate(a.name, 40), cards.NEW_FOR(a.id))] for a in choices.associations]
+    rows.append([button(_("All my courses"), cards.MANAGE())])
+    await answer(update, _("Which association is the course for?"), keyboard(rows))
+    return None
 
 
-async def _publish(update: Update, context: BotContext) -> str | int:
-    """`cadm:publish`: the draft becomes an open course."""
+@STAFF.on(cards.NEW_FOR)
+@staff_only
+async def new_for(update: Update, context: BotContext, association_id: int) -> object:
+    """A new course for this association (0: chamber-wide); an unfinished draft for it is taken up."""
+    if not context.staff.covers(association_id or None):
+        await alert(update, context.gettext(cards.NOT_YOURS))
+        return None
+    return await COURSE_FORM.enter(update, context, association_id=association_id)
+
+
+@STAFF.on(cards.EDIT)
+@staff_only
+@cards.refusing
+async def edit(update: Update, context: BotContext, course_id: int, field: str) -> object:
+    """Change one answer of a course (published: saved at once, then back to the staff card); a
+    course that cannot be changed is refused on the button, without entering the form."""
+    if FORM.field(field) is None:
+        await alert(update, context.gettext("This button is no longer valid. Send /start for the menu."))
+        return None
+    async with context.reading() as session:
+        await admin.changeable_course(session, context.staff, course_id)
+    return await COURSE_FORM.enter(update, context, course_id=course_id, field=field)
+
+
+@STAFF.on(cards.EDIT_MENU)
+@staff_only
+@cards.refusing
+async def edit_menu(update: Update, context: BotContext, course_id: int) -> None:
+    """Which answer to change."""
     _ = context.gettext
-    query = update.callback_query
-    assert query is not None
-    try:
-        async with context.session() as session, session.begin():
-            pointer = await form.editing(session, context.staff.user_id)
-            if pointer is None:
-                await query.answer()
-                return END
-            course = await form.publish(session, context.staff, pointer[1].id)
-    except InvalidAnswer as exc:
-        return await ask(update, context, str(exc.details.get("field", "title")))
-    except DomainError as exc:
-        await staff.refuse(update, context, exc)
-        return END
-    username = context.bot.username
-    link = f"https://t.me/{username}?start=course_{course.id}" if username else ""
-    note = _("The course is published.")
-    if link:
-        note += "\n" + _("Link to share: {link}").format(link=esc(link))
-    await staff.staff_card(update, context, course.id, note=note)
-    return END
-
-
-async def _wrong_kind(update: Update, context: BotContext) -> None:
-    """Not text where an answer was expected."""
-    _ = context.gettext
-    await answer(update, _("Please answer with a text message, or send /cancel to stop."))
-
-
-def _ending(
-    callback: Callable[[Update, BotContext], Coroutine[Any, Any, None]],
-) -> Callable[[Update, BotContext], Coroutine[Any, Any, int]]:
-    """The same callback, leaving the form (a staff button pressed in the middle of it)."""
-
-    async def run(update: Update, context: BotContext) -> int:
-        await callback(update, context)
-        return END
-
-    run.__name__ = getattr(callback, "__name__", "run") + "_ending"
-    return run
+    async with context.reading() as session:
+        course = await admin.staff_course(session, context.staff, course_id)
+    edits = [
+        button(_("Edit {field}").format(field=_(f.label)), cards.EDIT(course.id, f.name)) for f in FORM.fields
+    ]
+    rows = [*columns(edits), [cards.back_to(_, course.id)]]
+    text = _("What would you like to change in «{title}»?").format(title=esc(course.title))
+    await answer(update, text, keyboard(rows))
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
-    """The course form (a conversation) and the edit menu."""
-    other = MessageHandler(~filters.COMMAND & ~filters.UpdateType.EDITED, staff_only(_wrong_kind))
-    states: dict[object, list[BaseHandler[Update, BotContext, Any]]] = {
-        STATES[name]: [MessageHandler(TEXT, _text_step(name)), other] for name in form.TEXT_FIELDS
-    }
-    members = CallbackQueryHandler(staff_only(_members), pattern=r"^cadm:members:[01]$")
-    publish = CallbackQueryHandler(staff_only(_publish), pattern=r"^cadm:publish$")
-    states[STATES["members_only"]] = [members]
-    states[REVIEW] = [publish]
-    edit = CallbackQueryHandler(staff_only(_edit), pattern=r"^cadm:edit:\d+:\w+$")
-    new = CallbackQueryHandler(staff_only(_new), pattern=r"^cadm:new$")
-    new_for = CallbackQueryHandler(staff_only(_new_for), pattern=r"^cadm:newfor:\d+$")
-    buttons = [*staff.BUTTONS, (r"^cadm:editmenu:\d+$", _edit_menu)]
-    # A staff button pressed in the middle of the form leaves the form and does what it says.
-    leave = [CallbackQueryHandler(staff_only(_ending(cb)), pattern=p) for p, cb in buttons]
-    return [
-        conversation(
-            "course_staff",
-            # The draft being filled in is in the database, so its buttons work even after /cancel.
-            entry_points=[new, new_for, edit, members, publish],
-            states=states,
-            fallbacks=[new, new_for, edit, *leave],
-        ),
-        CallbackQueryHandler(staff_only(_edit_menu), pattern=r"^cadm:editmenu:\d+$"),
-    ]
+    """The course form (its buttons are on its own router; it is entered from the staff buttons)."""
+    return [COURSE_FORM.handler()]
+
+
+FEATURE = Feature(name="courses_form", handlers=handlers)

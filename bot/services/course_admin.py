@@ -10,12 +10,41 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import seats
-from bot.services.courses import ACTIVE, LISTED, CourseUnavailable
+from bot.formatting import jalali_datetime
+from bot.services.courses import ACTIVE, LISTED, CourseUnavailable, association_name
 from bot.services.errors import NotAllowed, NotFound
 from bot.services.staff import StaffScope
+from bot.text import collation_key
 from db.models import Association, Course, Profile, Registration
 from db.models.courses import CANCELLED, CLOSED, DRAFT, FINISHED, OPEN, REGISTERED, WAITING
+
+
+@dataclass(frozen=True)
+class StaffCard:
+    """A course as staff see it: with its association and how many have a seat or wait."""
+
+    course: Course
+    association: str | None
+    registered: int
+    waiting: int
+
+
+@dataclass(frozen=True)
+class NewCourseChoices:
+    """Whom a staff member may create a course for: associations in Persian order, and whether
+    chamber-wide courses too."""
+
+    associations: list[Association]
+    chamber_wide: bool
+
+    @property
+    def only(self) -> int | None:
+        """The one choice there is (0: chamber-wide), or None when there is a choice to make."""
+        if self.chamber_wide and not self.associations:
+            return 0
+        if len(self.associations) == 1 and not self.chamber_wide:
+            return self.associations[0].id
+        return None
 
 
 @dataclass(frozen=True)
@@ -48,12 +77,28 @@ async def staff_courses(session: AsyncSession, actor: StaffScope, *, limit: int 
     return list(rows)
 
 
-async def associations_for(session: AsyncSession, actor: StaffScope) -> list[Association]:
-    """Associations this staff member may create courses for."""
-    query = select(Association).order_by(Association.name)
+async def changeable_course(session: AsyncSession, actor: StaffScope, course_id: int) -> Course:
+    """A course this staff member may still change (not cancelled, not held)."""
+    course = await staff_course(session, actor, course_id)
+    if course.status in (CANCELLED, FINISHED):
+        raise CourseUnavailable(course.status)
+    return course
+
+
+async def staff_card(session: AsyncSession, actor: StaffScope, course_id: int) -> StaffCard:
+    """A course this staff member manages, with its counts."""
+    course = await staff_course(session, actor, course_id)
+    registered, waiting = await counts(session, course_id)
+    return StaffCard(course, await association_name(session, course.association_id), registered, waiting)
+
+
+async def new_course_choices(session: AsyncSession, actor: StaffScope) -> NewCourseChoices:
+    """Associations this staff member may create courses for, in Persian alphabetical order."""
+    query = select(Association)
     if not (actor.is_admin or actor.chamber_wide):
         query = query.where(Association.id.in_(actor.association_ids or {-1}))
-    return list(await session.scalars(query))
+    rows = sorted(await session.scalars(query), key=lambda a: collation_key(a.name))
+    return NewCourseChoices(rows, actor.covers(None))
 
 
 async def set_status(session: AsyncSession, actor: StaffScope, course_id: int, status: str) -> Course:
@@ -62,7 +107,6 @@ async def set_status(session: AsyncSession, actor: StaffScope, course_id: int, s
     allowed = {CLOSED: (OPEN,), OPEN: (CLOSED,)}
     if status not in allowed or course.status not in allowed[status]:
         raise CourseUnavailable(course.status)
-    await seats.lock_and_ticket(session, course_id)
     course.status = status
     await session.flush()
     return course
@@ -73,7 +117,6 @@ async def cancel_course(session: AsyncSession, actor: StaffScope, course_id: int
     course = await staff_course(session, actor, course_id)
     if course.status not in LISTED:
         raise CourseUnavailable(course.status)
-    await seats.lock_and_ticket(session, course_id)
     course.status = CANCELLED
     rows = await session.scalars(
         select(Registration.user_id)
@@ -107,7 +150,7 @@ async def participants(
     session: AsyncSession, course_id: int, status: str = REGISTERED
 ) -> list[tuple[Registration, Profile | None]]:
     """Registrations in one state (waiting ones in queue order) with the people's profiles."""
-    order = (Registration.queue_no, Registration.id) if status == WAITING else (Registration.id,)
+    order = (Registration.created_at, Registration.id) if status == WAITING else (Registration.id,)
     rows = await session.execute(
         select(Registration, Profile)
         .outerjoin(Profile, Profile.user_id == Registration.user_id)
@@ -115,6 +158,26 @@ async def participants(
         .order_by(*order)
     )
     return [(registration, profile) for registration, profile in rows]
+
+
+async def participants_table(
+    session: AsyncSession, course_id: int, status: str, tz: str
+) -> list[list[object]]:
+    """The rows of a participants (or waiting-list) file: number, name, mobile, national ID, city,
+    Telegram ID, when they signed up, and for participants whether they attended."""
+    table: list[list[object]] = []
+    for number, (registration, profile) in enumerate(await participants(session, course_id, status), start=1):
+        person = [
+            getattr(profile, name, None) or "" for name in ("full_name", "mobile", "national_id", "city")
+        ]
+        row: list[object] = [
+            number,
+            *person,
+            registration.user_id,
+            jalali_datetime(registration.created_at, tz),
+        ]
+        table.append([*row, registration.attended] if status == REGISTERED else row)
+    return table
 
 
 async def toggle_attendance(session: AsyncSession, actor: StaffScope, registration_id: int) -> Registration:

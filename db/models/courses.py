@@ -14,7 +14,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.models.base import Base, UTCDateTime, utcnow
 
@@ -46,7 +46,7 @@ class Course(Base):
     capacity: Mapped[int] = mapped_column(Integer, default=0)
     # Seats taken: changed only by conditional UPDATEs (bot/services/seats.py).
     taken: Mapped[int] = mapped_column(Integer, default=0)
-    # Hands out waiting-list tickets in order; bumping it also locks the row for the transaction.
+    # No longer used (it handed out waiting-list tickets and locked the row for each sign-up).
     queue_seq: Mapped[int] = mapped_column(Integer, default=0)
     members_only: Mapped[bool] = mapped_column(Boolean, default=False)
     fee_rials: Mapped[int | None] = mapped_column(BigInteger)
@@ -74,12 +74,13 @@ class Registration(Base):
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(BigInteger, index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
-    # Waiting-list ticket (Course.queue_seq at the time of joining): lower waits less.
+    # No longer used: the waiting list is in the order of `created_at` (then `id`).
     queue_no: Mapped[int | None] = mapped_column(Integer)
     promoted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attended: Mapped[bool] = mapped_column(Boolean, default=False)
     rating: Mapped[int | None] = mapped_column(Integer)
     comment: Mapped[str | None] = mapped_column(Text)
+    # When the user (last) signed up: a sign-up after a cancellation joins the end of the line.
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -94,3 +95,5 @@ class CourseEdit(Base):
     creating: Mapped[bool] = mapped_column(Boolean, default=True)
     # The question being answered while this row is a form's draft (the form engine's resume point).
     form_field: Mapped[str | None] = mapped_column(String(40))
+    # Loaded with the row: the form reads and writes the course's answers through it.
+    course: Mapped[Course] = relationship(lazy="joined", innerjoin=True)
