@@ -153,6 +153,11 @@ class _Turn:
         finally:
             self._release()
 
+    def __await__(self) -> Any:
+        # `await session.begin()` has no end the turn could be tied to: it begins without waiting
+        # its turn (SQLite's own lock and busy timeout still apply).
+        return self._transaction.__await__()
+
     def _release(self) -> None:
         self._lock.holder = None  # type: ignore[attr-defined]
         self._lock.release()
