@@ -91,10 +91,6 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
         if touched:
             self.bot_data.delivery.wake()
 
-    def session(self) -> AsyncSession:
-        """A new session whose transaction the caller manages (older handlers; prefer transaction())."""
-        return self.bot_data.sessionmaker()
-
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:
         """A session for reads only (on SQLite it never takes the write lock)."""

@@ -158,7 +158,8 @@ class Inbox:
             await rows.count_replay(
                 session, [u.update_id for u in found if not u.handled and u.update_id not in worn]
             )
-        replay, answer = [], []
+        replay: list[Update] = []
+        answer: list[Update] = []
         for item in found:
             if item.update_id in worn:
                 log.error("update %s parked: it was replayed %s times", item.update_id, item.attempts)

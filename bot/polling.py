@@ -56,7 +56,7 @@ async def poll(application: Application[Any, Any, Any, Any, Any, Any], stop: asy
         failures = 0
         if not raw:
             continue
-        updates = [Update.de_json(item, application.bot) for item in raw]
+        updates = [u for u in (Update.de_json(item, application.bot) for item in raw) if u is not None]
         try:
             # Committed before the next getUpdates: only then may the Bot API forget them.
             fresh = await inbox.store(updates, [json.dumps(item, ensure_ascii=False) for item in raw])
@@ -82,7 +82,8 @@ async def replay(application: Application[Any, Any, Any, Any, Any, Any]) -> None
     """On start (and when a standby takes over): what a crash left in the inbox. Updates stored but
     not handled are handled now, in order; those handled but not answered are answered again."""
     inbox = application.bot_data.inbox
-    again, answer = await inbox.unfinished(application.bot)
+    found: tuple[list[Update], list[Update]] = await inbox.unfinished(application.bot)
+    again, answer = found
     if again or answer:
         log.warning(
             "inbox: %d updates to replay, %d to answer again after the last stop", len(again), len(answer)

@@ -112,11 +112,12 @@ def menu_items() -> list[MenuItem]:
 
 def bot_commands(_: Gettext, audience: Audience = "everyone") -> list[BotCommand]:
     """The commands of one audience's menu (staff see everyone's too; admins, staff's too)."""
-    wanted: Sequence[Audience] = {
+    roles: dict[Audience, tuple[Audience, ...]] = {
         "everyone": ("everyone",),
         "staff": ("everyone", "staff"),
         "admin": ("everyone", "staff", "admin"),
-    }[audience]
+    }
+    wanted = roles[audience]
     seen: dict[str, str] = {}
     for feature in [feature_of(start), *features()]:
         for command in feature.commands:

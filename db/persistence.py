@@ -167,9 +167,3 @@ async def _write(session: AsyncSession, items: Iterable[tuple[tuple[str, str], S
                 index=["name", "key"],
                 update=["state", "updated_at"],
             )
-
-
-async def write_ahead(session: AsyncSession, name: str, key: ConversationKey, state: object | None) -> None:
-    """Older forms: store a conversation's next state in the caller's transaction (the form engine
-    stages it through DatabasePersistence.stage instead)."""
-    await _write(session, [((name, encode_key(key)), state)])

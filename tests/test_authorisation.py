@@ -20,7 +20,7 @@ import pytest
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler
 
 from bot.context import BotApplication
-from bot.handlers.guards import guard_of, is_public
+from bot.kit.guards import guard_of, is_public
 from db.models import Broadcast, DeletionRequest, Staff
 from fakeapi.simulator import Simulator, SimUser
 from tests import fuzzkit

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bot.context import BotApplication
 from bot.handlers import membership_view as view
 from bot.handlers import review
-from bot.handlers.guards import guard_of
+from bot.kit.guards import guard_of
 from bot.services import applications as service
 from bot.services import decisions as decisions_service
 from bot.services.staff import StaffScope

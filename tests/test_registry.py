@@ -8,7 +8,7 @@ from typing import Any
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler
 
 from bot.context import BotApplication
-from bot.handlers.guards import guard_of
+from bot.kit.guards import guard_of
 
 # Commands and button prefixes that belong to staff; each handler for them must carry a guard.
 STAFF_COMMANDS = {"staff", "stats"}

@@ -89,7 +89,7 @@ async def test_forged_staff_callback_is_refused(sim: Simulator, app: BotApplicat
     """A staff-guarded button handler, forged by a non-staff user, refuses and changes nothing."""
     from telegram.ext import CallbackQueryHandler
 
-    from bot.handlers.guards import staff_only
+    from bot.kit.guards import staff_only
 
     touched: list[int] = []
 

@@ -9,7 +9,7 @@ from the row and nothing has to be written ahead.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -103,7 +103,9 @@ class FormConversation:
 
     # ------------------------------------------------------------------ wiring
 
-    def guarded(self, callback: Callable[..., Awaitable[object]]) -> Callable[..., Awaitable[object]]:
+    def guarded(
+        self, callback: Callable[..., Awaitable[object]]
+    ) -> Callable[..., Coroutine[Any, Any, object]]:
         """Mark a callback of this form for the authorisation walk: staff forms check the role
         inside each step's own transaction (see `actor`)."""
 
@@ -114,7 +116,8 @@ class FormConversation:
         step.__module__ = getattr(callback, "__module__", __name__)
         if self.form.audience == "everyone":
             return public(step)
-        return mark_guarded(step, self.form.audience)  # type: ignore[no-any-return]
+        guarded: Callable[..., Coroutine[Any, Any, object]] = mark_guarded(step, self.form.audience)
+        return guarded
 
     def handler(self, entry_points: Sequence[BaseHandler[Update, BotContext, Any]] = ()) -> FormHandler:
         """The persistent ConversationHandler: the feature's entry points, then this form's buttons."""

@@ -7,8 +7,9 @@ or a file) or as the key of a pressed choice, and leaves as a `Screen`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -43,7 +44,7 @@ class Screen:
     draft: Any
     field: Field | None
     error: DomainError | None = None  # why the last answer was refused (the same question again)
-    extras: Mapping[str, object] = field(default_factory=dict)
+    extras: Mapping[str, object] = dataclasses.field(default_factory=dict)
     choices: Sequence[Choice] = ()  # the field's buttons, resolved
     chosen: frozenset[str] = frozenset()  # multi: the options picked so far
     step: int = 0  # "step 3 of 11" (0: not shown)

@@ -54,11 +54,6 @@ CANCEL = ROUTES.action("cancel", int)  # asks once more
 CANCEL_OK = ROUTES.action("cancelok", int)
 
 
-def runner_of(application: AnyApplication) -> Any:
-    """Transitional, for bot/handlers/council.py only: use `application.bot_data.delivery`."""
-    return application.bot_data.delivery
-
-
 # ---------------------------------------------------------------------------- progress and reports
 
 

@@ -9,8 +9,8 @@ expression per button) and the router picks the callback by the action's name.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Iterator
-from typing import Any
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from typing import Any, TypeVar
 
 from telegram import Update
 from telegram.ext import CallbackQueryHandler
@@ -21,7 +21,8 @@ from bot.kit.reply import ack
 
 MAX_DATA = 64  # bytes: the Bot API's limit for callback_data
 Arg = type[int] | type[str]
-RoutedCallback = Callable[..., Coroutine[Any, Any, Any]]
+RoutedCallback = Callable[..., Awaitable[Any]]
+C = TypeVar("C", bound=RoutedCallback)
 
 
 class BadCallback(ValueError):
@@ -80,12 +81,12 @@ class Router:
         action = self._actions[name] = Action(self.prefix, name, types)
         return action
 
-    def on(self, action: Action) -> Callable[[RoutedCallback], RoutedCallback]:
+    def on(self, action: Action) -> Callable[[C], C]:
         """Register the callback of an action: `callback(update, context, *args)`."""
         if self._actions.get(action.name) is not action:
             raise ValueError(f"{action.prefix}:{action.name} is not an action of {self.prefix}")
 
-        def register(callback: RoutedCallback) -> RoutedCallback:
+        def register(callback: C) -> C:
             if action.name in self._callbacks:
                 raise ValueError(f"{self.prefix}:{action.name} has a callback already")
             self._callbacks[action.name] = callback
