@@ -121,7 +121,7 @@ def bot_commands(_: Gettext, audience: Audience = "everyone") -> list[BotCommand
     seen: dict[str, str] = {}
     for feature in [feature_of(start), *features()]:
         for command in feature.commands:
-            if command.audience in wanted:
+            if command.audience in wanted and command.listed:
                 seen.setdefault(command.name, _(command.description))
     return [BotCommand(name, description) for name, description in seen.items()]
 

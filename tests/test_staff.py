@@ -133,7 +133,7 @@ async def test_command_menus_by_role_at_start(app: BotApplication, api: FakeTele
         )
     await publish_commands(app)
     everyone = _names(api)
-    assert everyone == _names(api, language="fa") and {"start", "help", "search", "ratings"} <= everyone
+    assert everyone == _names(api, language="fa") and {"start", "help", "search", "apply"} <= everyone
     assert not everyone & (STAFF_COMMANDS | ADMIN_COMMANDS)
     descriptions = [str(c["description"]) for c in api.commands_for()]
     assert all(any("\u0600" <= ch <= "\u06ff" for ch in d) for d in descriptions)  # Persian descriptions

@@ -191,5 +191,5 @@ FEATURE = Feature(
     name="privacy",
     handlers=handlers,
     routes=[ROUTES],
-    commands=[Command("mydata", N_("Everything the bot stores about me"))],
+    commands=[Command("mydata", N_("Everything the bot stores about me"), listed=False)],
 )

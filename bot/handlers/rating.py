@@ -392,7 +392,7 @@ FEATURE = Feature(
     ],
     routes=[view.RATING],
     commands=[
-        Command("ratings", N_("Association ratings")),
+        Command("ratings", N_("Association ratings"), listed=False),
         Command("rate", N_("Score associations"), audience="admin"),
     ],
     menu=[

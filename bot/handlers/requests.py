@@ -96,7 +96,7 @@ FEATURE = Feature(
     name="requests",
     handlers=handlers,
     commands=[
-        Command("requests", N_("My requests")),
+        Command("requests", N_("My requests"), listed=False),
         Command("status", N_("Follow an application by its tracking code")),
     ],
     menu=[MenuItem("requests", N_("My requests"), 50, my_requests)],

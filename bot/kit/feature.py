@@ -23,6 +23,9 @@ class Command:
     name: str
     description: str  # msgid
     audience: Audience = "everyone"
+    # Shown in Telegram's command menu; a command reached from the main menu's buttons (or a deep
+    # link) can stay unlisted, so a newcomer's list stays short (about ten).
+    listed: bool = True
 
 
 @dataclass(frozen=True)
