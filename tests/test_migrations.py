@@ -50,7 +50,8 @@ CHECKS = {
     "SELECT first_name FROM users WHERE id = 42": "مهسا",
     "SELECT national_id FROM profiles WHERE user_id = 42": "0499370899",
     "SELECT role FROM staff WHERE telegram_id = 43": "admin",
-    "SELECT state FROM conversation_states WHERE key = '[42,42]'": '"profile:city"',
+    # The form engine keeps one state per form; the question being answered is on the draft row.
+    "SELECT state FROM conversation_states WHERE key = '[42,42]'": '"profile:form"',
     "SELECT name FROM associations WHERE id = 7": "انجمن پسته",
     "SELECT member_number FROM members WHERE user_id = 42": "7-1",
     "SELECT count(*) FROM subscriptions": 1,
