@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     webhook_secret: str = Field(default="", repr=False)
     # Updates a second one user may send before the bot paces them (0: no pacing).
     user_rate_limit: float = Field(default=10.0, ge=0)
+    # Messages a second the bot posts in all (Telegram allows about 30; only a local test server wants more).
+    send_rate: float = Field(default=30.0, gt=0, le=10_000)
     # Hours an answered update is kept in the inbox before it is deleted.
     inbox_retention_hours: int = Field(default=72, ge=1, le=24 * 90)
     # The chamber associations office's phone number, shown in the welcome and help when set.

@@ -57,7 +57,7 @@ class Delivery:
     def __init__(self, application: AnyApplication, on_progress: ProgressHook | None = None) -> None:
         self._application = weakref.ref(application)
         self._on_progress = on_progress
-        self.config = SenderConfig()
+        self.config = SenderConfig(global_rate=application.bot_data.settings.send_rate)
         self.notice_config = NOTICE_CONFIG
         self.sender: Sender | None = None
         self.notices: Sender | None = None

@@ -33,6 +33,7 @@ class Updates(FakeBase):
         self.allowed_updates: list[str] = []
         self.conflicts = 0
         self._pending: list[JSON] = []
+        self.pushed: list[int] = []  # every update id ever queued, in order (what a bot must not lose)
         self._next_update_id = 1
         self._active_poll: _Poll | None = None
 
@@ -57,6 +58,7 @@ class Updates(FakeBase):
             self._next_update_id = max(self._next_update_id, int(update["update_id"]) + 1)
         self.observe_update(update)
         self._pending.append(update)
+        self.pushed.append(int(update["update_id"]))
         if self._active_poll is not None:
             self._active_poll.wake.set()
         self._touch()

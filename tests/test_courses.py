@@ -122,7 +122,7 @@ async def test_full_course_waiting_list_and_promotion_on_cancellation(
 
     # The promoted person no longer wants it: they release it and the next one moves up.
     mark = third.mark()
-    await second.press("دیگر نمی‌خواهم")
+    await second.press("واگذاری جای من")
     assert "واگذار" in second.last_text
     await second.press("بله، لغو شود")
     assert any("خبر خوب" in t for t in third.texts_since(mark))
@@ -293,7 +293,7 @@ async def test_after_cancelling_the_card_says_who_got_the_seat(sim: Simulator, a
     notices = [(b, users) for b, users in await kit.broadcasts(app) if b.kind == "notice"]
     assert len(notices) == 1 and notices[0][1] == [7812] and "خبر خوب" in notices[0][0].text
     assert "courses:release:" in str(notices[0][0].buttons)
-    assert "خبر خوب" in second.last_text and "دیگر نمی‌خواهم" in second.buttons()
+    assert "خبر خوب" in second.last_text and "واگذاری جای من" in second.buttons()
     # Nobody waiting: the card does not say so.
     await second.press_data(f"courses:cancelok:{cid}")
     assert "ثبت‌نام شما لغو شد" in second.last_text and "نفر بعدی" not in second.last_text

@@ -60,7 +60,7 @@ async def test_staff_create_a_course_with_bad_dates_corrected(sim: Simulator, ap
         ("۱۴۰۵/۱۳/۱۲ ۱۷:۳۰", "چنین تاریخی در تقویم وجود ندارد"),
         ("۱۴۰۵/۱۲/۳۲ ۱۷:۳۰", "چنین تاریخی در تقویم وجود ندارد"),
         (start_text.split()[0], "ساعت را هم بنویسید"),
-        ("پنجشنبه ۱۷:۳۰", "این تاریخ را نتوانستم بخوانم"),
+        ("پنجشنبه ۱۷:۳۰", "این تاریخ خوانده نشد"),
         (start_text.replace("17:30", "25:30").replace("۱۷:۳۰", "۲۵:۳۰"), "این ساعت معتبر نیست"),
         ("۱۴۰۰/۱/۱ ۱۰:۰۰", "این زمان گذشته است"),
     ]
@@ -175,7 +175,7 @@ async def test_close_and_reopen(sim: Simulator, app: BotApplication) -> None:
     user = await kit.started(sim, 8201)
     await user.press_data(f"courses:join:{cid}")
     assert "ثبت‌نام این دوره بسته شده است" in user.last_text
-    await admin.press("بازکردن دوبارهٔ ثبت‌نام")
+    await admin.press("باز کردن دوبارهٔ ثبت‌نام")
     assert (await kit.get_course(app, cid)).status == OPEN
     await user.press_data(f"courses:join:{cid}")
     assert "جای شما در دوره ثبت شد" in user.last_text
@@ -192,7 +192,7 @@ async def test_staff_cancel_tells_every_registrant_through_the_outbox(
     await admin.press("لغو دوره")
     assert "برگشت‌پذیر نیست" in admin.last_text
     await admin.press("بله، دوره لغو شود")
-    assert "به ۳ نفر خبر داده می‌شود" in admin.last_text
+    assert "به ۳ نفر اطلاع داده می‌شود" in admin.last_text
     assert (await kit.get_course(app, cid)).status == CANCELLED
     sent = await kit.broadcasts(app)
     assert len(sent) == 1
@@ -289,9 +289,9 @@ async def test_feedback_without_a_comment(sim: Simulator, app: BotApplication) -
         registration.attended = True
     await user.press_data(f"courses:rate:{cid}:5")
     await user.press("نظری ندارم")
-    assert "از بازخورد شما سپاسگزاریم" in user.last_text
+    assert "از نظر شما سپاسگزاریم" in user.last_text
     await user.send("سلام")
-    assert "متوجه نشدم" in user.last_text  # the comment step is over
+    assert "منظور شما روشن نشد" in user.last_text  # the comment step is over
 
 
 # ---------------------------------------------------------------------------- the staff guard

@@ -49,8 +49,8 @@ async def test_filter_by_status(sim: Simulator, app: BotApplication) -> None:
     user = sim.user(5002)
     await user.command("/start")
     await user.press_data("menu:associations")
-    await user.press("در حال تشکیل")
-    assert "✓ در حال تشکیل" in user.buttons()
+    await user.press("در حال تأسیس")
+    assert "✓ در حال تأسیس" in user.buttons()
     assert any("جوانان کارآفرین" in label for label in user.buttons())
     assert not any("پسته" in label for label in user.buttons())
     await user.press("فعال")
@@ -81,7 +81,7 @@ async def test_card_shows_rules_contact_and_contract_buttons(sim: Simulator, app
     text = user.last_text
     assert "انجمن صادرکنندگان پسته <کرمان>" in text  # escaped on the way out, shown as typed
     assert "وضعیت: فعال" in text and "حوزهٔ فعالیت: کشاورزی" in text
-    assert "مدرک تحصیلی لازم نیست" in text
+    assert "مدرک دانشگاهی لازم نیست" in text
     assert "سابقهٔ کار (دست‌کم ۳ سال)" in text and "مجوز کسب‌وکار خانگی" in text
     assert "پروانهٔ کسب" not in text
     assert "حق عضویت سالانه: ۲٬۵۰۰٬۰۰۰ ریال" in text
@@ -99,7 +99,7 @@ async def test_degree_and_fee_variants(sim: Simulator, app: BotApplication) -> N
     user = sim.user(5004)
     await user.command("/start")
     await user.press_data(f"dir:open:{strict}:all:0")
-    assert "مدرک تحصیلی دانشگاهی لازم است" in user.last_text
+    assert "مدرک دانشگاهی لازم است" in user.last_text
     assert "حق عضویت سالانه ندارد" in user.last_text
     await user.press_data("dir:open:99999:all:0")
     assert "وجود ندارد" in user.last_text
@@ -142,7 +142,7 @@ async def test_search_button_asks_then_answers(sim: Simulator, app: BotApplicati
     assert user.buttons()[0].startswith("کسب‌وکارهای خانگی")
     # The conversation ended: the next text is not taken as a search.
     await user.send("خانگی")
-    assert "متوجه نشدم" in user.last_text
+    assert "منظور شما روشن نشد" in user.last_text
     await user.command("/search")
     await user.send("خانگی")
     assert user.buttons()[0].startswith("کسب‌وکارهای خانگی")
@@ -169,16 +169,16 @@ async def test_subscribe_and_unsubscribe(sim: Simulator, app: BotApplication) ->
     user = sim.user(5007)
     await user.command("/start")
     await user.press_data(f"dir:open:{pistachio}:all:0")
-    await user.press("🔔 دنبال‌کردن اخبار")
+    await user.press("🔔 دریافت خبرها")
     assert "خبرهای این تشکل را دریافت می‌کنید" in user.last_text
-    assert "🔕 توقف اخبار" in user.buttons()
+    assert "🔕 توقف دریافت خبرها" in user.buttons()
     async with app.bot_data.sessionmaker() as session:
         assert await subscriptions.is_subscribed(session, 5007, pistachio)
     # Pressing the old button again changes nothing (no duplicate row, no error).
     await user.press_data(f"dir:news:{pistachio}:1")
     async with app.bot_data.sessionmaker() as session:
         assert await subscriptions.subscribers(session, pistachio) == [5007]
-    await user.press("🔕 توقف اخبار")
+    await user.press("🔕 توقف دریافت خبرها")
     async with app.bot_data.sessionmaker() as session:
         assert not await subscriptions.is_subscribed(session, 5007, pistachio)
     await user.press_data("dir:news:424242:1")
@@ -202,7 +202,7 @@ async def test_founding_interest_recorded_once_and_shown_to_staff(
     assert user.last_message.button("📝 درخواست عضویت مؤسس") is not None  # type: ignore[union-attr]
     await user.press_data(f"dir:found:{youth}:1")  # twice: still one interest
     assert await _interests(app) == 1
-    assert "پس گرفتن اعلام تمایل عضویت مؤسس" in user.buttons(user.messages[-2])  # the page, above the note
+    assert "انصراف از درخواست عضویت مؤسس" in user.buttons(user.messages[-2])  # the page, above the note
     other = sim.user(5009)
     await other.command("/start")
     await other.press_data(f"dir:found:{youth}:1")
@@ -213,9 +213,9 @@ async def test_founding_interest_recorded_once_and_shown_to_staff(
     await admin.command("/start")
     await admin.press_data(f"dir:open:{youth}:all:0")
     assert "۲ نفر می‌خواهند عضو مؤسس باشند" in admin.last_text
-    await admin.press("فهرست اعضای مؤسس")
+    await admin.press("فهرست متقاضیان عضویت مؤسس")
     assert "۲ نفر" in admin.last_text and f"{LRI}۵۰۰۸{PDI}" in admin.last_text
-    await user.press("پس گرفتن اعلام تمایل عضویت مؤسس")
+    await user.press("انصراف از درخواست عضویت مؤسس")
     assert await _interests(app) == 1
 
 
@@ -225,7 +225,7 @@ async def test_founding_interest_only_for_forming(sim: Simulator, app: BotApplic
     await user.command("/start")
     await user.press_data(f"dir:found:{active}:1")
     assert await _interests(app) == 0
-    assert "دیگر در حال تشکیل نیست" in user.last_text
+    assert "دیگر در حال تأسیس نیست" in user.last_text
 
 
 async def test_search_with_a_superscript_digit(sim: Simulator) -> None:

@@ -68,7 +68,7 @@ async def test_add_refuses_exact_duplicate_and_skips_warning_for_distinct_names(
     assert "معرفی کوتاه" in admin.last_text  # no warning: a different trade
     await admin.send("")
     await admin.send("صادرکنندگان زعفران استان")
-    await admin.press("در حال تشکیل")
+    await admin.press("در حال تأسیس")
     assert "🤝 می‌خواهم عضو مؤسس باشم" in admin.buttons()
     assert len(await associations(app)) == 2
 
@@ -119,7 +119,7 @@ async def test_edit_fields_status_and_rules(sim: Simulator, app: BotApplication)
     assert saved.channel == "@kerman_youth" and saved.degree_required and saved.status == "active"
     assert saved.evidence_kinds == ["experience", "home_permit"]
     await admin.press("بازگشت به صفحهٔ تشکل")
-    assert "مدرک تحصیلی دانشگاهی لازم است" in admin.last_text
+    assert "مدرک دانشگاهی لازم است" in admin.last_text
     sim.assert_no_errors()
 
 
@@ -295,7 +295,7 @@ async def test_making_a_forming_association_active_numbers_and_tells_its_foundin
     await admin.command("/start", f"assoc_{youth}")
     assert "۱ نفر می‌خواهند عضو مؤسس باشند" in admin.last_text
     assert "۱ درخواست عضویت مؤسس در انتظار بررسی است" in admin.last_text
-    await admin.press("فهرست اعضای مؤسس")
+    await admin.press("فهرست متقاضیان عضویت مؤسس")
     listing = admin.last_text
     assert "۳ نفر" in listing
     assert "عضو مؤسس پذیرفته‌شده" in listing and "درخواست عضویت مؤسس در انتظار بررسی" in listing

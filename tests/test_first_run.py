@@ -17,7 +17,7 @@ from fakeapi.state import FakeTelegram
 
 NID = "0499370899"
 REFUSAL = "فقط برای کارشناسان"
-NOT_UNDERSTOOD = "متوجه نشدم"
+NOT_UNDERSTOOD = "منظور شما روشن نشد"
 
 
 async def test_fresh_install_takes_a_home_business_application_without_a_degree(

@@ -121,7 +121,7 @@ async def test_degree_required_by_an_association_explains_instead_of_refusing(
     strict = await add_association(app, "انجمن مهندسان ناظر", degree_required=True)
     user = sim.user(6004)
     await fill_form(user, strict, education="دیپلم")
-    assert "قواعد خود این تشکل مدرک دانشگاهی" in user.last_text
+    assert "آیین‌نامهٔ خود این تشکل مدرک دانشگاهی" in user.last_text
     await user.press(SUBMIT)
     assert "هنوز قابل ارسال نیست" in user.last_text and "تشکل دیگری" in user.last_text
     assert (await only_application(app, 6004)).status == "draft"
@@ -144,12 +144,12 @@ async def test_missing_experience_asks_for_a_document_and_a_photo_qualifies(
     await user.press(NO_DEGREE)
     # The document step says why a document is needed, and what else would do.
     assert "یک مدرک لازم است" in user.last_text
-    assert "۳ سال سابقهٔ کار" in user.last_text and "جواز کسب" in user.last_text
-    await user.press("تمام شد، ادامه")
+    assert "۳ سال سابقهٔ کار" in user.last_text and "پروانهٔ کسب" in user.last_text
+    await user.press("ادامه")
     assert "هنوز یک مدرک لازم است" in user.last_text
     await user.send_photo(file_size=200_000)
     assert "دریافت شد" in user.last_text
-    await user.press("تمام شد، ادامه")
+    await user.press("ادامه")
     assert ASKS["summary"] in user.last_text and "مدارک: ۱" in user.last_text
     await user.press(SUBMIT)
     assert "فرستاده شد" in user.last_text
@@ -265,7 +265,7 @@ async def test_wrong_file_type_and_size_then_a_pdf(sim: Simulator, app: BotAppli
         assert await service.documents_of(session, application.id) == []
     await user.send_document("licence.pdf", "application/pdf")
     assert "دریافت شد (۱ فایل" in user.last_text
-    await user.press("تمام شد، ادامه")
+    await user.press("ادامه")
     assert ASKS["summary"] in user.last_text
     async with app.bot_data.sessionmaker() as session:
         (document,) = await service.documents_of(session, application.id)
@@ -303,7 +303,7 @@ async def test_cancel_keeps_the_draft_and_coming_back_resumes(sim: Simulator, ap
     await user.command("/cancel")
     assert "ذخیره" in user.last_text
     await user.send(NID)
-    assert "متوجه نشدم" in user.last_text
+    assert "منظور شما روشن نشد" in user.last_text
     assert (await only_application(app, 6201)).full_name == "رضا احمدی"
     await user.press("درخواست عضویت")
     await user.press("ادامهٔ درخواست: انجمن صنفی فرش کرمان")
@@ -417,7 +417,7 @@ async def test_home_business_can_give_a_permit_number_instead_of_a_document(
     await user.press(NO_DEGREE)
     await user.press("شمارهٔ مجوز ندارم")
     assert "یک مدرک لازم است" in user.last_text
-    await user.press("تمام شد، ادامه")
+    await user.press("ادامه")
     assert "هنوز یک مدرک لازم است" in user.last_text
     await user.press("نوشتن شمارهٔ مجوز")
     await user.send("۱۲۳۴۵۶")

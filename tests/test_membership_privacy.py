@@ -59,7 +59,7 @@ async def test_mydata_sends_everything_stored(sim: Simulator, app: BotApplicatio
     await submitted(user, carpets)
     await user.command("/mydata")
     text_message, file_message = user.messages[-2:]
-    assert "اطلاعاتی که بات از شما نگه می‌دارد" in text_message.content
+    assert "اطلاعاتی که ربات از شما نگه می‌دارد" in text_message.content
     assert NID.translate(FA) in text_message.content and "انجمن صنفی فرش کرمان" in text_message.content
     assert file_message.kind == "document" and file_message.document is not None
     data = json.loads(sim.state.files[str(file_message.document["file_id"])].data())
@@ -81,7 +81,7 @@ async def test_deletion_request_confirmed_by_chamber_staff(sim: Simulator, app: 
     await user.command("/mydata")
     mark = user.mark()
     await user.press("حذف اطلاعات من")
-    await user.press("بله، درخواست حذف بده")
+    await user.press("بله، درخواست حذف ثبت شود")
     assert "ثبت شد" in user.texts_since(mark)[-1]
     assert "درخواست حذف اطلاعات" in admin.last_text
     assert admin.last_message is not None

@@ -301,7 +301,7 @@ async def test_review_shows_the_documents(sim: Simulator, app: BotApplication) -
     await user.press("بدون مدرک دانشگاهی")
     await user.send_document("licence.pdf", "application/pdf")
     await user.send_photo()
-    await user.press("تمام شد، ادامه")
+    await user.press("ادامه")
     await user.press("ارسال درخواست")
     kinds = [m.kind for m in staff.messages]
     assert kinds == ["text", "document", "photo"]
@@ -341,14 +341,14 @@ async def test_more_information_with_a_template_and_a_cancelled_decision(
     await staff.press("درخواست اطلاعات بیشتر")
     await staff.press("مدارک")
     await staff.press("بعدی")
-    await staff.press("لطفاً عکس واضحی از جواز یا مجوز خود بفرستید.")
+    await staff.press("لطفاً عکس واضحی از پروانهٔ کسب یا مجوز خود بفرستید.")
     stored = await only_application(app, 7100)
     assert stored.status == "more_info" and stored.requested == ["documents"] and not stored.documents_done
     applicant = sim.user(7100)
     await applicant.press("به‌روزرسانی درخواست من")
-    assert "لطفاً عکس واضحی از جواز" in applicant.last_text and "عکس یا فایل PDF" in applicant.last_text
+    assert "لطفاً عکس واضحی از پروانهٔ کسب" in applicant.last_text and "عکس یا فایل PDF" in applicant.last_text
     await applicant.send_document("licence.pdf", "application/pdf")
-    await applicant.press("تمام شد، ادامه")
+    await applicant.press("ادامه")
     assert "مدارک: ۱" in applicant.last_text
     await applicant.press("ارسال درخواست")
     assert (await only_application(app, 7100)).status == "submitted"

@@ -90,7 +90,7 @@ async def test_cancel_at_every_step_keeps_answers(sim: Simulator, app: BotApplic
     assert "لغو شد" in user.last_text and "منوی اصلی" in user.last_text
     # After /cancel, text is no longer taken as an answer.
     await user.send("بم")
-    assert "متوجه نشدم" in user.last_text
+    assert "منظور شما روشن نشد" in user.last_text
     profile = await _profile(app, user.id)
     saved = [getattr(profile, f) for f in profile_service.FIELDS][:step] if profile else []
     assert len([v for v in saved if v]) == step
@@ -107,7 +107,7 @@ async def test_start_mid_conversation_leaves_it(sim: Simulator, exit_command: st
     await user.command(exit_command)
     assert "سلام" in user.last_text
     await user.send("رضا احمدی")
-    assert "متوجه نشدم" in user.last_text
+    assert "منظور شما روشن نشد" in user.last_text
 
 
 async def test_menu_button_mid_conversation(sim: Simulator) -> None:
@@ -119,7 +119,7 @@ async def test_menu_button_mid_conversation(sim: Simulator) -> None:
     await user.press("راهنما")
     assert any("مدرک دانشگاهی لازم نیست" in t for t in user.texts_since(mark))
     await user.send("رضا احمدی")
-    assert "متوجه نشدم" in user.last_text
+    assert "منظور شما روشن نشد" in user.last_text
 
 
 async def test_edit_from_the_summary(sim: Simulator, app: BotApplication) -> None:

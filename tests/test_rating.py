@@ -52,10 +52,10 @@ async def test_admin_scores_with_the_form(sim: Simulator, app: BotApplication) -
     assert "مرحلهٔ ۱ از ۷" in admin.last_text
     await admin.press("انجمن فرش دستباف کرمان")
     # The rating period: buttons with their Persian names (never plain «دوره»), or typed.
-    assert "دورهٔ ارزیابی" in admin.last_text
+    assert "بازهٔ ارزیابی" in admin.last_text
     assert {"سال ۱۴۰۵", "نیمهٔ اول ۱۴۰۵", "سال ۱۴۰۴"} <= set(admin.buttons())
     await admin.send("1405ز")
-    assert "دورهٔ ارزیابی نیست" in admin.last_text
+    assert "بازهٔ ارزیابی نیست" in admin.last_text
     await admin.press("سال ۱۴۰۵")
     # Each indicator by its Persian name; a short note may follow the score.
     assert "شاخص: حکمرانی" in admin.last_text and "۰ تا ۱۰۰" in admin.last_text
@@ -240,7 +240,7 @@ async def test_scorecard_photo_from_the_association_card(
         "خدمات: ۸۰",
         "امتیاز کل: ۷۵٫۰",
         "تغییر نسبت به سال ۱۴۰۴: \u2066+۱۵٫۰\u2069",
-        "شواهد عضویت",
+        "آمار عضویت",
     ]:
         assert fragment in caption, (fragment, caption)
     assert len(caption) <= 1024

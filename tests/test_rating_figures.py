@@ -98,7 +98,7 @@ async def test_figures_are_shown_beside_the_staff_score(sim: Simulator, app: Bot
     await admin.press("دیدن کارنامه")
     text = admin.last_text
     assert "عضویت: ۷۰ — رشد خوب" in text and mine
-    assert "اعضا: ۱۰ (ابتدای دورهٔ ارزیابی ۴، تغییر \u2066+۶\u2069 = \u2066۱۵۰٫۰٪\u2069)" in text
+    assert "اعضا: ۱۰ (ابتدای بازه ۴، تغییر \u2066+۶\u2069 = \u2066۱۵۰٫۰٪\u2069)" in text
     assert "درخواست‌هایی که ظرف ۳۰ روز تعیین تکلیف شدند: ۳ از ۵ (۶۰٫۰٪)" in text
 
 

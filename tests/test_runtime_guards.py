@@ -66,7 +66,7 @@ async def test_a_flooding_user_is_paced_and_told_without_slowing_others(
     processor = paced_app.update_processor
     assert isinstance(processor, PerUserUpdateProcessor)
     assert processor.dropped == 60 - USER_BACKLOG
-    hints = [m for m in flooder.messages if "متوجه نشدم" in m.content]
+    hints = [m for m in flooder.messages if "منظور شما روشن نشد" in m.content]
     assert len(hints) == USER_BACKLOG  # those let through were all answered
     # The other user's answer did not wait for the flood to be worked off.
     assert "راهنما" in other.last_text

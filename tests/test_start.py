@@ -48,15 +48,15 @@ async def test_help_by_command_and_button(sim: Simulator) -> None:
 async def test_unknown_text_gets_a_hint(sim: Simulator) -> None:
     user = sim.user(1005)
     await user.send("سلام، قیمت دلار چند است؟")
-    assert "متوجه نشدم" in user.last_text
+    assert "منظور شما روشن نشد" in user.last_text
 
 
 async def test_unknown_kinds_get_a_hint(sim: Simulator) -> None:
     user = sim.user(1006)
     await user.send_sticker()
-    assert "متوجه نشدم" in user.last_text
+    assert "منظور شما روشن نشد" in user.last_text
     await user.send_location()
-    assert "متوجه نشدم" in user.last_text
+    assert "منظور شما روشن نشد" in user.last_text
 
 
 async def test_forged_button_is_answered(sim: Simulator) -> None:

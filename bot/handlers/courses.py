@@ -354,7 +354,10 @@ FEATURE = Feature(
     name="courses",
     handlers=handlers,
     routes=[COURSES],
-    commands=[Command("courses", N_("Training courses")), Command("mycourses", N_("My courses"), listed=False)],
+    commands=[
+        Command("courses", N_("Training courses")),
+        Command("mycourses", N_("My courses"), listed=False),
+    ],
     menu=[MenuItem("courses", N_("Training courses"), 30, listing)],
     schedule=schedule,
 )
