@@ -8,8 +8,8 @@ from telegram import InlineKeyboardButton
 
 from bot.formatting import fa_digits, isolate_ltr, jalali_date
 from bot.i18n import N_, Gettext
+from bot.kit import markup
 from bot.kit.callbacks import Action, Router
-from bot.kit.markup import button
 from bot.kit.reply import esc
 from bot.services.council import ANSWERED, MERGED, ON_AGENDA, RECEIVED, UNDER_REVIEW, CouncilIssue, IssueView
 from bot.text import truncate
@@ -115,11 +115,9 @@ def label(_: Gettext, issue: CouncilIssue) -> str:
 
 
 def pager(_: Gettext, action: Action, offset: int, size: int, total: int) -> list[InlineKeyboardButton]:
-    """The paging row of a page of `size` at `offset`: «صفحهٔ بعد ◀️» first, «▶️ صفحهٔ قبل» second
-    (Telegram lays rows out left to right, so the two arrows point away from each other)."""
-    row = []
-    if offset + size < total:
-        row.append(button(_("Next page"), action(offset + size)))
-    if offset > 0:
-        row.append(button(_("Previous page"), action(max(0, offset - size))))
-    return row
+    """The paging row of a page of `size` at `offset`."""
+    return markup.pager(
+        _,
+        following=action(offset + size) if offset + size < total else None,
+        previous=action(max(0, offset - size)) if offset > 0 else None,
+    )

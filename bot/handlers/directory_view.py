@@ -10,7 +10,7 @@ from bot.formatting import fa_digits, fa_money, isolate_ltr, show_mobile
 from bot.handlers import membership_view
 from bot.i18n import N_, Gettext
 from bot.kit.callbacks import Router
-from bot.kit.markup import button, columns, keyboard
+from bot.kit.markup import button, columns, keyboard, pager
 from bot.kit.menu import HOME
 from bot.kit.reply import esc
 from bot.services.directory import (
@@ -104,10 +104,12 @@ def list_page(_: Gettext, page: Page, status: str) -> tuple[str, InlineKeyboardM
             page=fa_digits(page.number + 1), pages=fa_digits(page.pages), total=fa_digits(page.total)
         )
     rows = [[button(item_label(_, item), OPEN(item.id, status, page.number))] for item in page.items]
-    # Telegram lays a row out left to right: "next" (pointing left) first, "previous" second.
     rows.append(
-        ([button(_("Next page"), PAGE(status, page.number + 1))] if page.has_next else [])
-        + ([button(_("Previous page"), PAGE(status, page.number - 1))] if page.has_previous else [])
+        pager(
+            _,
+            following=PAGE(status, page.number + 1) if page.has_next else None,
+            previous=PAGE(status, page.number - 1) if page.has_previous else None,
+        )
     )
     rows.append(
         [button(("✓ " if key == status else "") + _(FILTER_LABELS[key]), PAGE(key, 0)) for key in FILTERS]

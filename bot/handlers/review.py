@@ -20,7 +20,7 @@ from bot.handlers import membership_view as view
 from bot.i18n import N_, Gettext
 from bot.kit.feature import Command, Feature
 from bot.kit.guards import staff_only
-from bot.kit.markup import button, keyboard, to_json
+from bot.kit.markup import button, keyboard, pager, to_json
 from bot.kit.menu import MenuItem
 from bot.kit.reply import alert_and_say, answer, esc
 from bot.services import applications, decisions, outbox
@@ -203,12 +203,15 @@ async def _list(update: Update, context: BotContext, offset: int) -> None:
         rows.append(
             [button(_("Open {code}").format(code=fa_digits(item.tracking_code or "")), view.OPEN(item.id))]
         )
-    nav = []
-    if page.offset > 0:
-        nav.append(button(_("Previous page"), view.PAGE(max(0, page.offset - PAGE_SIZE))))
-    if page.offset + len(page.items) < page.total:
-        nav.append(button(_("Next page"), view.PAGE(page.offset + PAGE_SIZE)))
-    rows.append(nav)
+    rows.append(
+        pager(
+            _,
+            following=view.PAGE(page.offset + PAGE_SIZE)
+            if page.offset + len(page.items) < page.total
+            else None,
+            previous=view.PAGE(max(0, page.offset - PAGE_SIZE)) if page.offset > 0 else None,
+        )
+    )
     await answer(update, "\n".join(lines), keyboard(rows))
 
 

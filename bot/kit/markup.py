@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from telegram import (
     InlineKeyboardButton,
@@ -28,6 +28,16 @@ def keyboard(rows: Sequence[Sequence[InlineKeyboardButton]]) -> InlineKeyboardMa
 def columns(buttons: Sequence[InlineKeyboardButton], width: int = 2) -> list[list[InlineKeyboardButton]]:
     """Lay buttons out in rows of `width`."""
     return [list(buttons[i : i + width]) for i in range(0, len(buttons), width)]
+
+
+def pager(
+    _: Callable[[str], str], *, following: str | None, previous: str | None
+) -> list[InlineKeyboardButton]:
+    """The paging row under a list: «صفحهٔ بعد ◀️» first, «▶️ صفحهٔ قبل» second (Telegram lays a row out
+    left to right, so in a right-to-left chat the two arrows point away from each other). A side that
+    does not exist (first or last page) is None and gets no button."""
+    row = [button(_("Next page"), following)] if following is not None else []
+    return row + ([button(_("Previous page"), previous)] if previous is not None else [])
 
 
 def one_tap(
