@@ -21,6 +21,7 @@ from bot.i18n import load_translations
 from bot.inbox import Inbox
 from bot.platform import make_bot
 from bot.processing import PerUserUpdateProcessor
+from bot.services.staff import StaffRoster
 from bot.services.users import SeenCache
 from db.persistence import DatabasePersistence
 from db.session import create_engine, create_reader, create_sessionmaker
@@ -56,6 +57,7 @@ def build_application(
     data.reader = create_reader(engine)
     data.translations = translations
     data.seen = SeenCache()
+    data.staff_roster = StaffRoster(settings.admin_ids)
     data.inbox = Inbox(sessionmaker, retention=settings.inbox_retention)
     data.unit_hooks = [data.inbox.mark_handled]
     data.delivery = delivery.Delivery(application, on_progress=show_progress)

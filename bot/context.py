@@ -24,7 +24,7 @@ from bot.i18n import Gettext
 from bot.inbox import Inbox
 from bot.kit.menu import Menu
 from bot.services.outbox import OUTBOX_TOUCHED
-from bot.services.staff import StaffScope
+from bot.services.staff import STAFF_CHANGED, StaffRoster, StaffScope
 from bot.services.users import SeenCache
 
 BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
@@ -48,6 +48,7 @@ class BotData:
     reader: async_sessionmaker[AsyncSession]
     translations: Translations
     seen: SeenCache
+    staff_roster: StaffRoster
     menu: Menu
     delivery: Waker
     inbox: Inbox
@@ -85,6 +86,8 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
                         await hook(session)
             committed = list(session.info.pop(AFTER_COMMIT, ()))
             touched = bool(session.info.get(OUTBOX_TOUCHED))
+            if session.info.get(STAFF_CHANGED):
+                self.bot_data.staff_roster.changed()
         after, self._before, self._after = self._after, [], []
         for done in [*committed, *after]:
             done()

@@ -48,6 +48,8 @@ async def add_staff(
     """A staff grant: of one association, or of the whole chamber when `association_id` is None."""
     async with _sessions(db)() as session, session.begin():
         session.add(Staff(telegram_id=telegram_id, role=role, association_id=association_id))
+    if not isinstance(db, async_sessionmaker):
+        db.bot_data.staff_roster.changed()  # as the bot's own staff form does after its commit
 
 
 async def add_member(db: Database, user_id: int, association_id: int) -> None:

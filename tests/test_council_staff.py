@@ -16,7 +16,7 @@ from db.models.outbox import NOTICE
 from fakeapi.simulator import Simulator
 from fakeapi.state import FakeTelegram
 from tests.conftest import ADMIN_ID
-from tests.factories import add_association
+from tests.factories import add_association, add_staff
 from tests.test_council import _issue, raise_issue
 
 ANSWER = "ادارهٔ کل مالیات پذیرفت پرونده‌های علی‌الرأس امسال دوباره رسیدگی شود."
@@ -51,8 +51,7 @@ async def test_staff_reach_the_issues_from_their_start_menu(sim: Simulator, app:
     member = sim.user(9001)
     await member.command("/start")
     assert "موضوع‌های شورا" not in member.buttons()
-    async with app.bot_data.sessionmaker() as session, session.begin():
-        session.add(Staff(telegram_id=9002, role="staff", association_id=None))
+    await add_staff(app, 9002, None)
     staff = sim.user(9002)
     await staff.command("/start")
     assert "موضوع‌های شورا" in staff.buttons()
@@ -88,8 +87,7 @@ async def test_staff_buttons_say_what_they_do(sim: Simulator, app: BotApplicatio
     await admin.press("افزودن به دستور کار شورا")
     assert "افزودن به دستور کار شورا" not in admin.buttons() and "شروع بررسی" not in admin.buttons()
     # An association's staff may start the review and answer; the rest is the chamber's.
-    async with app.bot_data.sessionmaker() as session, session.begin():
-        session.add(Staff(telegram_id=9012, role="staff", association_id=aid))
+    await add_staff(app, 9012, aid)
     other = await raise_issue(sim.user(9013))
     await admin.press_data(f"council:to:{other}:{aid}")
     own = sim.user(9012)
@@ -200,8 +198,7 @@ async def test_an_answer_in_progress_survives_a_restart(make_app: Any, api: Fake
 
 async def test_an_issue_answered_meanwhile_is_not_answered_twice(sim: Simulator, app: BotApplication) -> None:
     issue_id = await raise_issue(sim.user(9071))
-    async with app.bot_data.sessionmaker() as session, session.begin():
-        session.add(Staff(telegram_id=9072, role="staff", association_id=None))
+    await add_staff(app, 9072, None)
     first, second = sim.user(ADMIN_ID), sim.user(9072)
     await first.press_data(f"council:reply:{issue_id}")
     await second.press_data(f"council:reply:{issue_id}")
@@ -214,8 +211,7 @@ async def test_an_issue_answered_meanwhile_is_not_answered_twice(sim: Simulator,
 
 async def test_staff_removed_mid_answer_is_refused(sim: Simulator, app: BotApplication) -> None:
     issue_id = await raise_issue(sim.user(9081))
-    async with app.bot_data.sessionmaker() as session, session.begin():
-        session.add(Staff(telegram_id=9082, role="staff", association_id=None))
+    await add_staff(app, 9082, None)
     staff = sim.user(9082)
     await staff.press_data(f"council:reply:{issue_id}")
     async with app.bot_data.sessionmaker() as session, session.begin():

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from bot.app import publish_commands
 from bot.context import BotApplication
 from bot.services.errors import NotAllowed
-from bot.services.staff import StaffScope, add_staff, scope_of
+from bot.services.staff import StaffRoster, StaffScope, add_staff, scope_of
 from db.models import Staff
 from fakeapi.simulator import Simulator
 from fakeapi.state import FakeTelegram
@@ -198,3 +198,38 @@ async def test_usage_text_has_no_line_starting_with_a_latin_command(sim: Simulat
     await admin.command("/staff")
     lines = [line.strip("• \u200e") for line in admin.last_text.splitlines()]
     assert len(lines) > 3 and not any(line.startswith("/") for line in lines)
+
+
+async def test_the_menu_follows_a_staff_change_at_once(sim: Simulator, app: BotApplication) -> None:
+    """The menu's staff section comes from the roster in memory; a grant or removal made through the
+    bot refreshes it before the next tap."""
+    admin, newcomer = sim.user(ADMIN_ID), sim.user(3301)
+    await newcomer.command("/start")
+    assert "بررسی درخواست‌ها" not in newcomer.buttons()
+    await admin.command("/staff", "add 3301")
+    await newcomer.command("/start")
+    assert "بررسی درخواست‌ها" in newcomer.buttons()
+    await admin.command("/staff", "remove 3301")
+    await newcomer.command("/start")
+    assert "بررسی درخواست‌ها" not in newcomer.buttons()
+
+
+async def test_the_roster_is_read_again_when_old_and_guards_never_use_it(app: BotApplication) -> None:
+    clock = [0.0]
+    roster = StaffRoster(admin_ids={1}, max_age=30, clock=lambda: clock[0])
+    assert roster.stale
+    async with app.bot_data.sessionmaker() as session:
+        await roster.refresh(session)
+    assert not roster.stale and roster.scope(1).is_admin and not roster.scope(3401).is_staff
+    async with app.bot_data.sessionmaker() as session, session.begin():
+        session.add(Staff(telegram_id=3401, role="staff", association_id=None))
+    assert not roster.scope(3401).is_staff  # written behind the roster's back: not seen yet...
+    async with app.bot_data.sessionmaker() as session:
+        assert (await scope_of(session, 3401, {1})).chamber_wide  # ...but a guard's look-up sees it
+    clock[0] = 31
+    assert roster.stale
+    async with app.bot_data.sessionmaker() as session:
+        await roster.refresh(session)
+    assert roster.scope(3401).chamber_wide
+    roster.changed()
+    assert roster.stale

@@ -32,6 +32,17 @@ async def current_scope(update: Update, context: BotContext) -> StaffScope:
         return await scope_of(session, user.id, context.settings.admin_ids)
 
 
+async def shown_scope(update: Update, context: BotContext) -> StaffScope:
+    """The sender's scope for deciding what a screen shows (the menu's staff section), from the staff
+    roster in memory: no database read on a menu tap. Never for a guard (see StaffRoster)."""
+    user = update.effective_user
+    roster = context.bot_data.staff_roster
+    if roster.stale:
+        async with context.reading() as session:
+            await roster.refresh(session)
+    return roster.scope(user.id) if user is not None else StaffScope(user_id=0)
+
+
 def allows(scope: StaffScope, level: GuardLevel) -> bool:
     """Whether a scope passes a guard level."""
     return scope.is_admin if level == "admin" else scope.is_staff

@@ -3,7 +3,8 @@ the command menu their chat shows."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+import time
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -17,6 +18,7 @@ from db.models import Association, Staff
 
 ADMIN = "admin"
 STAFF = "staff"
+STAFF_CHANGED = "staff_changed"  # session.info key: a grant changed in this transaction (see StaffRoster)
 Role = Literal["everyone", "staff", "admin"]
 MAX_USER_ID_DIGITS = 15
 
@@ -44,10 +46,54 @@ class StaffScope:
 
 async def scope_of(session: AsyncSession, user_id: int, admin_ids: Collection[int]) -> StaffScope:
     """The user's staff scope, from ADMIN_IDS and the staff table."""
-    rows = (await session.execute(select(Staff).where(Staff.telegram_id == user_id))).scalars().all()
-    is_admin = user_id in admin_ids or any(r.role == ADMIN for r in rows)
-    chamber_wide = any(r.association_id is None for r in rows)
-    associations = frozenset(r.association_id for r in rows if r.association_id is not None)
+    rows = await session.execute(select(Staff.role, Staff.association_id).where(Staff.telegram_id == user_id))
+    return _scope(user_id, rows.tuples(), admin_ids)
+
+
+class StaffRoster:
+    """Every staff grant held in memory, for what only decides which buttons a screen shows (the staff
+    section of the main menu): a menu tap then reads nothing. It is refreshed when older than
+    `max_age` seconds, and at once after a staff change committed in this process (`changed()`).
+    Guards never use it: a staff command or button looks the sender up afresh (scope_of)."""
+
+    def __init__(
+        self, admin_ids: Collection[int], max_age: float = 30.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._admin_ids = frozenset(admin_ids)
+        self._max_age = max_age
+        self._clock = clock
+        self._taken_at: float | None = None
+        self._scopes: dict[int, StaffScope] = {}
+
+    @property
+    def stale(self) -> bool:
+        """Whether the roster must be read again before it is used."""
+        return self._taken_at is None or self._clock() - self._taken_at > self._max_age
+
+    async def refresh(self, session: AsyncSession) -> None:
+        """Read the whole staff table (a few dozen rows) into memory."""
+        taken_at = self._clock()
+        rows = (await session.execute(select(Staff.telegram_id, Staff.role, Staff.association_id))).all()
+        grants: dict[int, list[tuple[str, int | None]]] = {}
+        for telegram_id, role, association_id in rows:
+            grants.setdefault(telegram_id, []).append((role, association_id))
+        self._scopes = {user_id: _scope(user_id, own, self._admin_ids) for user_id, own in grants.items()}
+        self._taken_at = taken_at
+
+    def scope(self, user_id: int) -> StaffScope:
+        """The user's scope as of the last refresh (admins from ADMIN_IDS always)."""
+        return self._scopes.get(user_id) or _scope(user_id, [], self._admin_ids)
+
+    def changed(self) -> None:
+        """A staff grant changed: read the table again before the next use."""
+        self._taken_at = None
+
+
+def _scope(user_id: int, grants: Iterable[tuple[str, int | None]], admin_ids: Collection[int]) -> StaffScope:
+    grants = list(grants)
+    is_admin = user_id in admin_ids or any(role == ADMIN for role, _ in grants)
+    chamber_wide = any(association_id is None for _, association_id in grants)
+    associations = frozenset(a for _, a in grants if a is not None)
     return StaffScope(user_id, is_admin, chamber_wide, associations)
 
 
@@ -71,6 +117,7 @@ async def add_staff(
     )
     existing = await session.scalar(select(Staff).where(Staff.telegram_id == telegram_id, same_scope))
     role = ADMIN if admin else STAFF
+    session.info[STAFF_CHANGED] = True
     if existing is not None:
         existing.role = ADMIN if admin or existing.role == ADMIN else STAFF
         await session.flush()
@@ -88,6 +135,7 @@ async def remove_staff(session: AsyncSession, actor: StaffScope, telegram_id: in
     if telegram_id == actor.user_id:
         raise DomainError("cannot_remove_self")
     result = await session.execute(delete(Staff).where(Staff.telegram_id == telegram_id))
+    session.info[STAFF_CHANGED] = True
     return int(getattr(result, "rowcount", 0) or 0)
 
 
