@@ -1,4 +1,4 @@
-"""What the dashboard's tests share: settings with an https PUBLIC_URL (for the Mini App buttons) while
+"""Fixtures and steps the dashboard's tests share: settings with an https PUBLIC_URL (for the Mini App buttons) while
 the server listens on 127.0.0.1, the running server, a small HTTP client that keeps the session
 cookie, login links asked for in the chat, Telegram-signed init data, an application with documents,
 and a snapshot of every table (a refused request must change nothing)."""
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 import shutil
 import time
 from collections.abc import AsyncIterator
@@ -183,7 +184,7 @@ async def snapshot(app: BotApplication) -> dict[str, list[tuple[Any, ...]]]:
 def chromium_or_skip() -> None:
     """The browser tests need Debian's chromium: skipped without it, except in CI (`.ci/run`
     installs it there, and a missing browser must fail rather than pass silently)."""
-    if shutil.which(CHROMIUM) is None and not os.path.exists(CHROMIUM):
+    if shutil.which(CHROMIUM) is None and not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing in CI (.ci/run installs it with apt-get)")
         pytest.skip(f"no {CHROMIUM} on this machine (apt-get install chromium); browser tests skipped")
