@@ -30,14 +30,19 @@ async def security_headers(
     """Every answer: no sniffing, no referrer (a login link never leaks), a strict content policy."""
     try:
         response = await handler(request)
-    except web.HTTPException as exc:
-        response = exc
+    except web.HTTPException as exc:  # aiohttp's own answers (404 of an unknown address …)
+        _protect(exc)
+        raise
+    _protect(response)
+    return response
+
+
+def _protect(response: web.StreamResponse) -> None:
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "no-referrer")
     if response.content_type == "text/html":
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("Cache-Control", "no-store")
-    return response
 
 
 def install(app: web.Application, application: BotApplication) -> None:
