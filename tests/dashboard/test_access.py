@@ -157,7 +157,7 @@ async def test_staff_of_one_association_never_reach_anothers_application(
 ) -> None:
     from tests.dashboard.conftest import apply_with_documents
 
-    first, second = await _staff_of_two(app, sim)
+    _first, second = await _staff_of_two(app, sim)
     await apply_with_documents(sim.user(APPLICANT), second)
     await sign_in(client, sim.user(STAFF_A))
     csrf = await client.csrf()
