@@ -5,6 +5,7 @@ the broadcast row is where they are recorded, as in the chat)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,6 +40,7 @@ async def broadcast(request: web.Request, staff: Staff) -> web.StreamResponse:
         return refuse(request, 404, _("That broadcast was not found."), staff=staff)
     report = shown.report
     going = report.status in (PENDING, RUNNING)
+    waits = shown.broadcast.not_before is not None and shown.broadcast.not_before > datetime.now(UTC)
     rate = max(float(getattr(data(request).delivery, "rate", 30.0)), 0.1)
     return render(
         request,
@@ -49,7 +51,7 @@ async def broadcast(request: web.Request, staff: Staff) -> web.StreamResponse:
         kinds=KIND,
         statuses=STATUS,
         refresh=REFRESH_SECONDS if going else None,
-        left=time_left(_, int(report.remaining / rate) + 1) if going and report.remaining else None,
+        left=time_left(_, int(report.remaining / rate) + 1) if going and report.remaining and not waits else None,
         may_pause=report.status in (PENDING, RUNNING),
         may_resume=report.status == PAUSED,
         may_cancel=report.status in (PENDING, RUNNING, PAUSED),
