@@ -51,7 +51,9 @@ async def broadcast(request: web.Request, staff: Staff) -> web.StreamResponse:
         kinds=KIND,
         statuses=STATUS,
         refresh=REFRESH_SECONDS if going else None,
-        left=time_left(_, int(report.remaining / rate) + 1) if going and report.remaining and not waits else None,
+        left=time_left(_, int(report.remaining / rate) + 1)
+        if going and report.remaining and not waits
+        else None,
         may_pause=report.status in (PENDING, RUNNING),
         may_resume=report.status == PAUSED,
         may_cancel=report.status in (PENDING, RUNNING, PAUSED),
