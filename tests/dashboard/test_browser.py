@@ -17,7 +17,7 @@ from urllib.parse import quote
 import pytest
 
 from bot.context import BotApplication
-from db.models import utcnow
+from db.models import CouncilIssue, CouncilSupport, utcnow
 from fakeapi.simulator import Simulator
 from tests.dashboard.conftest import (
     CHROMIUM,
@@ -84,6 +84,23 @@ async def _world(app: BotApplication, sim: Simulator) -> int:
     await add_registration(app, course, 7201, attended=True, rating=5, comment="بسیار کاربردی بود")
     await add_registration(app, course, 7202)
     await add_registration(app, course, 7203, status="waiting")
+    async with app.bot_data.sessionmaker() as session, session.begin():
+        for topic, text in (
+            ("taxes", "محاسبهٔ مالیات بر ارزش افزوده برای کسب‌وکارهای خانگی روشن نیست."),
+            ("permits", "صدور مجوز کسب‌وکار خانگی بیش از سه ماه طول می‌کشد."),
+        ):
+            session.add(
+                CouncilIssue(
+                    user_id=7201,
+                    status="received",
+                    topic=topic,
+                    description=text,
+                    association_id=association,
+                    submitted_at=utcnow(),
+                )
+            )
+        await session.flush()
+        session.add(CouncilSupport(issue_id=1, user_id=7202))
     return association
 
 
