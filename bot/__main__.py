@@ -9,6 +9,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.pool import NullPool
 from telegram.error import InvalidToken, NetworkError
@@ -18,6 +19,9 @@ from bot.context import BotApplication
 from bot.i18n import CatalogMissing, load_translations
 from bot.logs import configure_logging
 from db.lock import LockHeld, PollerLock
+
+if TYPE_CHECKING:
+    from bot.webhook import BotServer
 
 EXIT_CONFIG = 2
 EXIT_LOCKED = 3
@@ -222,7 +226,7 @@ async def _serve(application: BotApplication, settings: Settings, stop: asyncio.
     from bot import polling
     from bot.app import freeze_startup_heap, publish_commands
     from bot.seed import seed_if_empty
-    from bot.webhook import WebhookServer
+    from bot.webhook import BotServer
 
     async with application:
         await seed_if_empty(application.bot_data.sessionmaker)
@@ -231,21 +235,40 @@ async def _serve(application: BotApplication, settings: Settings, stop: asyncio.
         await application.start()
         # What the last run stored and did not finish comes first (a standby does the same).
         await polling.replay(application)
-        webhook = WebhookServer(application, settings) if settings.webhook_url else None
+        # One HTTP server: the webhook (webhook mode) and the staff dashboard (both modes).
+        server: BotServer | None = BotServer(application, settings) if settings.dashboard_served else None
         poller: asyncio.Task[None] | None = None
-        if webhook is not None:
-            await webhook.start()
+        if settings.webhook_url:
+            assert server is not None
+            await server.start()
         else:
             await application.bot.delete_webhook()
             poller = asyncio.create_task(polling.poll(application, stop), name="polling")
             log.info("polling %s", settings.telegram_api_base_url)
+            server = await _start_dashboard(server)
         await stop.wait()
         log.info("stopping")
-        if webhook is not None:
-            await webhook.stop()
+        if server is not None:
+            await server.stop()
         if poller is not None:
             await poller
         await application.stop()
+
+
+async def _start_dashboard(server: BotServer | None) -> BotServer | None:
+    """In polling mode the dashboard is extra: a port already taken is logged, and the bot goes on."""
+    if server is None:
+        log.info("dashboard off (WEB_PORT=0)")
+        return None
+    try:
+        await server.start()
+    except OSError as exc:
+        host, port = server.address
+        log.error(
+            "dashboard not started: cannot listen on %s:%s (%s); set WEB_PORT", host, port, exc.strerror
+        )
+        return None
+    return server
 
 
 if __name__ == "__main__":

@@ -62,8 +62,12 @@ def build_application(
     data.unit_hooks = [data.inbox.mark_handled]
     data.delivery = delivery.Delivery(application, on_progress=show_progress)
     data.menu = registry.register(application)
+    mini_app = settings.mini_app_url if not settings.is_bale else None
     data.commands = CommandMenus(
-        lambda role: registry.bot_commands(translations.gettext, role), data.reader, settings.admin_ids
+        lambda role: registry.bot_commands(translations.gettext, role),
+        data.reader,
+        settings.admin_ids,
+        (translations.gettext("Dashboard"), mini_app) if mini_app else None,
     )
     delivery.schedule(application)
     inbox.schedule(application)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import Bot, BotCommand, BotCommandScopeChat
+from telegram import Bot, BotCommand, BotCommandScopeChat, MenuButtonDefault, MenuButtonWebApp, WebAppInfo
 from telegram.error import TelegramError
 
 from bot.services import staff
@@ -33,10 +33,12 @@ class CommandMenus:
         commands_for: CommandsFor,
         reader: async_sessionmaker[AsyncSession],
         admin_ids: Collection[int],
+        mini_app: tuple[str, str] | None = None,
     ) -> None:
         self.commands_for = commands_for
         self.reader = reader
         self.admin_ids = admin_ids
+        self.mini_app = mini_app  # (the button's label, the Mini App's https address)
 
     async def publish(self, bot: Bot) -> None:
         """The newcomer's menu as the default (and for Persian clients), then every staff chat's."""
@@ -60,6 +62,14 @@ class CommandMenus:
                 await _call(bot.delete_my_commands(scope=scope), f"chat {user_id}")
             else:
                 await _call(bot.set_my_commands(self.commands_for(role), scope=scope), f"chat {user_id}")
+            if self.mini_app is not None:
+                label, url = self.mini_app
+                button = (
+                    MenuButtonDefault() if role == "everyone" else MenuButtonWebApp(label, WebAppInfo(url))
+                )
+                await _call(
+                    bot.set_chat_menu_button(chat_id=user_id, menu_button=button), f"button {user_id}"
+                )
 
 
 async def _call(request: Any, where: str) -> None:

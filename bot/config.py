@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -47,6 +48,12 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     webhook_secret: str = Field(default="", repr=False)
+    # The staff dashboard (bot/web): in webhook mode on the webhook's server, in polling mode on its own
+    # address (WEB_PORT=0: no dashboard in polling mode). PUBLIC_URL is where browsers reach it (empty:
+    # derived from WEBHOOK_URL, else http://WEB_LISTEN:WEB_PORT); Telegram opens Mini Apps only over https.
+    web_listen: str = "127.0.0.1"
+    web_port: int = Field(default=8080, ge=0, le=65535)
+    public_url: str = ""
     # Updates a second one user may send before the bot paces them (0: no pacing).
     user_rate_limit: float = Field(default=10.0, ge=0)
     # Messages a second the bot posts in all (Telegram allows about 30; only a local test server wants more).
@@ -89,6 +96,18 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        local = value.startswith(("http://127.0.0.1", "http://localhost"))
+        if (value and not (value.startswith("https://") or local)) or not _URL.match(value or "https://x"):
+            raise ValueError(
+                "must be the https:// address browsers reach the dashboard at (e.g. https://bot.example.ir), "
+                "or http://127.0.0.1:PORT for local use"
+            )
+        return value
+
     @field_validator("chamber_phone")
     @classmethod
     def _phone(cls, value: str) -> str:
@@ -115,7 +134,23 @@ class Settings(BaseSettings):
                 self.telegram_api_file_url = BALE_API_FILE_URL
         if self.webhook_url and not self.webhook_secret:
             raise ValueError("WEBHOOK_SECRET must be set with WEBHOOK_URL, so forged updates are refused")
+        if not self.public_url:
+            if self.webhook_url:
+                parts = urlsplit(self.webhook_url)
+                self.public_url = f"{parts.scheme}://{parts.netloc}"
+            else:
+                self.public_url = f"http://{self.web_listen}:{self.web_port}"
         return self
+
+    @property
+    def dashboard_served(self) -> bool:
+        """Whether the process serves the dashboard (always with a webhook; in polling unless WEB_PORT=0)."""
+        return bool(self.webhook_url) or self.web_port != 0
+
+    @property
+    def mini_app_url(self) -> str | None:
+        """The Mini App's address for `web_app` buttons: only over https (Telegram refuses others)."""
+        return f"{self.public_url}/app" if self.public_url.startswith("https://") else None
 
     @property
     def inbox_retention(self) -> timedelta:

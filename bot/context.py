@@ -10,7 +10,7 @@ transaction is open.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
@@ -57,6 +57,32 @@ class BotData:
     commands: CommandMenus  # the command menus by role (staff changes refresh a person's)
 
 
+@asynccontextmanager
+async def unit_of_work(
+    data: BotData,
+    *,
+    before: Callable[[], Sequence[BeforeCommit]] = tuple,
+    after: Callable[[], Sequence[AfterCommit]] = tuple,
+) -> AsyncIterator[AsyncSession]:
+    """A session in one write transaction, committed at the end (the chat's updates and the web
+    dashboard's actions alike): `before()` runs in the transaction just before the commit, the
+    session's after-commit hooks and `after()` once it is durable, and the outbox sender is woken
+    when the transaction queued a message."""
+    async with data.sessionmaker() as session:
+        async with session.begin():
+            yield session
+            for hook in before():
+                await hook(session)
+        committed = list(session.info.pop(AFTER_COMMIT, ()))
+        touched = bool(session.info.get(OUTBOX_TOUCHED))
+        if session.info.get(STAFF_CHANGED):
+            data.staff_roster.changed()
+    for done in [*committed, *after()]:
+        done()
+    if touched:
+        data.delivery.wake()
+
+
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
     """CallbackContext with typed access to what handlers need (one context per handler call)."""
 
@@ -76,23 +102,14 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
         to the bot): the unit hooks (the inbox's "handled" mark) do not run for them.
         """
         self._before, self._after = [], []
-        async with self.bot_data.sessionmaker() as session:
-            async with session.begin():
+        hooks = () if bookkeeping else self.bot_data.unit_hooks
+        try:
+            async with unit_of_work(
+                self.bot_data, before=lambda: [*self._before, *hooks], after=lambda: self._after
+            ) as session:
                 yield session
-                for hook in self._before:
-                    await hook(session)
-                if not bookkeeping:
-                    for hook in self.bot_data.unit_hooks:
-                        await hook(session)
-            committed = list(session.info.pop(AFTER_COMMIT, ()))
-            touched = bool(session.info.get(OUTBOX_TOUCHED))
-            if session.info.get(STAFF_CHANGED):
-                self.bot_data.staff_roster.changed()
-        after, self._before, self._after = self._after, [], []
-        for done in [*committed, *after]:
-            done()
-        if touched:
-            self.bot_data.delivery.wake()
+        finally:
+            self._before, self._after = [], []
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:

@@ -1,4 +1,6 @@
-"""Webhook mode: an aiohttp server that takes updates from the Bot API and answers /healthz.
+"""The bot's one HTTP server (aiohttp, in the bot's own process): the staff dashboard (bot/web) and
+/healthz always; in webhook mode also the updates the Bot API posts, on WEBHOOK_LISTEN:WEBHOOK_PORT;
+in polling mode it listens on WEB_LISTEN:WEB_PORT for the dashboard (WEB_PORT=0: not at all).
 
 The Bot API sends the secret given to setWebhook in the `X-Telegram-Bot-Api-Secret-Token` header;
 a request without the right secret is refused with 403 and never reaches the handlers.
@@ -31,42 +33,57 @@ def webhook_path(settings: Settings) -> str:
     return urlsplit(settings.webhook_url).path or "/telegram"
 
 
-class WebhookServer:
-    """Serves POST <path> (updates) and GET /healthz for one application."""
+class BotServer:
+    """Serves the dashboard, GET /healthz and, in webhook mode, POST <path> (updates)."""
 
     def __init__(self, application: BotApplication, settings: Settings) -> None:
         self.application = application
         self.settings = settings
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
+        self.webhook = bool(settings.webhook_url)
 
     def make_app(self) -> web.Application:
         """The aiohttp application (also used directly by tests)."""
+        from bot import web as dashboard
+
         app = web.Application(client_max_size=MAX_BODY)
-        app.router.add_post(webhook_path(self.settings), self.receive)
+        if self.webhook:
+            app.router.add_post(webhook_path(self.settings), self.receive)
         app.router.add_get("/healthz", self.healthz)
+        dashboard.install(app, self.application)
         return app
 
+    @property
+    def address(self) -> tuple[str, int]:
+        """Where it listens: the webhook's address, or in polling mode the dashboard's."""
+        if self.webhook:
+            return self.settings.webhook_listen, self.settings.webhook_port
+        return self.settings.web_listen, self.settings.web_port
+
     async def start(self, *, register: bool = True) -> None:
-        """Listen, then tell the Bot API where to post (with the secret)."""
-        self._runner = web.AppRunner(self.make_app(), access_log=None)
+        """Listen; in webhook mode then tell the Bot API where to post (with the secret)."""
+        host, port = self.address
+        self._runner = web.AppRunner(self.make_app(), access_log=None, shutdown_timeout=5.0)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.settings.webhook_listen, self.settings.webhook_port)
-        await site.start()
+        site = web.TCPSite(self._runner, host, port)
+        try:
+            await site.start()
+        except BaseException:
+            await self._runner.cleanup()
+            self._runner = None
+            raise
         addresses = self._runner.addresses
-        self.port = int(addresses[0][1]) if addresses else self.settings.webhook_port
-        if register:
+        self.port = int(addresses[0][1]) if addresses else port
+        if self.webhook and register:
             await self.application.bot.set_webhook(
                 url=self.settings.webhook_url,
                 secret_token=self.settings.webhook_secret,
                 allowed_updates=Update.ALL_TYPES,
             )
-        log.info(
-            "webhook listening on %s:%s%s",
-            self.settings.webhook_listen,
-            self.port,
-            webhook_path(self.settings),
-        )
+        if self.webhook:
+            log.info("webhook listening on %s:%s%s", host, self.port, webhook_path(self.settings))
+        log.info("dashboard at %s/ (listening on %s:%s)", self.settings.public_url, host, self.port)
 
     async def stop(self) -> None:
         """Stop listening (the webhook stays registered for the standby that takes over)."""

@@ -58,6 +58,11 @@ def _imports(name: str, path: Path) -> Iterator[str]:
 GRAPH = {name: set(_imports(name, path)) for name, path in MODULES.items()}
 
 
+def _under(name: str, *packages: str) -> bool:
+    """Whether a module is one of these packages or inside one (bot.web, not bot.webhook)."""
+    return any(name == package or name.startswith(package + ".") for package in packages)
+
+
 def _cycles() -> list[list[str]]:
     """Strongly connected components with more than one module (Tarjan)."""
     index: dict[str, int] = {}
@@ -106,11 +111,12 @@ def test_no_import_cycles() -> None:
     assert not cycles, "import cycles:\n" + "\n".join(" ↔ ".join(c) for c in cycles)
 
 
-def test_handlers_never_import_the_database_layer() -> None:
+def test_the_edges_never_import_the_database_layer() -> None:
+    """The chat's handlers and the web dashboard reach the database only through the services."""
     offenders = sorted(
         f"{name} imports {target}"
         for name, targets in GRAPH.items()
-        if name.startswith("bot.handlers")
+        if _under(name, "bot.handlers", "bot.web")
         for target in targets
         if target == "db" or target.startswith("db.")
     )
@@ -147,6 +153,22 @@ def test_layers_point_down() -> None:
             and target.startswith(("bot.handlers", "bot.kit", "bot.forms", "bot.registry"))
         )
         or (name.startswith("db") and target.startswith("bot"))
-        or (name.startswith(("bot.kit", "bot.forms")) and target.startswith("bot.handlers"))
+        or (_under(name, "bot.kit", "bot.forms") and _under(target, "bot.handlers", "bot.web"))
+        or (_under(name, "bot.services") and _under(target, "bot.views", "bot.web"))
+    )
+    assert not offenders, "\n".join(offenders)
+
+
+def test_the_chat_and_the_web_are_peers_over_shared_views() -> None:
+    """bot/handlers (the chat) and bot/web (the dashboard) never import each other; what both need
+    (words, notices to other people, spreadsheets) lives in bot/views, which imports neither."""
+    assert any(_under(name, "bot.web") for name in GRAPH), "the web package is not in the graph"
+    offenders = sorted(
+        f"{name} imports {target}"
+        for name, targets in GRAPH.items()
+        for target in targets
+        if (_under(name, "bot.web") and _under(target, "bot.handlers"))
+        or (_under(name, "bot.handlers") and _under(target, "bot.web"))
+        or (_under(name, "bot.views") and _under(target, "bot.handlers", "bot.web"))
     )
     assert not offenders, "\n".join(offenders)

@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.context import BotApplication
-from bot.handlers.broadcasts import time_left
 from bot.services import audiences, outbox
 from bot.services import broadcasts as control
 from bot.services.errors import DomainError, NotAllowed
 from bot.services.sender import SenderConfig, report
 from bot.services.staff import StaffScope
 from bot.text import collation_key
+from bot.views.broadcasts import time_left
 from db.models import Broadcast, Delivery, FoundingInterest, Member, Subscription
 from db.models.outbox import CANCELLED, D_SKIPPED, DONE, PAUSED
 from fakeapi.simulator import Simulator

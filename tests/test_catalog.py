@@ -15,12 +15,14 @@ ROOT = Path(__file__).resolve().parents[1]
 PO = ROOT / "bot/locale/fa/LC_MESSAGES/messages.po"
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
 KEYWORDS = {"_": None, "N_": None}
+# The code, and the dashboard's templates (babel.cfg says the same to `make catalog-update`).
+METHODS = [("**.py", "python"), ("web/templates/**.html", "jinja2")]
 
 
 def _code_msgids() -> dict[str, str]:
     found: dict[str, str] = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(
-        str(ROOT / "bot"), keywords=KEYWORDS, comment_tags=()
+        str(ROOT / "bot"), method_map=METHODS, keywords=KEYWORDS, comment_tags=()
     ):
         if isinstance(message, str):
             found.setdefault(message, f"bot/{filename}:{lineno}")

@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.context import BotApplication
-from bot.handlers import membership_view as view
 from bot.handlers import review
 from bot.kit.guards import guard_of
 from bot.services import applications as service
 from bot.services import decisions as decisions_service
 from bot.services.staff import StaffScope
+from bot.views import membership as view
 from db.models import Application, ApplicationEvent, Member, PendingDecision
 from fakeapi.simulator import Simulator
 from tests.conftest import ADMIN_ID

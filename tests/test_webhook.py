@@ -6,7 +6,7 @@ import aiohttp
 
 from bot.config import Settings
 from bot.context import BotApplication
-from bot.webhook import SECRET_HEADER, WebhookServer
+from bot.webhook import SECRET_HEADER, BotServer
 from fakeapi.simulator import UserUpdates
 from fakeapi.state import FakeTelegram
 
@@ -19,7 +19,7 @@ async def test_right_secret_is_handled_wrong_secret_is_refused(
     webhook_settings = settings.model_copy(
         update={"webhook_url": "https://bot.example.ir/telegram", "webhook_secret": SECRET, "webhook_port": 0}
     )
-    server = WebhookServer(app, webhook_settings)
+    server = BotServer(app, webhook_settings)
     await app.start()
     await server.start()
     try:
@@ -60,7 +60,7 @@ async def test_right_secret_is_handled_wrong_secret_is_refused(
 
 async def test_healthz_reports_a_broken_database(app: BotApplication, settings: Settings) -> None:
     webhook_settings = settings.model_copy(update={"webhook_url": "https://x.ir/t", "webhook_secret": SECRET})
-    server = WebhookServer(app, webhook_settings)
+    server = BotServer(app, webhook_settings)
     await app.bot_data.engine.dispose()
     app.bot_data.engine.sync_engine.pool._creator = _refuse  # type: ignore[attr-defined]
     from aiohttp.test_utils import TestClient, TestServer

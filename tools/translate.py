@@ -1,6 +1,8 @@
 """Fill Persian translations into the catalog from a simple `msgid<TAB>msgstr` file (or JSON).
 
-Developer tool: `python tools/translate.py FILE`. Entries are matched by msgid; others are untouched.
+Developer tool: `python tools/translate.py FILE [--replace]`. Entries are matched by msgid and only
+empty translations are filled, so a feature's file never undoes a later fix to the catalog (the
+glossary's wording); `--replace` overwrites translations that are already there.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from babel.messages.pofile import read_po, write_po
 CATALOG = Path(__file__).resolve().parents[1] / "bot/locale/fa/LC_MESSAGES/messages.po"
 
 
-def main(source: str) -> int:
+def main(source: str, replace: bool = False) -> int:
     """Merge translations from `source` into the catalog; prints what is still untranslated."""
     text = Path(source).read_text(encoding="utf-8")
     pairs: dict[str, str] = (
@@ -25,7 +27,7 @@ def main(source: str) -> int:
     with CATALOG.open("rb") as handle:
         catalog = read_po(handle, locale="fa")
     for message in catalog:
-        if message.id and message.id in pairs:
+        if message.id and message.id in pairs and (replace or not message.string):
             message.string = pairs[message.id]
             message.flags.discard("fuzzy")
     with CATALOG.open("wb") as handle:
@@ -37,4 +39,4 @@ def main(source: str) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1], replace="--replace" in sys.argv[2:]))

@@ -17,7 +17,6 @@ from bot.forms.conversation import FormConversation
 from bot.forms.flow import Screen
 from bot.forms.render import Actions, Notice, Presenter, Reply
 from bot.forms.spec import Choice, Field, Form
-from bot.handlers import membership_view as view
 from bot.handlers.person import CITY, FULL_NAME, MOBILE, NATIONAL_ID
 from bot.i18n import N_, Gettext
 from bot.kit.feature import Command, Feature
@@ -29,6 +28,7 @@ from bot.services import application_form as rules
 from bot.services import applications, eligibility
 from bot.services.applications import APPLICANT_TYPES, EDUCATION_LEVELS, HOME_BUSINESS
 from bot.services.errors import DomainError
+from bot.views import membership as view
 
 DOCUMENT_TYPE_ERROR = N_(
     "Only a photo, or a PDF / JPEG / PNG file, can be accepted. Please send the licence or permit again."

@@ -25,27 +25,15 @@ from bot.kit.markup import button, columns, keyboard
 from bot.kit.menu import MenuItem
 from bot.kit.reply import answer, esc
 from bot.services import broadcasts as control
-from bot.services.broadcasts import CANCELLED, DONE, PAUSED, PENDING, RUNNING, Broadcast, Report, Status
+from bot.services.broadcasts import PAUSED, PENDING, RUNNING, Broadcast, Report, Status
 from bot.services.errors import DomainError, NotFound
 from bot.services.staff import StaffScope
+from bot.views.broadcasts import KIND, STATUS, time_left
 
 log = logging.getLogger(__name__)
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 Operation = Callable[[AsyncSession, StaffScope, int], Awaitable[Status]]
 
-STATUS = {
-    PENDING: N_("waiting"),
-    RUNNING: N_("sending"),
-    PAUSED: N_("paused"),
-    CANCELLED: N_("cancelled"),
-    DONE: N_("finished"),
-}
-KIND = {
-    "news": N_("News item"),
-    "announcement": N_("Announcement"),
-    "reminder": N_("Course reminder"),
-    "council": N_("Dialogue council"),
-}
 ROUTES = Router("bc")
 SHOW = ROUTES.action("show", int)
 PAUSE = ROUTES.action("pause", int)
@@ -55,13 +43,6 @@ CANCEL_OK = ROUTES.action("cancelok", int)
 
 
 # ---------------------------------------------------------------------------- progress and reports
-
-
-def time_left(_: Gettext, seconds: int) -> str:
-    """An estimate in plain words: «حدود ۲ ثانیه» under a minute, else «حدود ۵ دقیقه»."""
-    if seconds < 60:
-        return _("about {n} seconds").format(n=fa_digits(max(1, seconds)))
-    return _("about {n} minutes").format(n=fa_digits(round(seconds / 60)))
 
 
 def render_report(_: Gettext, shown: Status, rate: float) -> str:

@@ -8,7 +8,6 @@ from datetime import timedelta
 
 from bot.context import BotApplication, BotContext
 from bot.formatting import fa_digits, jalali_date
-from bot.handlers import council_view as view
 from bot.i18n import Gettext
 from bot.kit.feature import Feature
 from bot.kit.markup import button, keyboard, to_json
@@ -16,6 +15,7 @@ from bot.kit.reply import esc
 from bot.services import council_digest as service
 from bot.services.council import CouncilIssue
 from bot.text import truncate
+from bot.views import council as view
 
 log = logging.getLogger(__name__)
 

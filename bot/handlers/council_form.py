@@ -14,7 +14,6 @@ from bot.forms.conversation import FormConversation
 from bot.forms.flow import Screen
 from bot.forms.render import Presenter, Reply
 from bot.forms.spec import Choice, Field, Form
-from bot.handlers import council_view as view
 from bot.i18n import N_, Gettext
 from bot.kit.feature import Feature
 from bot.kit.guards import public
@@ -24,6 +23,7 @@ from bot.kit.reply import esc
 from bot.services import council_form as rules
 from bot.services.council import TOPICS
 from bot.text import truncate
+from bot.views import council as view
 
 ONLY_PHOTO_OR_PDF = N_("Only a photo or a PDF file can be attached. Send one, or press «No attachment».")
 

@@ -11,7 +11,6 @@ from telegram.ext import BaseHandler, CommandHandler
 
 from bot.context import BotContext
 from bot.formatting import fa_digits
-from bot.handlers import council_view as view
 from bot.i18n import N_, Gettext
 from bot.kit.feature import Command, Feature
 from bot.kit.guards import public
@@ -21,6 +20,7 @@ from bot.kit.reply import answer
 from bot.services import council as service
 from bot.services.council import OPEN_STATUSES, IssueView
 from bot.services.errors import DomainError, NotFound
+from bot.views import council as view
 
 PAGE = 5
 SUPPORT_REFUSED = {

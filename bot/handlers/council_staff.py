@@ -20,7 +20,6 @@ from bot.forms.conversation import FormConversation
 from bot.forms.flow import Screen
 from bot.forms.render import Actions, Notice, Presenter, Reply
 from bot.forms.spec import Field, Form
-from bot.handlers import council_view as view
 from bot.i18n import N_, Gettext
 from bot.kit.feature import Command, Feature
 from bot.kit.guards import staff_only
@@ -32,6 +31,7 @@ from bot.services import outbox
 from bot.services.council import ON_AGENDA, OPEN_STATUSES, RECEIVED, CouncilIssue, IssueView
 from bot.services.errors import DomainError, NotAllowed, NotFound
 from bot.text import truncate
+from bot.views import council as view
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.formatting import fa_digits, fa_money, isolate_ltr, show_mobile
-from bot.handlers import membership_view
 from bot.i18n import N_, Gettext
 from bot.kit.callbacks import Router
 from bot.kit.markup import button, columns, keyboard, pager
@@ -29,6 +28,7 @@ from bot.services.directory import (
     Page,
 )
 from bot.text import truncate
+from bot.views import membership as membership_view
 
 DIR = Router("dir")
 PAGE = DIR.action("page", str, int)  # status filter, page number

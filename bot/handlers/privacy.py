@@ -10,7 +10,6 @@ from telegram.ext import BaseHandler, CommandHandler
 
 from bot.context import BotContext
 from bot.formatting import fa_digits, isolate_ltr, jalali_date, show_mobile
-from bot.handlers import membership_view as view
 from bot.i18n import N_, Gettext
 from bot.kit.callbacks import Router
 from bot.kit.feature import Command, Feature
@@ -20,6 +19,7 @@ from bot.kit.menu import HOME
 from bot.kit.reply import answer, esc
 from bot.services import applications, outbox, privacy
 from bot.services.errors import NotAllowed, NotFound
+from bot.views import membership as view
 
 MAX_TEXT = 3800
 ROUTES = Router("privacy")

@@ -9,7 +9,6 @@ from telegram.ext import BaseHandler, CommandHandler
 
 from bot.context import BotContext
 from bot.formatting import fa_digits, isolate_ltr
-from bot.handlers import membership_view as view
 from bot.i18n import N_, Gettext
 from bot.kit.feature import Command, Feature
 from bot.kit.guards import public
@@ -18,6 +17,7 @@ from bot.kit.menu import HOME, MenuItem
 from bot.kit.reply import answer, esc
 from bot.services import applications
 from bot.services.applications import Followed
+from bot.views import membership as view
 
 MAX_TEXT = 3800
 

@@ -11,12 +11,11 @@ from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot.context import BotContext
-from bot.formatting import fa_digits, isolate_ltr, jalali_date
+from bot.formatting import fa_digits, jalali_date
 from bot.forms.conversation import FormConversation
 from bot.forms.flow import Screen
 from bot.forms.render import Actions, Notice, Presenter, Reply
 from bot.forms.spec import Choice, Field, Form
-from bot.handlers import membership_view as view
 from bot.i18n import N_, Gettext
 from bot.kit.feature import Command, Feature
 from bot.kit.guards import staff_only
@@ -27,22 +26,13 @@ from bot.services import applications, decisions, outbox
 from bot.services.actor import Actor
 from bot.services.applications import APPROVED, FIELDS, MORE_INFO, REJECTED, PendingDecision
 from bot.services.errors import DomainError, NotAllowed, NotFound
+from bot.views import membership as view
 
 PAGE_SIZE = 5
-REJECT_TEMPLATES = (
-    N_("The documents sent are not readable."),
-    N_("The activity described is not in this association's field."),
-    N_("The information given is incomplete or does not match."),
-)
-INFO_TEMPLATES = (
-    N_("Please send a clear photo of your licence or permit."),
-    N_("Please check and correct your national ID."),
-    N_("Please describe your activity in more detail."),
-)
 
 
 async def _templates(session: Any, draft: PendingDecision, actor: Actor) -> list[Choice]:
-    templates = INFO_TEMPLATES if draft.decision == MORE_INFO else REJECT_TEMPLATES
+    templates = view.INFO_TEMPLATES if draft.decision == MORE_INFO else view.REJECT_TEMPLATES
     return [Choice(str(index), text) for index, text in enumerate(templates)]
 
 
@@ -81,55 +71,6 @@ REASON_FORM = Form(
 )
 
 
-def _decided_text(_: Gettext, decided: decisions.Decided) -> str:
-    done = {
-        APPROVED: _("Approved. {name} has a new member."),
-        REJECTED: _("Rejected. The applicant was told the reason."),
-        MORE_INFO: _("More information was asked for. The applicant was told."),
-    }[decided.application.status].format(name=esc(decided.association))
-    return _("Application {code}: {done}").format(
-        code=view.code_text(decided.application.tracking_code), done=done
-    )
-
-
-def applicant_notice(_: Gettext, decided: decisions.Decided) -> Notice | None:
-    """The decision, told to the applicant (through the outbox)."""
-    application = decided.application
-    if application.user_id is None:
-        return None
-    code = view.code_text(application.tracking_code)
-    name = esc(decided.association)
-    buttons = None
-    if application.status == APPROVED and decided.member is not None and decided.member.founding:
-        text = _(
-            "Congratulations! Your application to be a founding member of {name} (tracking code {code}) was "
-            "approved. You will get your member number when the association starts its work."
-        ).format(name=name, code=code)
-    elif application.status == APPROVED:
-        text = _(
-            "Congratulations! Your application to {name} (tracking code {code}) was approved.\n"
-            "Member number: {number}\nMembership starts: {date}"
-        ).format(
-            name=name,
-            code=code,
-            number=isolate_ltr(fa_digits(decided.member.member_number or "—" if decided.member else "—")),
-            date=jalali_date(decided.member.started_at) if decided.member is not None else "—",
-        )
-    elif application.status == REJECTED:
-        text = _(
-            "Your application to {name} (tracking code {code}) was not approved.\nReason: {reason}\n"
-            "You may apply again once this is resolved."
-        ).format(name=name, code=code, reason=esc(application.last_reason or "—"))
-    else:
-        fields = "، ".join(_(view.LABELS[f]) for f in application.requested if f in view.LABELS)
-        text = _(
-            "The association {name} needs more information about your application (tracking code {code}).\n"
-            "Message: {reason}\nPlease update: {fields}"
-        ).format(name=name, code=code, reason=esc(application.last_reason or "—"), fields=fields)
-        buttons = keyboard([[button(_("Update my application"), view.RESUME(application.id))]])
-    return Notice([application.user_id], text, buttons)
-
-
 class ReasonPresenter(Presenter):
     """The reason form reads as one short exchange with the staff member."""
 
@@ -144,14 +85,14 @@ class ReasonPresenter(Presenter):
         return reply
 
     def submitted(self, _: Gettext, screen: Screen, result: Any) -> Reply:
-        return Reply(_decided_text(_, result))
+        return Reply(view.decided_text(_, result))
 
     def notices(self, _: Gettext, result: Any) -> Sequence[Notice]:
-        notice = applicant_notice(_, result)
+        notice = view.applicant_notice(_, result)
         return [notice] if notice is not None else []
 
     def refused(self, _: Gettext, exc: DomainError, actions: Actions) -> Reply:
-        return Reply(_refusal(_, exc))
+        return Reply(view.refusal(_, exc))
 
     def discarded(self, _: Gettext) -> Reply:
         return Reply(_("No decision was made."))
@@ -161,17 +102,6 @@ class ReasonPresenter(Presenter):
 
 
 REASONS = FormConversation(REASON_FORM, ReasonPresenter())
-
-
-def _refusal(_: Gettext, exc: DomainError) -> str:
-    if isinstance(exc, applications.AlreadyDecided):
-        status = str(exc.details.get("status", ""))
-        return _("This application was already decided by someone else: {status}").format(
-            status=_(view.STATUS.get(status, status))
-        )
-    if isinstance(exc, (NotFound, NotAllowed)):
-        return _("This application is not one of your associations'.")
-    return _("That did not work. Please try again.")
 
 
 # ---------------------------------------------------------------------------------------- the queue
@@ -239,7 +169,7 @@ async def open_pressed(update: Update, context: BotContext, application_id: int)
             names = await applications.association_names(session)
             documents = await applications.documents_of(session, application_id)
     except (NotFound, NotAllowed) as exc:
-        await alert_and_say(update, _refusal(_, exc))
+        await alert_and_say(update, view.refusal(_, exc))
         return
     markup = view.decision_buttons(_, application.id) if application.status == "submitted" else None
     name = names.get(application.association_id, "—")
@@ -260,13 +190,13 @@ async def approve_pressed(update: Update, context: BotContext, application_id: i
     try:
         async with context.transaction() as session:
             decided = await decisions.decide(session, context.staff, application_id, APPROVED)
-            notice = applicant_notice(_, decided)
+            notice = view.applicant_notice(_, decided)
             if notice is not None:
                 await outbox.notify(session, notice.recipients, notice.text, buttons=to_json(notice.buttons))
     except DomainError as exc:
-        await alert_and_say(update, _refusal(_, exc))
+        await alert_and_say(update, view.refusal(_, exc))
         return
-    await answer(update, _decided_text(_, decided))
+    await answer(update, view.decided_text(_, decided))
 
 
 @view.REVIEW.on(view.REJECT)

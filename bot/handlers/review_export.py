@@ -8,75 +8,17 @@ from telegram import InputFile, Update
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot.context import BotContext
-from bot.formatting import fa_digits, jalali_date
-from bot.handlers import membership_view as view
-from bot.i18n import N_, Gettext
+from bot.formatting import fa_digits
+from bot.i18n import N_
 from bot.kit.feature import Command, Feature
 from bot.kit.guards import staff_only
 from bot.kit.markup import button, keyboard
 from bot.kit.reply import alert, answer, esc
 from bot.services import application_exports as exports
-from bot.services.applications import FIELDS
 from bot.services.errors import NotAllowed, NotFound
 from bot.text import normalize_numeric
-
-
-def member_sheet(_: Gettext, found: exports.Export) -> bytes:
-    """The members, oldest first."""
-    return exports.to_csv(
-        [
-            _("Member number"),
-            _("Founding member"),
-            _("Full name"),
-            _("National ID"),
-            _("Mobile"),
-            _("City"),
-            _("Start date"),
-            _("User ID"),
-        ],
-        [
-            [
-                row.member.member_number or "",
-                _("yes") if row.member.founding else _("no"),
-                row.application.full_name if row.application else "",
-                row.application.national_id if row.application else "",
-                row.application.mobile if row.application else "",
-                row.application.city if row.application else "",
-                jalali_date(row.member.started_at),
-                row.member.user_id,
-            ]
-            for row in found.members
-        ],
-    )
-
-
-def application_sheet(_: Gettext, found: exports.Export) -> bytes:
-    """Every application but unsent drafts, with its status (founding applications said so)."""
-    return exports.to_csv(
-        [_("Tracking code"), _("Status")]
-        + [_(view.LABELS[f]) for f in FIELDS if f != "documents"]
-        + [_("Sent"), _("Decided"), _("Reason")],
-        [
-            [
-                a.tracking_code,
-                view.status_text(_, a),
-                _(view.TYPES.get(a.applicant_type or "", a.applicant_type or "")),
-                a.full_name,
-                a.national_id,
-                a.mobile,
-                a.business_name,
-                a.activity,
-                a.city,
-                a.experience_years,
-                _(view.EDUCATION.get(a.education or "", a.education or "")),
-                a.permit_number,
-                jalali_date(a.submitted_at) if a.submitted_at else "",
-                jalali_date(a.decided_at) if a.decided_at else "",
-                a.last_reason,
-            ]
-            for a in found.applications
-        ],
-    )
+from bot.views import exports as sheets
+from bot.views import membership as view
 
 
 @staff_only
@@ -128,10 +70,10 @@ async def _export(update: Update, context: BotContext, association_id: int) -> N
         applications=fa_digits(len(found.applications)),
     )
     await chat.send_document(
-        InputFile(member_sheet(_, found), filename=f"members-{association_id}.csv"), caption=caption
+        InputFile(sheets.member_sheet(_, found), filename=f"members-{association_id}.csv"), caption=caption
     )
     await chat.send_document(
-        InputFile(application_sheet(_, found), filename=f"applications-{association_id}.csv")
+        InputFile(sheets.application_sheet(_, found), filename=f"applications-{association_id}.csv")
     )
 
 

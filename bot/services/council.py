@@ -153,6 +153,29 @@ async def staff_issues(
     return await open_issues(session, offset=offset, limit=limit, association_ids=covered)
 
 
+async def by_status(
+    session: AsyncSession, scope: StaffScope, status: str, *, limit: int = 50
+) -> tuple[list[tuple[CouncilIssue, int]], dict[str, int]]:
+    """Sent issues a staff member follows in one status, newest first, with their supporters; and how
+    many there are in each status (the dashboard's tabs)."""
+    covered = [CouncilIssue.status != DRAFT]
+    if not scope.covers(None):
+        covered.append(CouncilIssue.association_id.in_(scope.association_ids or {-1}))
+    counts = {
+        row_status: int(n)
+        for row_status, n in await session.execute(
+            select(CouncilIssue.status, func.count()).where(*covered).group_by(CouncilIssue.status)
+        )
+    }
+    issues = await session.scalars(
+        select(CouncilIssue)
+        .where(*covered, CouncilIssue.status == status)
+        .order_by(CouncilIssue.submitted_at.desc(), CouncilIssue.id.desc())
+        .limit(limit)
+    )
+    return await with_counts(session, list(issues)), counts
+
+
 async def mine(session: AsyncSession, user_id: int) -> list[tuple[CouncilIssue, int]]:
     """The member's sent issues, newest first, with their support counts."""
     issues = await session.scalars(

@@ -47,7 +47,7 @@ class StaffScope:
 async def scope_of(session: AsyncSession, user_id: int, admin_ids: Collection[int]) -> StaffScope:
     """The user's staff scope, from ADMIN_IDS and the staff table."""
     rows = await session.execute(select(Staff.role, Staff.association_id).where(Staff.telegram_id == user_id))
-    return _scope(user_id, rows.tuples(), admin_ids)
+    return _scope(user_id, [(role, association_id) for role, association_id in rows], admin_ids)
 
 
 class StaffRoster:

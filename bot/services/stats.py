@@ -11,7 +11,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.text import collation_key
 from db.models import Application, Association, Broadcast, Course, Member, User
-from db.models.applications import MORE_INFO, SUBMITTED
+from db.models.applications import DRAFT, MORE_INFO, SUBMITTED
 from db.models.courses import CLOSED, OPEN
 
 Q = TypeVar("Q", bound="Select[*tuple[Any, ...]]")
@@ -69,3 +69,18 @@ async def collect(session: AsyncSession, association_ids: frozenset[int] | None 
             for status, n in await session.execute(scoped(broadcasts, Broadcast.association_id))
         },
     )
+
+
+async def applications_by_status(
+    session: AsyncSession, association_ids: frozenset[int] | None = None
+) -> dict[str, int]:
+    """How many applications are in each status (unsent drafts left out); `association_ids` limits
+    them to those associations (None: every one)."""
+    query = (
+        select(Application.status, func.count())
+        .where(Application.status != DRAFT)
+        .group_by(Application.status)
+    )
+    if association_ids is not None:
+        query = query.where(Application.association_id.in_(association_ids))
+    return {status: int(n) for status, n in await session.execute(query)}

@@ -18,6 +18,7 @@ from db.models.people import FoundingInterest, Member, Subscription
 from db.models.rating import RatingScore
 from db.models.runtime import ConversationState, InboxUpdate
 from db.models.users import Profile, Staff, User
+from db.models.web import WebSession, WebTicket
 
 __all__ = [
     "Application",
@@ -47,5 +48,7 @@ __all__ = [
     "Subscription",
     "UTCDateTime",
     "User",
+    "WebSession",
+    "WebTicket",
     "utcnow",
 ]

@@ -1,17 +1,28 @@
-"""How membership reads in Persian, shared by the form, the staff review and «My requests»: labels,
-statuses, an application's summary, what would qualify, and the review buttons."""
+"""How membership reads in Persian, shared by the form, the staff review (in the chat and on the web
+dashboard) and «My requests»: labels, statuses, an application's summary, what would qualify, the
+review buttons, and the decision as the staff member and the applicant are told it."""
 
 from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup
 
-from bot.formatting import fa_digits, isolate_ltr, jalali_datetime, show_mobile
+from bot.formatting import fa_digits, isolate_ltr, jalali_date, jalali_datetime, show_mobile
+from bot.forms.render import Notice
 from bot.i18n import N_, Gettext
 from bot.kit.callbacks import Router
 from bot.kit.markup import button, keyboard
 from bot.kit.reply import esc
-from bot.services import eligibility
-from bot.services.applications import FIELDS, Application, ApplicationEvent
+from bot.services import decisions, eligibility
+from bot.services.applications import (
+    APPROVED,
+    FIELDS,
+    MORE_INFO,
+    REJECTED,
+    AlreadyDecided,
+    Application,
+    ApplicationEvent,
+)
+from bot.services.errors import DomainError, NotAllowed, NotFound
 
 LABELS = {
     "applicant_type": N_("Applicant type"),
@@ -193,3 +204,79 @@ def event_line(_: Gettext, event: ApplicationEvent) -> str:
     if event.reason:
         line += " — " + esc(event.reason)
     return line
+
+
+# ---------------------------------------------------------------------------------------- decisions
+
+REJECT_TEMPLATES = (
+    N_("The documents sent are not readable."),
+    N_("The activity described is not in this association's field."),
+    N_("The information given is incomplete or does not match."),
+)
+INFO_TEMPLATES = (
+    N_("Please send a clear photo of your licence or permit."),
+    N_("Please check and correct your national ID."),
+    N_("Please describe your activity in more detail."),
+)
+
+
+def decided_text(_: Gettext, decided: decisions.Decided) -> str:
+    """What the staff member who decided reads (in the chat and on the dashboard)."""
+    done = {
+        APPROVED: _("Approved. {name} has a new member."),
+        REJECTED: _("Rejected. The applicant was told the reason."),
+        MORE_INFO: _("More information was asked for. The applicant was told."),
+    }[decided.application.status].format(name=esc(decided.association))
+    return _("Application {code}: {done}").format(
+        code=code_text(decided.application.tracking_code), done=done
+    )
+
+
+def applicant_notice(_: Gettext, decided: decisions.Decided) -> Notice | None:
+    """The decision, told to the applicant (through the outbox)."""
+    application = decided.application
+    if application.user_id is None:
+        return None
+    code = code_text(application.tracking_code)
+    name = esc(decided.association)
+    buttons = None
+    if application.status == APPROVED and decided.member is not None and decided.member.founding:
+        text = _(
+            "Congratulations! Your application to be a founding member of {name} (tracking code {code}) was "
+            "approved. You will get your member number when the association starts its work."
+        ).format(name=name, code=code)
+    elif application.status == APPROVED:
+        text = _(
+            "Congratulations! Your application to {name} (tracking code {code}) was approved.\n"
+            "Member number: {number}\nMembership starts: {date}"
+        ).format(
+            name=name,
+            code=code,
+            number=isolate_ltr(fa_digits(decided.member.member_number or "—" if decided.member else "—")),
+            date=jalali_date(decided.member.started_at) if decided.member is not None else "—",
+        )
+    elif application.status == REJECTED:
+        text = _(
+            "Your application to {name} (tracking code {code}) was not approved.\nReason: {reason}\n"
+            "You may apply again once this is resolved."
+        ).format(name=name, code=code, reason=esc(application.last_reason or "—"))
+    else:
+        fields = "، ".join(_(LABELS[f]) for f in application.requested if f in LABELS)
+        text = _(
+            "The association {name} needs more information about your application (tracking code {code}).\n"
+            "Message: {reason}\nPlease update: {fields}"
+        ).format(name=name, code=code, reason=esc(application.last_reason or "—"), fields=fields)
+        buttons = keyboard([[button(_("Update my application"), RESUME(application.id))]])
+    return Notice([application.user_id], text, buttons)
+
+
+def refusal(_: Gettext, exc: DomainError) -> str:
+    """Why a decision (or opening an application) was refused."""
+    if isinstance(exc, AlreadyDecided):
+        status = str(exc.details.get("status", ""))
+        return _("This application was already decided by someone else: {status}").format(
+            status=_(STATUS.get(status, status))
+        )
+    if isinstance(exc, (NotFound, NotAllowed)):
+        return _("This application is not one of your associations'.")
+    return _("That did not work. Please try again.")
