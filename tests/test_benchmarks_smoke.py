@@ -23,14 +23,18 @@ def _has(result: dict[str, object], *keys: str) -> None:
 
 async def test_menu() -> None:
     result = await menu.run(users=2, rounds=1, warmup_rounds=1)
-    _has(result, "bare_echo_ups", "menu_ups", "menu_ratio")
+    _has(result, "bare_echo_ups", "menu_ups", "menu_ratio", "menu_same_replies_ratio", "menu_stall_p99_ms")
+    _has(result, "menu_tap_transactions", "menu_tap_write_transactions", "menu_tap_statements")
     assert result["menu_errors"] == 0 and result["menu_updates"] == 10
+    assert result["menu_tap_statements"] > 0  # the counters see the bot's SQL
 
 
 async def test_step_writes_every_answer() -> None:
     result = await step.run(users=3, sqlite_count=10)
-    _has(result, "sqlite_tx_per_s", "step_ups", "step_ratio")
+    _has(result, "sqlite_tx_per_s", "step_ups", "step_ratio", "step_orm_floor_ratio", "step_orm_floor_per_s")
+    _has(result, "step_transactions", "step_write_transactions", "step_statements")
     assert result["step_written"] == 3 and result["step_errors"] == 0
+    assert result["step_statements"] > 0
 
 
 async def test_latency() -> None:
@@ -54,6 +58,7 @@ async def test_memory() -> None:
 async def test_seats_reports_its_keys() -> None:
     result = await seats.run(signups=10, seats=2)
     _has(result, "seats_booked", "seats_waiting", "seats_attempts_per_s")
+    _has(result, "seats_statements_per_signup", "seats_transactions_per_signup")
     assert seats.target_status() is None  # wired to the courses service
     assert (result["seats_booked"], result["seats_waiting"], result["seats_failed"]) == (2, 8, 0)
     assert result["seats_told_booked"] == 2
@@ -62,7 +67,7 @@ async def test_seats_reports_its_keys() -> None:
 async def test_broadcast_baseline_and_keys() -> None:
     result = await broadcast.run(recipients=4, baseline_recipients=4)
     _has(result, "broadcast_per_s", "broadcast_limit_per_s", "broadcast_429", "broadcast_duplicates")
-    _has(result, "chat_p99_ms", "broadcast_baseline_per_s", "broadcast_baseline_429")
+    _has(result, "chat_p99_ms", "broadcast_baseline_per_s", "broadcast_baseline_429", "outgoing_total_per_s")
     assert result["broadcast_baseline_duplicates"] == 0
     assert result["broadcast_limit_per_s"] == 30
     assert broadcast.sender_status() is None  # wired to the application's own sender
@@ -72,12 +77,14 @@ async def test_broadcast_baseline_and_keys() -> None:
 def test_cli_prints_one_json_object(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["--json", "--only", "seats"]) == 0
     printed = json.loads(capsys.readouterr().out)
-    _has(printed, "seats_booked", "max_loop_stall_ms", "machine", "notes")
+    _has(printed, "seats_booked", "max_loop_stall_ms", "stall_p99_ms", "machine", "notes")
 
 
 def test_table_marks_goals() -> None:
-    results = {"menu_ratio": 0.4, "unhandled": 0, "seats_booked": None}
-    assert "MISSED" in cli.verdict("menu_ratio", 0.4, results)
+    results = {"menu_same_replies_ratio": 0.4, "unhandled": 0, "seats_booked": None}
+    assert "MISSED" in cli.verdict("menu_same_replies_ratio", 0.4, results)
+    for key in ("menu_same_replies_ratio", "step_orm_floor_ratio", "outgoing_total_per_s", "stall_p99_ms"):
+        assert key in cli.GOALS
     assert "ok" in cli.verdict("unhandled", 0, results)
     assert "not measured" in cli.verdict("seats_booked", None, results)
 

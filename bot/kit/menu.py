@@ -45,6 +45,9 @@ class Menu:
     def __init__(self, items: Sequence[MenuItem] = (), welcome: MenuCallback | None = None) -> None:
         self._items = sorted(items, key=lambda item: item.order)
         self._by_key = {item.key: item for item in self._items}
+        # Built keyboards by (translation, staff, admin): a keyboard is immutable and every tap that
+        # shows the menu would otherwise build the same ten buttons again.
+        self._built: dict[tuple[object, bool, bool], InlineKeyboardMarkup] = {}
         self.welcome = welcome  # the greeting of /start, also shown by /start inside a form
 
     def __iter__(self) -> Iterator[MenuItem]:
@@ -57,6 +60,15 @@ class Menu:
     def markup(self, _: Gettext, *, staff: bool = False, admin: bool = False) -> InlineKeyboardMarkup:
         """The menu as an inline keyboard, two buttons a row; staff also get their section (with
         the admins' items for admins)."""
+        key = (getattr(_, "__self__", _), staff, admin)  # the catalog a bound gettext belongs to
+        built = self._built.get(key)
+        if built is None:
+            if len(self._built) >= 16:  # a few catalogs × three roles; anything else is a test's lambda
+                self._built.clear()
+            built = self._built[key] = self._build(_, staff=staff, admin=admin)
+        return built
+
+    def _build(self, _: Gettext, *, staff: bool, admin: bool) -> InlineKeyboardMarkup:
         rows = columns([self._button(_, i) for i in self._items if i.audience == "everyone"])
         if staff or admin:
             shown = ("staff", "admin") if admin else ("staff",)
