@@ -134,11 +134,12 @@ async def run(users: int = 1000, sqlite_count: int = 2000) -> dict[str, Any]:
         people = simulated_users(rig.api, FIRST_USER, users)
         await _all(rig, people, lambda i, u: u.command_update("profile"))
         rig.forget_fake_history_except_last()  # the fake's history is not the bot's heap
-        async with watching_stalls() as stalls, counting(rig.app) as counts:
-            with Timer() as names:
-                await _all(rig, people, lambda i, u: u.text_update(persian_name(i)))
-            with Timer() as cities:
-                await _all(rig, people, lambda i, u: u.text_update(CITIES[i % len(CITIES)]))
+        async with watching_stalls() as stalls:
+            with counting(rig.app) as counts:
+                with Timer() as names:
+                    await _all(rig, people, lambda i, u: u.text_update(persian_name(i)))
+                with Timer() as cities:
+                    await _all(rig, people, lambda i, u: u.text_update(CITIES[i % len(CITIES)]))
             async with rig.app.bot_data.sessionmaker() as session:
                 written = await session.scalar(
                     select(func.count()).select_from(Profile).where(Profile.city.is_not(None))
