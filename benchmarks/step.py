@@ -142,7 +142,11 @@ async def run(users: int = 1000, sqlite_count: int = 2000) -> dict[str, Any]:
                     await _all(rig, people, lambda i, u: u.text_update(CITIES[i % len(CITIES)]))
             async with rig.app.bot_data.sessionmaker() as session:
                 written = await session.scalar(
-                    select(func.count()).select_from(Profile).where(Profile.city.is_not(None))
+                    select(func.count())
+                    .select_from(Profile)
+                    .where(
+                        Profile.city.is_not(None), Profile.user_id.between(FIRST_USER, FIRST_USER + users - 1)
+                    )
                 )
             errors = len(rig.sim.errors)
     step_ups = 2 * users / (names.seconds + cities.seconds)
