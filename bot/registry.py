@@ -154,7 +154,7 @@ def register(application: Application[Any, BotContext, Any, Any, Any, Any]) -> M
     application.add_handlers(presence.handlers(), group=presence.GROUP)
     registered = features()
     for feature in registered:
-        application.add_handlers(list(feature.handlers()))
+        application.add_handlers(feature.all_handlers())
     menu = Menu(menu_items(), welcome=start.start)
     menu_router = Router(MENU_PREFIX.rstrip(":"))
     for item in menu:

@@ -403,7 +403,7 @@ async def test_association_staff_manage_their_own_courses_only(sim: Simulator, a
 def test_every_staff_handler_is_guarded() -> None:
     callbacks = [cb for _data, cb in course_cards.STAFF.callbacks()]
     callbacks += [cb for _data, cb in courses_form.COURSE_FORM.routes.callbacks()]
-    for handler in [*courses_form.handlers(), *courses_staff.handlers()]:
+    for handler in [*courses_form.FEATURE.all_handlers(), *courses_staff.FEATURE.all_handlers()]:
         if isinstance(handler, ConversationHandler):
             exit_callbacks = {h.callback for h in exits.handlers()}
             inner = [h for hs in handler.states.values() for h in hs]

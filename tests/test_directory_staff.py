@@ -268,7 +268,7 @@ def test_every_staff_handler_is_guarded() -> None:
     forms = [directory_staff.ADDING, directory_staff.EDITING, directory_staff.ASSIGNING]
     assert all(guard_of(cb) for form in forms for _data, cb in form.routes.callbacks())
     found = []
-    for handler in [*directory_staff.handlers(), *directory_csv.FEATURE.handlers()]:
+    for handler in [*directory_staff.FEATURE.all_handlers(), *directory_csv.FEATURE.all_handlers()]:
         inner = (
             [*handler.states[next(iter(handler.states))]]
             if isinstance(handler, ConversationHandler)

@@ -254,7 +254,7 @@ async def test_staff_of_another_association_cannot_decide(sim: Simulator, app: B
 
 
 async def test_every_review_handler_is_guarded() -> None:
-    conversation = review.handlers()[0]
+    conversation = review.FEATURE.all_handlers()[0]
     callbacks = [cb for _data, cb in view.REVIEW.callbacks()] + [
         cb for _data, cb in review.REASONS.routes.callbacks()
     ]

@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardButton, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import BotContext
 from bot.formatting import fa_digits, isolate_ltr, jalali_date
@@ -19,7 +18,7 @@ from bot.forms.render import Actions, Notice, Presenter, Reply
 from bot.forms.spec import Choice, Field, Form
 from bot.handlers.person import CITY, FULL_NAME, MOBILE, NATIONAL_ID
 from bot.i18n import N_, Gettext
-from bot.kit.feature import Command, Feature
+from bot.kit.feature import Command, Feature, opened_by, start_link
 from bot.kit.guards import public
 from bot.kit.markup import Markup, button, keyboard
 from bot.kit.menu import HOME, MenuItem
@@ -393,23 +392,12 @@ async def deep_link(update: Update, context: BotContext) -> object:
     return await MEMBERSHIP.enter(update, context, association_id=int(number))
 
 
-def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
-    """The membership conversation: its buttons are entry points too, so they work after /cancel or a
-    restart; each step reads the question being answered from the draft row."""
-    return [
-        MEMBERSHIP.handler(
-            entry_points=[
-                CommandHandler("start", deep_link, filters=filters.Regex(r"^/start\s+apply_\d+$")),
-                CommandHandler("apply", choose),
-                CallbackQueryHandler(choose, pattern="^menu:apply$"),
-            ]
-        )
-    ]
-
-
 FEATURE = Feature(
     name="apply",
-    handlers=handlers,
+    # The buttons are entry points too, so they work after /cancel or a restart.
+    handlers=lambda: [
+        MEMBERSHIP.handler(entry_points=[start_link("apply_", deep_link), *opened_by(choose, "apply")])
+    ],
     commands=[Command("apply", N_("Apply for membership"))],
     menu=[MenuItem("apply", N_("Membership application"), 20, choose, starts_conversation=True)],
 )

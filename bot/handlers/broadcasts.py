@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import Application, BaseHandler, CommandHandler
+from telegram.ext import Application
 
 from bot.context import BotContext
 from bot.delivery import acquire_send_slot
@@ -242,15 +242,9 @@ _operation(RESUME, control.resume, N_("Resumed."))
 _operation(CANCEL_OK, control.cancel, N_("Cancelled. The rest will not be sent."))
 
 
-def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
-    """/broadcasts (the buttons go through the registry's dispatcher)."""
-    return [CommandHandler("broadcasts", list_broadcasts)]
-
-
 FEATURE = Feature(
     name="broadcasts",
-    handlers=handlers,
     routes=[ROUTES],
-    commands=[Command("broadcasts", N_("Broadcast reports"), audience="staff")],
+    commands=[Command("broadcasts", N_("Broadcast reports"), audience="staff", callback=list_broadcasts)],
     menu=[MenuItem("broadcasts", N_("Broadcast reports"), 122, list_broadcasts, audience="staff")],
 )

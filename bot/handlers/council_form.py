@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
-from telegram.ext import BaseHandler
 
 from bot.context import BotContext
 from bot.forms.conversation import FormConversation
@@ -125,9 +124,4 @@ async def new_pressed(update: Update, context: BotContext) -> object:
     return await ISSUE.enter(update, context)
 
 
-def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
-    """The issue form (entered from the council's pages with `council:new`)."""
-    return [ISSUE.handler()]
-
-
-FEATURE = Feature(name="council_issue", handlers=handlers)
+FEATURE = Feature(name="council_issue", conversations=[ISSUE])

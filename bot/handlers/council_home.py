@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CommandHandler
 
 from bot.context import BotContext
 from bot.formatting import fa_digits
@@ -157,15 +156,9 @@ async def mine_pressed(update: Update, context: BotContext) -> None:
     await answer(update, text, keyboard(rows))
 
 
-def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
-    """/council (its buttons are routed by the registry: `view.COUNCIL`)."""
-    return [CommandHandler("council", home)]
-
-
 FEATURE = Feature(
     name="council",
-    handlers=handlers,
     routes=[view.COUNCIL],
-    commands=[Command("council", N_("Dialogue council"))],
+    commands=[Command("council", N_("Dialogue council"), callback=home)],
     menu=[MenuItem("council", N_("Dialogue council"), 70, home)],
 )

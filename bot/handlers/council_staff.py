@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
-from telegram.ext import BaseHandler, CommandHandler
 
 from bot.context import BotContext
 from bot.formatting import fa_digits
@@ -349,14 +348,9 @@ async def reply_pressed(update: Update, context: BotContext, issue_id: int) -> o
     return await ANSWERS.enter(update, context, issue_id=issue_id)
 
 
-def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
-    """The answer form (a conversation, registered before the members' forms) and /issues."""
-    return [ANSWERS.handler(), CommandHandler("issues", issues_command)]
-
-
 FEATURE = Feature(
     name="council_staff",
-    handlers=handlers,
-    commands=[Command("issues", N_("Council issues"), audience="staff")],
+    conversations=[ANSWERS],
+    commands=[Command("issues", N_("Council issues"), audience="staff", callback=issues_command)],
     menu=[MenuItem("council_issues", N_("Council issues"), 150, issues_command, audience="staff")],
 )

@@ -10,7 +10,6 @@ from datetime import timedelta
 from typing import Any
 
 from telegram import InputFile, Update
-from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.context import BotApplication, BotContext
 from bot.formatting import fa_digits
@@ -21,7 +20,7 @@ from bot.forms.spec import Field, Form
 from bot.handlers import course_cards as cards
 from bot.handlers.course_cards import COURSES
 from bot.i18n import N_, Gettext
-from bot.kit.feature import Command, Feature
+from bot.kit.feature import Command, Feature, start_link
 from bot.kit.guards import public
 from bot.kit.markup import button, keyboard, to_json
 from bot.kit.menu import HOME, MenuItem
@@ -340,23 +339,14 @@ def schedule(application: BotApplication) -> None:
     )
 
 
-def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
-    """The comment form, the deep link and the commands (the buttons go through the router)."""
-    return [
-        COMMENTS.handler(),
-        CommandHandler("start", deep_link, filters=filters.Regex(r"^/start course_\d+$")),
-        CommandHandler("courses", listing),
-        CommandHandler("mycourses", mine),
-    ]
-
-
 FEATURE = Feature(
     name="courses",
-    handlers=handlers,
+    conversations=[COMMENTS],
+    handlers=lambda: [start_link("course_", deep_link)],
     routes=[COURSES],
     commands=[
-        Command("courses", N_("Training courses")),
-        Command("mycourses", N_("My courses"), listed=False),
+        Command("courses", N_("Training courses"), callback=listing),
+        Command("mycourses", N_("My courses"), listed=False, callback=mine),
     ],
     menu=[MenuItem("courses", N_("Training courses"), 30, listing)],
     schedule=schedule,

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from telegram import InlineKeyboardButton, Update
-from telegram.ext import BaseHandler
 
 from bot.context import BotContext
 from bot.formatting import TEHRAN, fa_money, jalali_when
@@ -263,9 +262,4 @@ async def edit_menu(update: Update, context: BotContext, course_id: int) -> None
     await answer(update, text, keyboard(rows))
 
 
-def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
-    """The course form (its buttons are on its own router; it is entered from the staff buttons)."""
-    return [COURSE_FORM.handler()]
-
-
-FEATURE = Feature(name="courses_form", handlers=handlers)
+FEATURE = Feature(name="courses_form", conversations=[COURSE_FORM])

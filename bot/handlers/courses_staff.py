@@ -3,10 +3,7 @@ Association staff manage only their association's courses. The create/edit form 
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import InlineKeyboardButton, InputFile, Update
-from telegram.ext import BaseHandler, CommandHandler
 
 from bot.context import BotContext
 from bot.formatting import fa_digits, fa_number, jalali_when
@@ -248,15 +245,9 @@ async def results(update: Update, context: BotContext, course_id: int) -> None:
     await answer(update, "\n".join(lines), keyboard([[cards.back_to(_, course_id)]]))
 
 
-def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
-    """/managecourses (the buttons, the form's entries included, go through the `cadm` router)."""
-    return [CommandHandler("managecourses", manage)]
-
-
 FEATURE = Feature(
     name="courses_staff",
-    handlers=handlers,
     routes=[STAFF],
-    commands=[Command("managecourses", N_("Manage courses"), audience="staff")],
+    commands=[Command("managecourses", N_("Manage courses"), audience="staff", callback=manage)],
     menu=[MenuItem("managecourses", N_("Manage courses"), 120, manage, audience="staff")],
 )

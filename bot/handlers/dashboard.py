@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions, Update, WebAppInfo
 from telegram.constants import ParseMode
-from telegram.ext import CommandHandler
 
 from bot.context import BotContext
 from bot.formatting import fa_digits, isolate_ltr
@@ -52,7 +51,6 @@ async def dashboard(update: Update, context: BotContext) -> None:
 
 FEATURE = Feature(
     name="dashboard",
-    handlers=lambda: [CommandHandler("dashboard", dashboard)],
-    commands=[Command("dashboard", N_("Staff dashboard (web)"), audience="staff")],
+    commands=[Command("dashboard", N_("Staff dashboard (web)"), audience="staff", callback=dashboard)],
     menu=[MenuItem("dashboard", N_("Dashboard"), 105, dashboard, audience="staff")],
 )

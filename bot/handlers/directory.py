@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler, filters
+from telegram.ext import CommandHandler
 
 from bot.context import BotContext
 from bot.forms.conversation import FormConversation
@@ -19,7 +19,7 @@ from bot.forms.render import Presenter, Reply
 from bot.forms.spec import Field, Form
 from bot.handlers import directory_view as view
 from bot.i18n import N_, Gettext
-from bot.kit.feature import Command, Feature
+from bot.kit.feature import Command, Feature, start_link
 from bot.kit.guards import public
 from bot.kit.markup import button, keyboard
 from bot.kit.menu import MenuItem
@@ -192,17 +192,12 @@ async def search_pressed(update: Update, context: BotContext) -> object:
     return await SEARCHING.enter(update, context)
 
 
-def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
-    """The search form first, then the deep link."""
-    return [
-        SEARCHING.handler(entry_points=[CommandHandler("search", search_command)]),
-        CommandHandler("start", deep_link, filters=filters.Regex(r"^/start\s+assoc_\d+$")),
-    ]
-
-
 FEATURE = Feature(
     name="directory",
-    handlers=handlers,
+    handlers=lambda: [
+        SEARCHING.handler(entry_points=[CommandHandler("search", search_command)]),
+        start_link("assoc_", deep_link),
+    ],
     routes=[view.DIR],
     commands=[Command("search", N_("Search associations"))],
     menu=[MenuItem("associations", N_("Associations"), 10, browse)],

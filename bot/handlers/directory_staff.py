@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler
 
 from bot.context import BotContext
 from bot.formatting import fa_digits, fa_number, isolate_ltr
@@ -372,19 +371,9 @@ async def founders(update: Update, context: BotContext, association_id: int) -> 
         await answer(update, *view.founders_text(context.gettext, founding))
 
 
-def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
-    """The staff forms (their buttons), then /associations."""
-    return [
-        ADDING.handler(),
-        EDITING.handler(),
-        ASSIGNING.handler(),
-        CommandHandler("associations", panel),
-    ]
-
-
 FEATURE = Feature(
     name="directory_staff",
-    handlers=handlers,
-    commands=[Command("associations", N_("Manage associations"), audience="staff")],
+    conversations=[ADDING, EDITING, ASSIGNING],
+    commands=[Command("associations", N_("Manage associations"), audience="staff", callback=panel)],
     menu=[MenuItem("manage_associations", N_("Manage associations"), 130, panel, audience="staff")],
 )

@@ -3,10 +3,7 @@ subscribing; staff also find the button to post an item (bot/handlers/news_post.
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import BaseHandler, CommandHandler
 
 from bot.context import BotContext
 from bot.formatting import fa_digits, jalali_date
@@ -177,15 +174,9 @@ async def unsubscribe(update: Update, context: BotContext, target: str) -> None:
     await _show_list(update, context, target, 0, follow=False)
 
 
-def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
-    """/news (the buttons go through the registry's dispatcher)."""
-    return [CommandHandler("news", browse)]
-
-
 FEATURE = Feature(
     name="news",
-    handlers=handlers,
     routes=[ROUTES],
-    commands=[Command("news", N_("Latest news"))],
+    commands=[Command("news", N_("Latest news"), callback=browse)],
     menu=[MenuItem("news", N_("News"), 40, browse)],
 )

@@ -3,10 +3,7 @@ one's data, which chamber staff confirm or decline; each side is told through th
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import InputFile, Update
-from telegram.ext import BaseHandler, CommandHandler
 
 from bot.context import BotContext
 from bot.formatting import fa_digits, isolate_ltr, jalali_date, show_mobile
@@ -182,14 +179,10 @@ async def deletion_declined(update: Update, context: BotContext, request_id: int
     await _decide(update, context, request_id, confirm=False)
 
 
-def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
-    """/mydata."""
-    return [CommandHandler("mydata", mydata_command)]
-
-
 FEATURE = Feature(
     name="privacy",
-    handlers=handlers,
     routes=[ROUTES],
-    commands=[Command("mydata", N_("Everything the bot stores about me"), listed=False)],
+    commands=[
+        Command("mydata", N_("Everything the bot stores about me"), listed=False, callback=mydata_command)
+    ],
 )

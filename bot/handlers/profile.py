@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import InlineKeyboardButton, Update
-from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
 from bot.forms.conversation import FormConversation
@@ -14,7 +11,7 @@ from bot.forms.render import Actions, Presenter
 from bot.forms.spec import Form
 from bot.handlers.person import PERSON_FIELDS
 from bot.i18n import N_, Gettext
-from bot.kit.feature import Command, Feature
+from bot.kit.feature import Command, Feature, opened_by
 from bot.kit.guards import public
 from bot.kit.markup import button
 from bot.kit.menu import HOME, MenuItem
@@ -52,21 +49,9 @@ async def open_profile(update: Update, context: BotContext) -> object:
     return await PROFILE.enter(update, context)
 
 
-def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
-    """The profile conversation."""
-    return [
-        PROFILE.handler(
-            entry_points=[
-                CommandHandler("profile", open_profile),
-                CallbackQueryHandler(open_profile, pattern="^menu:profile$"),
-            ]
-        )
-    ]
-
-
 FEATURE = Feature(
     name="profile",
-    handlers=handlers,
+    handlers=lambda: [PROFILE.handler(entry_points=opened_by(open_profile, "profile"))],
     commands=[Command("profile", N_("My profile"))],
     menu=[MenuItem("profile", N_("My profile"), 80, open_profile, starts_conversation=True)],
 )

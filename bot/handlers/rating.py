@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ParseMode
-from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.context import BotContext
 from bot.formatting import fa_digits, isolate_ltr
@@ -22,7 +21,7 @@ from bot.forms.render import Actions, Presenter, Reply
 from bot.forms.spec import Choice, Field, Form
 from bot.handlers import directory_view as view
 from bot.i18n import N_, Gettext
-from bot.kit.feature import Command, Feature
+from bot.kit.feature import Command, Feature, opened_by
 from bot.kit.guards import admin_only, public
 from bot.kit.markup import button, keyboard
 from bot.kit.menu import HOME, MenuItem
@@ -381,18 +380,10 @@ async def rate_command(update: Update, context: BotContext) -> object:
 # and ranking buttons are on the rating router.
 FEATURE = Feature(
     name="rating",
-    handlers=lambda: [
-        SCORING.handler(
-            entry_points=[
-                CommandHandler("rate", rate_command),
-                CallbackQueryHandler(rate_command, pattern="^menu:rate$"),
-            ]
-        ),
-        CommandHandler("ratings", ranking_entry),
-    ],
+    handlers=lambda: [SCORING.handler(entry_points=opened_by(rate_command, "rate"))],
     routes=[view.RATING],
     commands=[
-        Command("ratings", N_("Association ratings"), listed=False),
+        Command("ratings", N_("Association ratings"), listed=False, callback=ranking_entry),
         Command("rate", N_("Score associations"), audience="admin"),
     ],
     menu=[

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler
 
 from bot.context import BotContext
 from bot.formatting import fa_digits, isolate_ltr
@@ -87,17 +84,11 @@ async def status_command(update: Update, context: BotContext) -> None:
     await message.reply_text(describe(_, seen))
 
 
-def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
-    """My requests and /status."""
-    return [CommandHandler("requests", my_requests), CommandHandler("status", status_command)]
-
-
 FEATURE = Feature(
     name="requests",
-    handlers=handlers,
     commands=[
-        Command("requests", N_("My requests"), listed=False),
-        Command("status", N_("Follow an application by its tracking code")),
+        Command("requests", N_("My requests"), listed=False, callback=my_requests),
+        Command("status", N_("Follow an application by its tracking code"), callback=status_command),
     ],
     menu=[MenuItem("requests", N_("My requests"), 50, my_requests)],
 )

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler
 
 from bot.context import BotContext
 from bot.formatting import fa_digits, jalali_date
@@ -213,15 +212,10 @@ async def info_pressed(update: Update, context: BotContext, application_id: int)
     return await REASONS.enter(update, context, application_id=application_id, decision=MORE_INFO)
 
 
-def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
-    """The reason form (a conversation) and /review."""
-    return [REASONS.handler(), CommandHandler("review", review_command)]
-
-
 FEATURE = Feature(
     name="review",
-    handlers=handlers,
+    conversations=[REASONS],
     routes=[view.REVIEW],
-    commands=[Command("review", N_("Review applications"), audience="staff")],
+    commands=[Command("review", N_("Review applications"), audience="staff", callback=review_command)],
     menu=[MenuItem("review", N_("Review applications"), 110, review_command, audience="staff")],
 )

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import InputFile, Update
-from telegram.ext import BaseHandler, CommandHandler
 
 from bot.context import BotContext
 from bot.formatting import fa_digits
@@ -77,13 +74,9 @@ async def _export(update: Update, context: BotContext, association_id: int) -> N
     )
 
 
-def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
-    """/export."""
-    return [CommandHandler("export", export_command)]
-
-
 FEATURE = Feature(
     name="review_export",
-    handlers=handlers,
-    commands=[Command("export", N_("Export members and applications"), audience="staff")],
+    commands=[
+        Command("export", N_("Export members and applications"), audience="staff", callback=export_command)
+    ],
 )

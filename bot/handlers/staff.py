@@ -4,7 +4,6 @@ is refreshed (bot/command_menus.py), once the change is committed."""
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import CommandHandler
 
 from bot.context import BotContext
 from bot.formatting import fa_digits, isolate_ltr
@@ -132,6 +131,5 @@ async def _change(
 
 FEATURE = Feature(
     name="staff",
-    handlers=lambda: [CommandHandler("staff", staff_command)],
-    commands=[Command("staff", N_("Manage staff"), audience="admin")],
+    commands=[Command("staff", N_("Manage staff"), audience="admin", callback=staff_command)],
 )

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import Update
-from telegram.ext import BaseHandler, CommandHandler, filters
+from telegram.ext import CommandHandler, filters
 
 from bot.context import BotContext
 from bot.formatting import fa_digits, isolate_ltr
@@ -90,22 +88,13 @@ async def cancel_outside(update: Update, context: BotContext) -> None:
     await show_menu(update, context, _("Nothing is in progress.") + "\n" + _("Main menu"))
 
 
-def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
-    """/start without a deep-link argument, /help and /cancel outside a form."""
-    return [
-        CommandHandler("start", start, filters=~filters.Regex(r"^/start\s+\S")),
-        CommandHandler("help", help_),
-        CommandHandler("cancel", cancel_outside),
-    ]
-
-
 FEATURE = Feature(
     name="start",
-    handlers=handlers,
+    handlers=lambda: [CommandHandler("start", start, filters=~filters.Regex(r"^/start\s+\S"))],
     commands=[
         Command("start", N_("Main menu")),
-        Command("help", N_("Help")),
-        Command("cancel", N_("Cancel the current step")),
+        Command("help", N_("Help"), callback=help_),
+        Command("cancel", N_("Cancel the current step"), callback=cancel_outside),
     ],
     menu=[MenuItem("help", N_("Help"), 90, help_)],
 )

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from telegram import Update
-from telegram.ext import CommandHandler
 
 from bot.context import BotContext
 from bot.formatting import fa_digits, fa_number, isolate_ltr, jalali_datetime
@@ -100,7 +99,6 @@ async def stats_command(update: Update, context: BotContext) -> None:
 
 FEATURE = Feature(
     name="stats",
-    handlers=lambda: [CommandHandler("stats", stats_command)],
-    commands=[Command("stats", N_("Figures"), audience="staff")],
+    commands=[Command("stats", N_("Figures"), audience="staff", callback=stats_command)],
     menu=[MenuItem("stats", N_("Figures"), 150, stats_command, audience="staff")],
 )
