@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.i18n import N_
 from bot.services.actor import Actor
 from bot.services.drafts import DraftStore
 
@@ -98,3 +100,9 @@ class Form:
     def applicable(self, draft: Any) -> list[Field]:
         """The fields asked of this draft, in order."""
         return [f for f in self.fields if f.applies(draft)]
+
+
+# A question or two, ended by the last answer: no summary, no step counter, nothing to discard.
+short_form = functools.partial(Form, auto_submit=True, counter=False, discard=False)
+# A staff member's short form (a reason, an answer, one field of a record), with a cancel button.
+staff_form = functools.partial(short_form, audience="staff", cancel=N_("Cancel"))

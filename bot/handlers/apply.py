@@ -22,7 +22,7 @@ from bot.kit.feature import Command, Feature, opened_by, start_link
 from bot.kit.guards import public
 from bot.kit.markup import Markup, button, keyboard
 from bot.kit.menu import HOME, MenuItem
-from bot.kit.reply import answer, esc
+from bot.kit.reply import answer, esc, sender
 from bot.services import application_form as rules
 from bot.services import applications, eligibility
 from bot.services.applications import APPLICANT_TYPES, EDUCATION_LEVELS, HOME_BUSINESS
@@ -336,11 +336,10 @@ ROUTES, START, RESUME = view.APPLY, view.START, view.RESUME
 async def choose(update: Update, context: BotContext) -> object:
     """The menu item: continue a draft, or pick an association (founding-member applications too)."""
     _ = context.gettext
-    user = update.effective_user
-    assert user is not None
+    user_id = sender(update)
     async with context.reading() as session:
         drafts = [
-            a for a in await applications.of_user(session, user.id) if a.status in ("draft", "more_info")
+            a for a in await applications.of_user(session, user_id) if a.status in ("draft", "more_info")
         ]
         open_to = await applications.accepting_associations(session)
         names = await applications.association_names(session)

@@ -15,7 +15,7 @@ from bot.kit.feature import Command, Feature
 from bot.kit.guards import public
 from bot.kit.markup import button, keyboard
 from bot.kit.menu import HOME, MenuItem
-from bot.kit.reply import answer
+from bot.kit.reply import answer, sender
 from bot.services import council as service
 from bot.services.council import OPEN_STATUSES, IssueView
 from bot.services.errors import DomainError, NotFound
@@ -94,12 +94,11 @@ async def _show(
 ) -> None:
     """The issue's page (read now unless the step just loaded it), with a note on top."""
     _ = context.gettext
-    user = update.effective_user
-    assert user is not None
+    user_id = sender(update)
     try:
         if seen is None:
             async with context.reading() as session:
-                seen = await service.view(session, issue_id, user.id)
+                seen = await service.view(session, issue_id, user_id)
     except NotFound:
         await answer(
             update, _("That issue was not found."), keyboard([[button(_("Back to the list"), view.LIST(0))]])
@@ -121,11 +120,10 @@ async def view_pressed(update: Update, context: BotContext, issue_id: int) -> No
 async def support_pressed(update: Update, context: BotContext, issue_id: int) -> None:
     """`council:sup:<id>`: one tap, once per person."""
     _ = context.gettext
-    user = update.effective_user
-    assert user is not None
+    user_id = sender(update)
     try:
         async with context.transaction() as session:
-            seen = await service.support(session, issue_id, user.id)
+            seen = await service.support(session, issue_id, user_id)
     except DomainError as exc:
         await _show(
             update, context, issue_id, _(SUPPORT_REFUSED.get(exc.reason, N_("That issue was not found.")))
@@ -140,10 +138,9 @@ async def support_pressed(update: Update, context: BotContext, issue_id: int) ->
 async def mine_pressed(update: Update, context: BotContext) -> None:
     """`council:mine`: the member's own issues and their status."""
     _ = context.gettext
-    user = update.effective_user
-    assert user is not None
+    user_id = sender(update)
     async with context.reading() as session:
-        issues = await service.mine(session, user.id)
+        issues = await service.mine(session, user_id)
     if not issues:
         text = _("You have not raised any issue yet.")
     else:

@@ -18,7 +18,7 @@ from bot.formatting import fa_digits
 from bot.forms.conversation import FormConversation
 from bot.forms.flow import Screen
 from bot.forms.render import Actions, Notice, Presenter, Reply
-from bot.forms.spec import Field, Form
+from bot.forms.spec import Field, staff_form
 from bot.i18n import N_, Gettext
 from bot.kit.feature import Command, Feature
 from bot.kit.guards import staff_only
@@ -270,7 +270,7 @@ async def merge_pressed(update: Update, context: BotContext, issue_id: int) -> N
 
 # ---------------------------------------------------------------------------------------- answering
 
-ANSWER_FORM = Form(
+ANSWER_FORM = staff_form(
     name="council_answer",
     fields=(
         Field(
@@ -284,12 +284,7 @@ ANSWER_FORM = Form(
         ),
     ),
     store=service.ANSWERS,
-    audience="staff",
     submit=service.answer,
-    auto_submit=True,
-    counter=False,
-    discard=False,
-    cancel=N_("Cancel"),
 )
 
 

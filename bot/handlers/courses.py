@@ -16,7 +16,7 @@ from bot.formatting import fa_digits
 from bot.forms.conversation import FormConversation
 from bot.forms.flow import Screen
 from bot.forms.render import Presenter, Reply
-from bot.forms.spec import Field, Form
+from bot.forms.spec import Field, short_form
 from bot.handlers import course_cards as cards
 from bot.handlers.course_cards import COURSES
 from bot.i18n import N_, Gettext
@@ -24,7 +24,7 @@ from bot.kit.feature import Command, Feature, start_link
 from bot.kit.guards import public
 from bot.kit.markup import button, keyboard, to_json
 from bot.kit.menu import HOME, MenuItem
-from bot.kit.reply import alert, answer, esc
+from bot.kit.reply import alert, answer, esc, sender
 from bot.services import course_feedback as feedback
 from bot.services import courses as service
 from bot.services import outbox, reminders
@@ -83,11 +83,10 @@ async def show_card(
 ) -> None:
     """The course card, with what the user can do next (and a note above it: what just happened)."""
     _ = context.gettext
-    user = update.effective_user
-    assert user is not None
+    user_id = sender(update)
     try:
         async with context.reading() as session:
-            card = await service.card(session, course_id, user.id)
+            card = await service.card(session, course_id, user_id)
     except NotFound:
         await answer(
             update, cards.refusal(_, "course"), keyboard([[button(_("All courses"), cards.LIST(0))]])
@@ -259,7 +258,7 @@ async def calendar_file(update: Update, context: BotContext, course_id: int) -> 
 
 # ---------------------------------------------------------------------------- feedback
 
-COMMENT_FORM = Form(
+COMMENT_FORM = short_form(
     name="fb",
     fields=(
         Field(
@@ -276,9 +275,6 @@ COMMENT_FORM = Form(
     ),
     store=feedback.COMMENTS,
     submit=feedback.submit,
-    auto_submit=True,
-    counter=False,
-    discard=False,
 )
 
 
@@ -305,10 +301,9 @@ COMMENTS = FormConversation(COMMENT_FORM, CommentPresenter())
 async def rate(update: Update, context: BotContext, course_id: int, rating: int) -> object:
     """A rating button (from the question after the course): saved, then the optional comment."""
     _ = context.gettext
-    user = update.effective_user
-    assert user is not None
+    user_id = sender(update)
     async with context.reading() as session:
-        allowed = await feedback.may_rate(session, course_id, user.id)
+        allowed = await feedback.may_rate(session, course_id, user_id)
     if not allowed or rating not in feedback.RATINGS:
         await alert(update, _("Only people who attended the course can rate it."))
         return None

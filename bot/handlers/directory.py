@@ -16,19 +16,19 @@ from bot.context import BotContext
 from bot.forms.conversation import FormConversation
 from bot.forms.flow import Screen
 from bot.forms.render import Presenter, Reply
-from bot.forms.spec import Field, Form
+from bot.forms.spec import Field, short_form
 from bot.handlers import directory_view as view
 from bot.i18n import N_, Gettext
 from bot.kit.feature import Command, Feature, start_link
 from bot.kit.guards import public
 from bot.kit.markup import button, keyboard
 from bot.kit.menu import MenuItem
-from bot.kit.reply import answer
+from bot.kit.reply import answer, sender
 from bot.services import directory, directory_forms, subscriptions
 from bot.services.errors import DomainError, NotFound
 
 T = TypeVar("T")
-SEARCH_FORM = Form(
+SEARCH_FORM = short_form(
     name="dirsearch",
     fields=(
         Field(
@@ -39,9 +39,6 @@ SEARCH_FORM = Form(
     ),
     store=directory_forms.SEARCH,
     submit=directory_forms.search,
-    auto_submit=True,
-    counter=False,
-    discard=False,
 )
 
 
@@ -79,12 +76,6 @@ async def show_card(update: Update, context: BotContext, association_id: int, ba
     facts = await unit(update, context, lambda s: directory.card(s, association_id, user_id, admins))
     if facts is not None:
         await answer(update, *view.card(context.gettext, facts, back))
-
-
-def sender(update: Update) -> int:
-    """The id of the person who sent the update."""
-    assert update.effective_user is not None
-    return update.effective_user.id
 
 
 async def unit(

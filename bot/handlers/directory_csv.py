@@ -15,7 +15,7 @@ from bot.i18n import N_, Gettext
 from bot.kit.feature import Feature
 from bot.kit.guards import staff_only
 from bot.kit.markup import button, keyboard
-from bot.kit.reply import answer, esc
+from bot.kit.reply import answer, esc, sender
 from bot.services import association_csv
 from bot.services.association_csv import ADDED, REJECTED, UNCHANGED, UPDATED, ImportReport, MalformedCsv
 from bot.services.errors import NotFound
@@ -143,13 +143,12 @@ async def import_file(update: Update, context: BotContext) -> None:
 async def import_decision(update: Update, context: BotContext, choice: str, draft_id: int) -> None:
     """`dir:imp:all|skip|no:<draft>`: import the previewed file, or drop it."""
     _ = context.gettext
-    user = update.effective_user
-    assert user is not None
+    user_id = sender(update)
     if not await chamber_wide(update, context):
         return
     try:
         async with context.transaction() as session:
-            report = await association_csv.decide(session, user.id, draft_id, choice)
+            report = await association_csv.decide(session, user_id, draft_id, choice)
     except NotFound:
         await answer(update, _("This import was already finished or cancelled."))
         return

@@ -16,7 +16,7 @@ from bot.formatting import fa_digits, fa_number, isolate_ltr
 from bot.forms.conversation import FormConversation
 from bot.forms.flow import Screen
 from bot.forms.render import Actions, Presenter, Reply
-from bot.forms.spec import Choice, Field, Form
+from bot.forms.spec import Choice, Field, staff_form
 from bot.handlers import directory_view as view
 from bot.handlers.directory import unit
 from bot.i18n import N_, Gettext
@@ -54,13 +54,7 @@ FIELD_ERRORS = {
 NOT_YOURS = N_("You can only manage your own association.")
 
 
-# A staff member's short form: a question or two, ending with the last answer (no summary).
-short_form = functools.partial(
-    Form, audience="staff", auto_submit=True, counter=False, discard=False, cancel=N_("Cancel")
-)
-
-
-ADD_FORM = short_form(
+ADD_FORM = staff_form(
     name="diradd",
     fields=(
         Field(
@@ -93,7 +87,7 @@ ADD_FORM = short_form(
     store=directory_forms.ADD,
     submit=directory_forms.add,
 )
-EDIT_FORM = short_form(
+EDIT_FORM = staff_form(
     name="diredit",
     fields=tuple(
         Field(
@@ -109,7 +103,7 @@ EDIT_FORM = short_form(
     store=directory_forms.EDIT,
     submit=directory_forms.edit,
 )
-ASSIGN_FORM = short_form(
+ASSIGN_FORM = staff_form(
     name="dirstaff",
     fields=(
         Field(

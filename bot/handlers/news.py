@@ -15,7 +15,7 @@ from bot.kit.feature import Command, Feature
 from bot.kit.guards import public
 from bot.kit.markup import button, columns, keyboard
 from bot.kit.menu import HOME, MenuItem
-from bot.kit.reply import answer, esc
+from bot.kit.reply import answer, esc, sender
 from bot.services import news, staff, subscriptions
 from bot.services.errors import NotFound
 from bot.text import truncate
@@ -63,15 +63,14 @@ async def _show_list(
 ) -> None:
     """The list; with `follow`, subscribe (True) or unsubscribe (False) first, in one transaction."""
     _ = context.gettext
-    user = update.effective_user
-    assert user is not None
+    user_id = sender(update)
     try:
         association_id = _association(target)
         async with context.reading() if follow is None else context.transaction() as session:
             if follow is not None:
-                await subscriptions.follow(session, user.id, association_id, follow)
-            listing = await news.listing(session, user.id, association_id, number)
-            scope = await staff.scope_of(session, user.id, context.settings.admin_ids)
+                await subscriptions.follow(session, user_id, association_id, follow)
+            listing = await news.listing(session, user_id, association_id, number)
+            scope = await staff.scope_of(session, user_id, context.settings.admin_ids)
     except NotFound:
         await answer(update, _("That association was not found."), _to_the_list(_, N_("News")))
         return

@@ -13,7 +13,7 @@ from bot.kit.feature import Command, Feature
 from bot.kit.guards import public, staff_only
 from bot.kit.markup import button, keyboard, to_json
 from bot.kit.menu import HOME
-from bot.kit.reply import answer, esc
+from bot.kit.reply import answer, esc, sender
 from bot.services import applications, outbox, privacy
 from bot.services.errors import NotAllowed, NotFound
 from bot.views import membership as view
@@ -117,10 +117,9 @@ async def delete_pressed(update: Update, context: BotContext) -> None:
 async def delete_confirmed(update: Update, context: BotContext) -> None:
     """The user confirmed: record the request; chamber staff are told through the outbox."""
     _ = context.gettext
-    user = update.effective_user
-    assert user is not None
+    user_id = sender(update)
     async with context.transaction() as session:
-        request, new = await privacy.request_deletion(session, user.id)
+        request, new = await privacy.request_deletion(session, user_id)
         if new:
             markup = keyboard(
                 [
@@ -133,7 +132,7 @@ async def delete_confirmed(update: Update, context: BotContext) -> None:
             await outbox.notify(
                 session,
                 await privacy.deletion_deciders(session, context.settings.admin_ids),
-                _("User {id} asked for their data to be deleted.").format(id=isolate_ltr(fa_digits(user.id))),
+                _("User {id} asked for their data to be deleted.").format(id=isolate_ltr(fa_digits(user_id))),
                 buttons=to_json(markup),
             )
     await answer(update, _("Your request was recorded. You will be told when it is done."))

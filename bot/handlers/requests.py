@@ -11,7 +11,7 @@ from bot.kit.feature import Command, Feature
 from bot.kit.guards import public
 from bot.kit.markup import button, keyboard
 from bot.kit.menu import HOME, MenuItem
-from bot.kit.reply import answer, esc
+from bot.kit.reply import answer, esc, sender
 from bot.services import applications
 from bot.services.applications import Followed
 from bot.views import membership as view
@@ -43,10 +43,9 @@ def describe(_: Gettext, seen: Followed) -> str:
 async def my_requests(update: Update, context: BotContext) -> None:
     """The user's applications, newest first, with status and history."""
     _ = context.gettext
-    user = update.effective_user
-    assert user is not None
+    user_id = sender(update)
     async with context.reading() as session:
-        found = await applications.followed(session, user.id)
+        found = await applications.followed(session, user_id)
     if not found:
         await answer(
             update,

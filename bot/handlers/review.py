@@ -14,7 +14,7 @@ from bot.formatting import fa_digits, jalali_date
 from bot.forms.conversation import FormConversation
 from bot.forms.flow import Screen
 from bot.forms.render import Actions, Notice, Presenter, Reply
-from bot.forms.spec import Choice, Field, Form
+from bot.forms.spec import Choice, Field, staff_form
 from bot.i18n import N_, Gettext
 from bot.kit.feature import Command, Feature
 from bot.kit.guards import staff_only
@@ -35,7 +35,7 @@ async def _templates(session: Any, draft: PendingDecision, actor: Actor) -> list
     return [Choice(str(index), text) for index, text in enumerate(templates)]
 
 
-REASON_FORM = Form(
+REASON_FORM = staff_form(
     name="rv",
     fields=(
         Field(
@@ -61,12 +61,7 @@ REASON_FORM = Form(
         ),
     ),
     store=decisions.PENDING,
-    audience="staff",
     submit=decisions.decide_pending,
-    auto_submit=True,
-    counter=False,
-    discard=False,
-    cancel=N_("Cancel"),
 )
 
 

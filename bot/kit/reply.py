@@ -26,6 +26,12 @@ async def ack(query: CallbackQuery, text: str | None = None, *, alert: bool = Fa
             raise
 
 
+def sender(update: Update) -> int:
+    """The id of the person who sent the update (every handler's update has one)."""
+    assert update.effective_user is not None
+    return update.effective_user.id
+
+
 def esc(text: object) -> str:
     """Escape user-supplied text for ParseMode.HTML."""
     return html.escape(str(text), quote=False)

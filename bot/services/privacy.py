@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.applications import FIELDS
 from bot.services.errors import DomainError, NotAllowed, NotFound
 from bot.services.staff import ADMIN, StaffScope
 from db.models import (
@@ -102,6 +103,14 @@ def _row(obj: object, columns: tuple[str, ...]) -> dict[str, Any]:
     return {name: plain(getattr(obj, name)) for name in columns}
 
 
+# Every answer of the form (the uploads are listed apart), with the application's own facts around them.
+APPLICATION_COLUMNS = (
+    "id", "association_id", "status", "tracking_code",
+    *(name for name in FIELDS if name != "documents"),
+    "last_reason", "created_at", "submitted_at", "decided_at",
+)  # fmt: skip
+
+
 def as_json(data: MyData) -> bytes:
     """The same data as a JSON file (UTF-8, Persian kept readable)."""
     out: dict[str, Any] = {
@@ -115,26 +124,7 @@ def as_json(data: MyData) -> bytes:
             {
                 **_row(
                     stored.application,
-                    (
-                        "id",
-                        "association_id",
-                        "status",
-                        "tracking_code",
-                        "applicant_type",
-                        "full_name",
-                        "national_id",
-                        "mobile",
-                        "business_name",
-                        "activity",
-                        "city",
-                        "experience_years",
-                        "education",
-                        "permit_number",
-                        "last_reason",
-                        "created_at",
-                        "submitted_at",
-                        "decided_at",
-                    ),
+                    APPLICATION_COLUMNS,
                 ),
                 "documents": [_row(d, ("kind", "mime", "size", "created_at")) for d in stored.documents],
                 "history": [_row(e, ("action", "reason", "created_at")) for e in stored.events],
