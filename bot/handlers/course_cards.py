@@ -14,8 +14,10 @@ from bot.context import BotContext
 from bot.formatting import fa_digits, fa_money, fa_number, isolate_ltr, jalali_date, jalali_when
 from bot.i18n import N_, Gettext
 from bot.kit.callbacks import Action, Router
+from bot.kit.guards import staff_only
 from bot.kit.markup import button, keyboard
 from bot.kit.reply import alert, esc
+from bot.services import course_admin
 from bot.services.course_admin import StaffCard
 from bot.services.courses import CANCELLED, CLOSED, FINISHED, OPEN, REGISTERED, WAITING, Course, Registration
 from bot.services.errors import DomainError, NotAllowed, NotFound
@@ -80,7 +82,10 @@ def staff_refusal(_: Gettext, exc: DomainError) -> str:
     return _(UNAVAILABLE)
 
 
-def refusing(callback: Callable[..., Coroutine[Any, Any, Any]]) -> Callable[..., Coroutine[Any, Any, Any]]:
+Callback = Callable[..., Coroutine[Any, Any, Any]]
+
+
+def refusing(callback: Callback) -> Callback:
     """A staff button whose service said no (not yours, no longer changeable): an alert saying why."""
 
     @functools.wraps(callback)
@@ -92,6 +97,24 @@ def refusing(callback: Callable[..., Coroutine[Any, Any, Any]]) -> Callable[...,
             return None
 
     return run
+
+
+def staff_button(*actions: Action) -> Callable[[Callback], Callback]:
+    """A button of the course administration: routed on STAFF, staff only, refusals as alerts."""
+
+    def register(callback: Callback) -> Callback:
+        guarded = staff_only(refusing(callback))
+        for action in actions:
+            STAFF.on(action)(guarded)
+        return guarded
+
+    return register
+
+
+async def staff_course(context: BotContext, course_id: int) -> Course:
+    """The course, if this staff member may manage it (else DomainError, for `refusing`)."""
+    async with context.reading() as session:
+        return await course_admin.staff_course(session, context.staff, course_id)
 
 
 def pressed(update: Update, action: Action) -> bool:

@@ -232,9 +232,7 @@ async def new_for(update: Update, context: BotContext, association_id: int) -> o
     return await COURSE_FORM.enter(update, context, association_id=association_id)
 
 
-@STAFF.on(cards.EDIT)
-@staff_only
-@cards.refusing
+@cards.staff_button(cards.EDIT)
 async def edit(update: Update, context: BotContext, course_id: int, field: str) -> object:
     """Change one answer of a course (published: saved at once, then back to the staff card); a
     course that cannot be changed is refused on the button, without entering the form."""
@@ -246,14 +244,11 @@ async def edit(update: Update, context: BotContext, course_id: int, field: str) 
     return await COURSE_FORM.enter(update, context, course_id=course_id, field=field)
 
 
-@STAFF.on(cards.EDIT_MENU)
-@staff_only
-@cards.refusing
+@cards.staff_button(cards.EDIT_MENU)
 async def edit_menu(update: Update, context: BotContext, course_id: int) -> None:
     """Which answer to change."""
     _ = context.gettext
-    async with context.reading() as session:
-        course = await admin.staff_course(session, context.staff, course_id)
+    course = await cards.staff_course(context, course_id)
     edits = [
         button(_("Edit {field}").format(field=_(f.label)), cards.EDIT(course.id, f.name)) for f in FORM.fields
     ]

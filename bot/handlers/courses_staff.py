@@ -68,9 +68,7 @@ async def show(update: Update, context: BotContext, course_id: int, note: str = 
     await answer(update, text, cards.staff_card_markup(_, card.course))
 
 
-@STAFF.on(cards.STAFF_VIEW)
-@staff_only
-@cards.refusing
+@cards.staff_button(cards.STAFF_VIEW)
 async def view(update: Update, context: BotContext, course_id: int) -> None:
     await show(update, context, course_id)
 
@@ -78,10 +76,7 @@ async def view(update: Update, context: BotContext, course_id: int) -> None:
 # ---------------------------------------------------------------------------- running the course
 
 
-@STAFF.on(cards.CLOSE)
-@STAFF.on(cards.REOPEN)
-@staff_only
-@cards.refusing
+@cards.staff_button(cards.CLOSE, cards.REOPEN)
 async def close_or_reopen(update: Update, context: BotContext, course_id: int) -> None:
     """Close registration (no new sign-ups; the waiting list still moves up), or open it again."""
     _ = context.gettext
@@ -92,14 +87,11 @@ async def close_or_reopen(update: Update, context: BotContext, course_id: int) -
     await show(update, context, course_id, note)
 
 
-@STAFF.on(cards.STAFF_CANCEL)
-@staff_only
-@cards.refusing
+@cards.staff_button(cards.STAFF_CANCEL)
 async def ask_cancel(update: Update, context: BotContext, course_id: int) -> None:
     """Confirm first: cancelling tells everyone."""
     _ = context.gettext
-    async with context.reading() as session:
-        course = await admin.staff_course(session, context.staff, course_id)
+    course = await cards.staff_course(context, course_id)
     text = _(
         "Cancel «{title}»? Everyone who signed up or is waiting will be told. This cannot be undone."
     ).format(title=esc(course.title))
@@ -110,9 +102,7 @@ async def ask_cancel(update: Update, context: BotContext, course_id: int) -> Non
     await answer(update, text, keyboard(rows))
 
 
-@STAFF.on(cards.STAFF_CANCEL_OK)
-@staff_only
-@cards.refusing
+@cards.staff_button(cards.STAFF_CANCEL_OK)
 async def cancel(update: Update, context: BotContext, course_id: int) -> None:
     """Cancel, and queue a notice to every registrant in the outbox (once, whatever is pressed again)."""
     _ = context.gettext
@@ -134,9 +124,7 @@ async def cancel(update: Update, context: BotContext, course_id: int) -> None:
     await show(update, context, course_id, note)
 
 
-@STAFF.on(cards.CSV)
-@staff_only
-@cards.refusing
+@cards.staff_button(cards.CSV)
 async def csv_file(update: Update, context: BotContext, course_id: int, which: str) -> None:
     """The participants or the waiting list (in order) as a CSV file (UTF-8 with BOM)."""
     _ = context.gettext
@@ -160,17 +148,13 @@ async def csv_file(update: Update, context: BotContext, course_id: int, which: s
     await chat.send_document(InputFile(admin.to_csv(header, table), filename=name), caption=caption)
 
 
-@STAFF.on(cards.ATTENDANCE)
-@staff_only
-@cards.refusing
+@cards.staff_button(cards.ATTENDANCE)
 async def attendance(update: Update, context: BotContext, course_id: int, page: int) -> None:
     """Participants as buttons; a press marks them present (again: not present)."""
     await _attendance(update, context, course_id, page)
 
 
-@STAFF.on(cards.MARK)
-@staff_only
-@cards.refusing
+@cards.staff_button(cards.MARK)
 async def mark(update: Update, context: BotContext, registration_id: int, page: int) -> None:
     async with context.transaction() as session:
         registration = await admin.toggle_attendance(session, context.staff, registration_id)
@@ -203,9 +187,7 @@ async def _attendance(update: Update, context: BotContext, course_id: int, page:
     await answer(update, text, keyboard([*buttons, [cards.back_to(_, course_id)]]))
 
 
-@STAFF.on(cards.FINISH)
-@staff_only
-@cards.refusing
+@cards.staff_button(cards.FINISH)
 async def finish(update: Update, context: BotContext, course_id: int) -> None:
     """The course was held: the attendees get the feedback question (through the outbox)."""
     _ = context.gettext
@@ -219,9 +201,7 @@ async def finish(update: Update, context: BotContext, course_id: int) -> None:
     await show(update, context, course_id, note)
 
 
-@STAFF.on(cards.RESULTS)
-@staff_only
-@cards.refusing
+@cards.staff_button(cards.RESULTS)
 async def results(update: Update, context: BotContext, course_id: int) -> None:
     """Ratings and comments."""
     _ = context.gettext
