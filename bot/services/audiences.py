@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import N_
-from bot.services import members, subscriptions
+from bot.services import members, outbox, subscriptions
 from bot.services.errors import DomainError, NotAllowed, NotFound
 from bot.services.staff import StaffScope
 from bot.text import collation_key
@@ -120,7 +120,7 @@ async def recipients(session: AsyncSession, scope: StaffScope, audience: Audienc
     """The reachable user ids of an audience, after checking that `scope` may reach it."""
     await check(session, scope, audience)
     ids = await REGISTRY[audience.kind].resolve(session, audience.association_id)
-    return await reachable_users(session, ids)
+    return await outbox.reachable(session, ids, started=True)
 
 
 async def owner_of(session: AsyncSession, audience: Audience) -> int | None:
@@ -141,17 +141,6 @@ async def target_name(session: AsyncSession, audience: Audience) -> str | None:
         return await kind.name_of(session, audience.association_id)
     association = await session.get(Association, audience.association_id)
     return association.name if association is not None else None
-
-
-async def reachable_users(session: AsyncSession, ids: list[int]) -> list[int]:
-    """Those of `ids` who started the bot and have not blocked it, in the given order."""
-    unique = list(dict.fromkeys(ids))
-    ok: set[int] = set()
-    for start in range(0, len(unique), 500):
-        chunk = unique[start : start + 500]
-        rows = await session.scalars(select(User.id).where(User.id.in_(chunk), User.blocked_bot.is_(False)))
-        ok.update(rows)
-    return [i for i in unique if i in ok]
 
 
 async def targets_for(session: AsyncSession, scope: StaffScope, kind: AudienceKind) -> list[tuple[int, str]]:

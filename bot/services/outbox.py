@@ -73,15 +73,19 @@ async def deliver_to(session: AsyncSession, broadcast: Broadcast, recipients: It
     return len(unique)
 
 
-async def reachable(session: AsyncSession, user_ids: Iterable[int]) -> list[int]:
-    """Those of `user_ids` who have not blocked the bot."""
+async def reachable(session: AsyncSession, user_ids: Iterable[int], *, started: bool = False) -> list[int]:
+    """Those of `user_ids` who have not blocked the bot (with `started`, only those who also started
+    it), in the given order, without repeats."""
     ids = list(dict.fromkeys(user_ids))
     blocked: set[int] = set()
+    known: set[int] = set()
     for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        rows = await session.scalars(select(User.id).where(User.id.in_(chunk), User.blocked_bot.is_(True)))
-        blocked.update(rows)
-    return [i for i in ids if i not in blocked]
+        rows = await session.execute(
+            select(User.id, User.blocked_bot).where(User.id.in_(ids[start : start + 500]))
+        )
+        for user_id, is_blocked in rows:
+            (blocked if is_blocked else known).add(user_id)
+    return [i for i in ids if i not in blocked and (not started or i in known)]
 
 
 async def notify(
