@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.formatting import jalali_datetime
 from bot.services.courses import ACTIVE, LISTED, CourseUnavailable, association_name
-from bot.services.errors import NotAllowed, NotFound
-from bot.services.staff import StaffScope
+from bot.services.errors import NotFound
+from bot.services.staff import StaffScope, covered
 from bot.text import collation_key
 from db.models import Association, Course, Profile, Registration
 from db.models.courses import CANCELLED, CLOSED, DRAFT, FINISHED, OPEN, REGISTERED, WAITING
@@ -60,12 +60,7 @@ class Feedback:
 
 async def staff_course(session: AsyncSession, actor: StaffScope, course_id: int) -> Course:
     """A course (draft or not) that this staff member may manage."""
-    course = await session.get(Course, course_id)
-    if course is None:
-        raise NotFound("course")
-    if not actor.covers(course.association_id):
-        raise NotAllowed("not_your_association")
-    return course
+    return await covered(session, actor, Course, course_id, what="course", refusal="not_your_association")
 
 
 async def staff_courses(session: AsyncSession, actor: StaffScope, *, limit: int = 30) -> list[Course]:

@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.services.actor import Actor
 from bot.services.applications import FIELDS, AlreadyDecided, log_event, member_number
 from bot.services.drafts import DraftStore
-from bot.services.errors import InvalidAnswer, NotAllowed, NotFound
-from bot.services.staff import StaffScope
+from bot.services.errors import InvalidAnswer
+from bot.services.staff import StaffScope, covered
 from bot.text import normalize_input
 from db.models import Application, Association, Member, PendingDecision, utcnow
 from db.models.applications import APPROVED, MORE_INFO, REJECTED, SUBMITTED
@@ -35,12 +35,9 @@ class Decided:
 
 async def for_staff(session: AsyncSession, scope: StaffScope, application_id: int) -> Application:
     """An application the staff member may see (their association's, or any for chamber staff)."""
-    application = await session.get(Application, application_id)
-    if application is None:
-        raise NotFound("application")
-    if not scope.covers(application.association_id):
-        raise NotAllowed("not_covered")
-    return application
+    return await covered(
+        session, scope, Application, application_id, what="application", refusal="not_covered"
+    )
 
 
 async def decide(

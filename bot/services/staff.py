@@ -6,12 +6,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal, Protocol, TypeVar
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services.errors import DomainError, InvalidAnswer, NotAllowed
+from bot.services.errors import DomainError, InvalidAnswer, NotAllowed, NotFound
 from bot.services.numbers import whole_number
 from bot.text import collation_key
 from db.models import Association, Staff
@@ -42,6 +42,28 @@ class StaffScope:
         if self.is_admin or self.chamber_wide:
             return True
         return association_id is not None and association_id in self.association_ids
+
+
+class Owned(Protocol):
+    """A row that belongs to an association (None: to the chamber)."""
+
+    association_id: Any
+
+
+Row = TypeVar("Row", bound=Owned)
+
+
+async def covered(
+    session: AsyncSession, scope: StaffScope, model: type[Row], key: int, *, what: str, refusal: str
+) -> Row:
+    """The row `key` of `model`, if this staff member may act for its association: NotFound(what)
+    when there is none, NotAllowed(refusal) when it is another association's."""
+    row = await session.get(model, key)
+    if row is None:
+        raise NotFound(what)
+    if not scope.covers(row.association_id):
+        raise NotAllowed(refusal)
+    return row
 
 
 async def scope_of(session: AsyncSession, user_id: int, admin_ids: Collection[int]) -> StaffScope:
