@@ -143,25 +143,25 @@ class FormConversation:
         self,
         update: Update,
         context: BotContext,
-        step: Step,
+        step: Step | None,
         *,
         edit: bool = False,
         alert_errors: bool = False,
     ) -> object:
         """One step: its use case and the conversation state in one transaction, then the reply.
-        A form that submits itself does so in the same transaction as its last answer."""
+        A form that submits itself does so in the same transaction as its last answer; with no
+        `step`, the step is "submit" (the summary's button)."""
         _ = context.gettext
         result: Any = None
         try:
             async with context.transaction() as session:
                 actor = await self.actor(session, update, context)
-                screen = await step(session, actor)
-                if screen.field is None and screen.error is None and self.form.submits_itself(screen.draft):
+                screen = await step(session, actor) if step is not None else None
+                if screen is None or (
+                    screen.field is None and screen.error is None and self.form.submits_itself(screen.draft)
+                ):
                     screen, result = await self._submitting(session, actor, context)
-                else:
-                    self.stage(update, context, self.form.state)
-                if result is not None:
-                    self.stage(update, context, END)
+                self.stage(update, context, self.form.state if result is None else END)
         except _Refused:
             await refuse(update, context)
             return None
@@ -169,7 +169,7 @@ class FormConversation:
             return await self.no_draft(update, context)
         except DomainError as exc:
             await self.refuse(update, self.presenter.refused(_, exc, self.actions))
-            return END if not self.form.auto_submit else self.form.state
+            return END if step is not None and not self.form.auto_submit else self.form.state
         if result is not None:
             await self.say(update, self.submitted(update, context, screen, result))
             await self.after_submit(update, context, result)
@@ -364,26 +364,7 @@ class FormConversation:
         return self.form.state
 
     async def _submit(self, update: Update, context: BotContext) -> object:
-        _ = context.gettext
-        try:
-            async with context.transaction() as session:
-                actor = await self.actor(session, update, context)
-                screen, result = await self._submitting(session, actor, context)
-                self.stage(update, context, self.form.state if result is None else END)
-        except _Refused:
-            await refuse(update, context)
-            return None
-        except NoDraft:
-            return await self.no_draft(update, context)
-        except DomainError as exc:
-            await self.refuse(update, self.presenter.refused(_, exc, self.actions))
-            return self.form.state
-        if result is None:
-            await self.show(update, context, screen)
-            return self.form.state
-        await self.say(update, self.submitted(update, context, screen, result))
-        await self.after_submit(update, context, result)
-        return END
+        return await self.run(update, context, None)
 
     async def _discard(self, update: Update, context: BotContext) -> object:
         await self.say(update, self.presenter.confirm_discard(context.gettext, self.actions), edit=True)
