@@ -235,11 +235,9 @@ async def _press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer()
 
 
-@contextlib.asynccontextmanager
-async def echo_app(*, latency: float = 0.0) -> AsyncIterator[tuple[BareApp, FakeTelegram, Simulator]]:
-    """The bare PTB echo bot on the same fake transport: replies with the text, answers presses."""
-    api = FakeTelegram(latency=latency)
-    app: BareApp = (
+def bare_app(api: FakeTelegram) -> BareApp:
+    """A PTB application with no handlers yet, on the fake transport, handling updates concurrently."""
+    return (
         ApplicationBuilder()
         .token(TOKEN)
         .request(FakeRequest(api))
@@ -247,6 +245,13 @@ async def echo_app(*, latency: float = 0.0) -> AsyncIterator[tuple[BareApp, Fake
         .concurrent_updates(True)
         .build()
     )
+
+
+@contextlib.asynccontextmanager
+async def echo_app(*, latency: float = 0.0) -> AsyncIterator[tuple[BareApp, FakeTelegram, Simulator]]:
+    """The bare PTB echo bot on the same fake transport: replies with the text, answers presses."""
+    api = FakeTelegram(latency=latency)
+    app = bare_app(api)
     app.add_handler(MessageHandler(ptb_filters.TEXT, _echo))
     app.add_handler(CallbackQueryHandler(_press))
     await app.initialize()

@@ -11,12 +11,11 @@ from typing import Any
 
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.constants import ParseMode
-from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import ContextTypes, TypeHandler
 
-from benchmarks.harness import TOKEN, BareApp, Rig, simulated_users
+from benchmarks.harness import BareApp, Rig, bare_app, simulated_users
 from fakeapi.simulator import Simulator, UserUpdates
 from fakeapi.state import JSON, FakeTelegram
-from fakeapi.transport import FakeRequest
 
 Replies = dict[tuple[str, str], list[tuple[str, dict[str, Any]]]]
 REPLY_METHODS = ("sendMessage", "editMessageText", "answerCallbackQuery")
@@ -91,14 +90,7 @@ def _replayer(replies: Replies) -> Callable[[Update, ContextTypes.DEFAULT_TYPE],
 async def same_replies_app(replies: Replies) -> AsyncIterator[tuple[BareApp, FakeTelegram, Simulator]]:
     """The bare bot on the same fake transport, sending the recorded replies."""
     api = FakeTelegram()
-    app: BareApp = (
-        ApplicationBuilder()
-        .token(TOKEN)
-        .request(FakeRequest(api))
-        .get_updates_request(FakeRequest(api))
-        .concurrent_updates(True)
-        .build()
-    )
+    app = bare_app(api)
     app.add_handler(TypeHandler(Update, _replayer(replies)))
     await app.initialize()
     sim = Simulator(app, api, capture_errors=True, wait_app_tasks=False)
