@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models.base import Base, UTCDateTime, utcnow
+from db.models.base import Base, FormDraft, UTCDateTime, utcnow
 
 # Application statuses.
 DRAFT, SUBMITTED, MORE_INFO, APPROVED, REJECTED, WITHDRAWN = (
@@ -43,7 +43,7 @@ UNIVERSITY_DEGREES = (ASSOCIATE, BACHELOR, MASTER, DOCTORATE)
 _OPEN = "status IN ('draft', 'submitted', 'more_info')"
 
 
-class Application(Base):
+class Application(FormDraft, Base):
     """One person's application to one association, from the first answer to the decision."""
 
     __tablename__ = "applications"
@@ -88,8 +88,6 @@ class Application(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_by: Mapped[int | None] = mapped_column(BigInteger)
-    # The question being answered while this row is a form's draft (the form engine's resume point).
-    form_field: Mapped[str | None] = mapped_column(String(40))
 
     @property
     def requested(self) -> list[str]:
@@ -125,7 +123,7 @@ class ApplicationEvent(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class PendingDecision(Base):
+class PendingDecision(FormDraft, Base):
     """A staff member's reject / more-information decision waiting for its reason (or fields)."""
 
     __tablename__ = "pending_decisions"
@@ -137,8 +135,6 @@ class PendingDecision(Base):
     fields_done: Mapped[bool] = mapped_column(Boolean, default=False)
     reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # The question being answered while this row is a form's draft (the form engine's resume point).
-    form_field: Mapped[str | None] = mapped_column(String(40))
 
 
 DELETION_PENDING, DELETION_DONE, DELETION_DECLINED = "pending", "done", "declined"

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, MetaData, String
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 # Named constraints keep Alembic's batch mode (SQLite table rebuilds) able to find and alter them.
@@ -49,3 +49,10 @@ class Base(DeclarativeBase):
     """Base of every model."""
 
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class FormDraft:
+    """A row that is also a form's draft: it records the question being answered (the form engine's
+    resume point after a restart or /cancel)."""
+
+    form_field: Mapped[str | None] = mapped_column(String(40))

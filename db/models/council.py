@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models.base import Base, UTCDateTime, utcnow
+from db.models.base import Base, FormDraft, UTCDateTime, utcnow
 
 TOPICS = ("taxes", "customs", "banking", "permits", "insurance", "other")
 
@@ -24,7 +24,7 @@ LIFECYCLE = (RECEIVED, UNDER_REVIEW, ON_AGENDA, ANSWERED)
 OPEN_STATUSES = (RECEIVED, UNDER_REVIEW, ON_AGENDA)
 
 
-class CouncilIssue(Base):
+class CouncilIssue(FormDraft, Base):
     """One problem a member raised for the dialogue council."""
 
     __tablename__ = "council_issues"
@@ -51,8 +51,6 @@ class CouncilIssue(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    # The question being answered while this row is a form's draft (the form engine's resume point).
-    form_field: Mapped[str | None] = mapped_column(String(40))
 
 
 class CouncilSupport(Base):
@@ -67,7 +65,7 @@ class CouncilSupport(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class CouncilAnswerDraft(Base):
+class CouncilAnswerDraft(FormDraft, Base):
     """A staff member's answer or note being typed for an issue (one at a time per staff member)."""
 
     __tablename__ = "council_answer_drafts"
@@ -77,5 +75,3 @@ class CouncilAnswerDraft(Base):
     # The answer as typed (cleaned), kept until it is recorded on the issue with the same step.
     answer: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # The question being answered while this row is a form's draft (the form engine's resume point).
-    form_field: Mapped[str | None] = mapped_column(String(40))

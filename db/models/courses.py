@@ -16,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from db.models.base import Base, UTCDateTime, utcnow
+from db.models.base import Base, FormDraft, UTCDateTime, utcnow
 
 # Course states; a `draft` is a course a staff member is still filling in.
 DRAFT, OPEN, CLOSED, CANCELLED, FINISHED = "draft", "open", "closed", "cancelled", "finished"
@@ -85,7 +85,7 @@ class Registration(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class CourseEdit(Base):
+class CourseEdit(FormDraft, Base):
     """Which course (and whether a new one) a staff member is filling in: survives restarts."""
 
     __tablename__ = "course_edits"
@@ -93,7 +93,5 @@ class CourseEdit(Base):
     user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
     creating: Mapped[bool] = mapped_column(Boolean, default=True)
-    # The question being answered while this row is a form's draft (the form engine's resume point).
-    form_field: Mapped[str | None] = mapped_column(String(40))
     # Loaded with the row: the form reads and writes the course's answers through it.
     course: Mapped[Course] = relationship(lazy="joined", innerjoin=True)

@@ -8,10 +8,10 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models.base import Base, UTCDateTime, utcnow
+from db.models.base import Base, FormDraft, UTCDateTime, utcnow
 
 
-class DirectoryDraft(Base):
+class DirectoryDraft(FormDraft, Base):
     """One staff member's pending directory step (`kind`: add | edit | assign | import)."""
 
     __tablename__ = "directory_drafts"
@@ -24,5 +24,3 @@ class DirectoryDraft(Base):
     # add: JSON of the answers so far; import: the CSV text.
     data: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    # The question being answered while this row is a form's draft (the form engine's resume point).
-    form_field: Mapped[str | None] = mapped_column(String(40))

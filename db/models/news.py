@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models.base import Base, UTCDateTime, utcnow
+from db.models.base import Base, FormDraft, UTCDateTime, utcnow
 
 
-class NewsItem(Base):
+class NewsItem(FormDraft, Base):
     """One news item; `published_at` is NULL while its author is still writing it (a draft)."""
 
     __tablename__ = "news_items"
@@ -31,5 +31,3 @@ class NewsItem(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id", ondelete="SET NULL"))
-    # The question being answered while this row is a form's draft (the form engine's resume point).
-    form_field: Mapped[str | None] = mapped_column(String(40))

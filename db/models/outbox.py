@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models.base import Base, UTCDateTime, utcnow
+from db.models.base import Base, FormDraft, UTCDateTime, utcnow
 
 # The kind of a one-off message to one or a few people (sent ahead of broadcasts, not listed as one).
 NOTICE = "notice"
@@ -24,7 +24,7 @@ D_PENDING, D_SENDING, D_SENT, D_FAILED, D_BLOCKED, D_SKIPPED = (
 )
 
 
-class Broadcast(Base):
+class Broadcast(FormDraft, Base):
     """Something to send to many people, paced by the sender."""
 
     __tablename__ = "broadcasts"
@@ -47,8 +47,6 @@ class Broadcast(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # The question being answered while this row is a form's draft (the form engine's resume point).
-    form_field: Mapped[str | None] = mapped_column(String(40))
 
 
 class Delivery(Base):

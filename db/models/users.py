@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from db.models.base import Base, UTCDateTime, utcnow
+from db.models.base import Base, FormDraft, UTCDateTime, utcnow
 
 
 class User(Base):
@@ -25,7 +25,7 @@ class User(Base):
     blocked_bot: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-class Profile(Base):
+class Profile(FormDraft, Base):
     """Contact details a user saved once, offered again by every form that needs them."""
 
     __tablename__ = "profiles"
@@ -38,8 +38,6 @@ class Profile(Base):
     mobile: Mapped[str | None] = mapped_column(String(16))
     city: Mapped[str | None] = mapped_column(String(128))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    # The question being answered while this row is a form's draft (the form engine's resume point).
-    form_field: Mapped[str | None] = mapped_column(String(40))
 
 
 class Staff(Base):
