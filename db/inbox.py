@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,15 +34,18 @@ async def store(session: AsyncSession, updates: Sequence[tuple[int, str]]) -> se
     return set(result.scalars())
 
 
+MARK_HANDLED = (
+    update(InboxUpdate)
+    .where(InboxUpdate.update_id == bindparam("handled_id"), InboxUpdate.handled_at.is_(None))
+    .values(handled_at=bindparam("now", type_=InboxUpdate.handled_at.type))
+)
+
+
 async def mark_handled(session: AsyncSession, update_id: int) -> None:
     """In the update's own transaction: its effects and this mark commit together. Raises
     AlreadyHandled when they already did (the transaction must then roll back)."""
-    result = await session.execute(
-        update(InboxUpdate)
-        .where(InboxUpdate.update_id == update_id, InboxUpdate.handled_at.is_(None))
-        .values(handled_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
+    connection = await session.connection()  # Core, built once: this runs with every update
+    result = await connection.execute(MARK_HANDLED, {"handled_id": update_id, "now": utcnow()})
     if int(getattr(result, "rowcount", 0) or 0) == 1:
         return
     handled = await session.scalar(select(InboxUpdate.handled_at).where(InboxUpdate.update_id == update_id))
