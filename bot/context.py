@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, Protocol
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from babel.support import Translations
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -26,6 +26,9 @@ from bot.kit.menu import Menu
 from bot.services.outbox import OUTBOX_TOUCHED
 from bot.services.staff import STAFF_CHANGED, StaffRoster, StaffScope
 from bot.services.users import SeenCache
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 BeforeCommit = Callable[[AsyncSession], Awaitable[None]]
 # session.info key: callables to run once the session's transaction committed (hooks add them).
@@ -116,6 +119,20 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], B
         """A session for reads only (on SQLite it never takes the write lock)."""
         async with self.bot_data.reader() as session:
             yield session
+
+    async def read(
+        self, work: Callable[Concatenate[AsyncSession, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """One read: `await context.read(service.f, a)` runs `service.f(session, a)` in a reading session."""
+        async with self.reading() as session:
+            return await work(session, *args, **kwargs)
+
+    async def write(
+        self, work: Callable[Concatenate[AsyncSession, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """One unit of work of one service call: `service.f(session, a)`, committed."""
+        async with self.transaction() as session:
+            return await work(session, *args, **kwargs)
 
     def before_commit(self, hook: BeforeCommit) -> None:
         """Run `hook(session)` at the end of the open transaction, before it commits."""

@@ -130,8 +130,7 @@ async def start_progress(update: Update, context: BotContext, broadcast: Broadca
     chat = update.effective_chat
     if chat is None:
         return
-    async with context.reading() as session:
-        shown = await control.status(session, broadcast)
+    shown = await context.read(control.status, broadcast)
     rate = _rate(context.application)
     message = await chat.send_message(
         render_report(_, shown, rate), reply_markup=control_markup(_, broadcast.id, shown.report.status)
@@ -139,8 +138,7 @@ async def start_progress(update: Update, context: BotContext, broadcast: Broadca
     async with context.transaction() as session:
         await control.set_progress_message(session, broadcast.id, message.chat_id, message.message_id)
     # The sender may have got on before it knew the message: show where the broadcast stands now.
-    async with context.reading() as session:
-        now = await control.status(session, broadcast)
+    now = await context.read(control.status, broadcast)
     if now.report != shown.report:
         await _edit_progress(context.application, message.chat_id, message.message_id, now)
 
@@ -152,8 +150,7 @@ async def start_progress(update: Update, context: BotContext, broadcast: Broadca
 async def list_broadcasts(update: Update, context: BotContext) -> None:
     """/broadcasts and «Broadcast reports»: the latest this staff member may see, with their figures."""
     _ = context.gettext
-    async with context.reading() as session:
-        rows = await control.recent(session, context.staff)
+    rows = await context.read(control.recent, context.staff)
     if not rows:
         await answer(update, _("No broadcasts yet."))
         return
@@ -189,8 +186,7 @@ async def _show(update: Update, context: BotContext, shown: Status, note: str = 
 async def show(update: Update, context: BotContext, broadcast_id: int) -> None:
     """A broadcast's report (with its controls while it is still going)."""
     try:
-        async with context.reading() as session:
-            shown = await control.show(session, context.staff, broadcast_id)
+        shown = await context.read(control.show, context.staff, broadcast_id)
     except NotFound:
         await answer(update, context.gettext("That broadcast was not found."))
         return
@@ -219,14 +215,12 @@ def _operation(action: Action, operate: Operation, note: str) -> None:
     async def operation(update: Update, context: BotContext, broadcast_id: int) -> None:
         _ = context.gettext
         try:
-            async with context.transaction() as session:
-                shown = await operate(session, context.staff, broadcast_id)
+            shown = await context.write(operate, context.staff, broadcast_id)
         except NotFound:
             await answer(update, _("That broadcast was not found."))
             return
         except DomainError:
-            async with context.reading() as session:
-                shown = await control.show(session, context.staff, broadcast_id)
+            shown = await context.read(control.show, context.staff, broadcast_id)
             note_now = _("That is not possible now.")
         else:
             context.bot_data.delivery.wake()  # resumed: at once; paused or cancelled: it looks again

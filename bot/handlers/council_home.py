@@ -97,8 +97,7 @@ async def _show(
     user_id = sender(update)
     try:
         if seen is None:
-            async with context.reading() as session:
-                seen = await service.view(session, issue_id, user_id)
+            seen = await context.read(service.view, issue_id, user_id)
     except NotFound:
         await answer(
             update, _("That issue was not found."), keyboard([[button(_("Back to the list"), view.LIST(0))]])
@@ -122,8 +121,7 @@ async def support_pressed(update: Update, context: BotContext, issue_id: int) ->
     _ = context.gettext
     user_id = sender(update)
     try:
-        async with context.transaction() as session:
-            seen = await service.support(session, issue_id, user_id)
+        seen = await context.write(service.support, issue_id, user_id)
     except DomainError as exc:
         await _show(
             update, context, issue_id, _(SUPPORT_REFUSED.get(exc.reason, N_("That issue was not found.")))
@@ -139,8 +137,7 @@ async def mine_pressed(update: Update, context: BotContext) -> None:
     """`council:mine`: the member's own issues and their status."""
     _ = context.gettext
     user_id = sender(update)
-    async with context.reading() as session:
-        issues = await service.mine(session, user_id)
+    issues = await context.read(service.mine, user_id)
     if not issues:
         text = _("You have not raised any issue yet.")
     else:

@@ -109,8 +109,7 @@ async def _view(update: Update, context: BotContext, issue_id: int, note: str = 
     """Read the issue and show it (None: not one this staff member may see)."""
     _ = context.gettext
     try:
-        async with context.reading() as session:
-            seen = await service.staff_view(session, context.staff, issue_id)
+        seen = await context.read(service.staff_view, context.staff, issue_id)
     except (NotFound, NotAllowed):
         await answer(update, _("That issue was not found."))
         return None
@@ -242,8 +241,7 @@ async def _pick(
     the question and what to say when there is nothing to choose."""
     _ = context.gettext
     try:
-        async with context.reading() as session:
-            found = await load(session, context.staff, issue_id)
+        found = await context.read(load, context.staff, issue_id)
     except DomainError as exc:
         await _refused(update, context, issue_id, exc)
         return

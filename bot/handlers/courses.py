@@ -85,8 +85,7 @@ async def show_card(
     _ = context.gettext
     user_id = sender(update)
     try:
-        async with context.reading() as session:
-            card = await service.card(session, course_id, user_id)
+        card = await context.read(service.card, course_id, user_id)
     except NotFound:
         await answer(
             update, cards.refusal(_, "course"), keyboard([[button(_("All courses"), cards.LIST(0))]])
@@ -122,8 +121,7 @@ async def join(update: Update, context: BotContext, course_id: int) -> None:
     _ = context.gettext
     assert update.effective_user is not None
     try:
-        async with context.transaction() as session:
-            result = await service.sign_up(session, course_id, update.effective_user.id)
+        result = await context.write(service.sign_up, course_id, update.effective_user.id)
     except service.MembersOnly as exc:
         await _members_only(update, context, exc.details.get("association_id"))
         return
@@ -171,8 +169,7 @@ async def ask_cancel(update: Update, context: BotContext, course_id: int) -> Non
     _ = context.gettext
     release = cards.pressed(update, cards.RELEASE)
     try:
-        async with context.reading() as session:
-            course = await service.get_course(session, course_id)
+        course = await context.read(service.get_course, course_id)
     except NotFound:
         await answer(update, cards.refusal(_, "course"))
         return
@@ -218,8 +215,7 @@ async def mine(update: Update, context: BotContext) -> None:
     """/mycourses and «My courses»: seats and waiting places, each with cancel."""
     _ = context.gettext
     assert update.effective_user is not None
-    async with context.reading() as session:
-        found = await service.my_courses(session, update.effective_user.id)
+    found = await context.read(service.my_courses, update.effective_user.id)
     lines = [_("<b>My courses</b>")]
     if not found:
         lines.append(_("You have not signed up for any upcoming course."))
@@ -302,8 +298,7 @@ async def rate(update: Update, context: BotContext, course_id: int, rating: int)
     """A rating button (from the question after the course): saved, then the optional comment."""
     _ = context.gettext
     user_id = sender(update)
-    async with context.reading() as session:
-        allowed = await feedback.may_rate(session, course_id, user_id)
+    allowed = await context.read(feedback.may_rate, course_id, user_id)
     if not allowed or rating not in feedback.RATINGS:
         await alert(update, _("Only people who attended the course can rate it."))
         return None

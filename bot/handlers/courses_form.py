@@ -211,8 +211,7 @@ async def new_course(update: Update, context: BotContext) -> object:
     """«New course»: pick the association (Persian order; chamber-wide for chamber staff), or go
     straight on when there is only one choice."""
     _ = context.gettext
-    async with context.reading() as session:
-        choices = await admin.new_course_choices(session, context.staff)
+    choices = await context.read(admin.new_course_choices, context.staff)
     if choices.only is not None:
         return await COURSE_FORM.enter(update, context, association_id=choices.only)
     rows = [[button(_("Chamber-wide (all associations)"), cards.NEW_FOR(0))]] if choices.chamber_wide else []

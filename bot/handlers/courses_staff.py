@@ -37,8 +37,7 @@ CSV_HEADER = (
 async def manage(update: Update, context: BotContext) -> None:
     """/managecourses, the staff menu and «All my courses»: the courses this staff member runs."""
     _ = context.gettext
-    async with context.reading() as session:
-        courses = await admin.staff_courses(session, context.staff)
+    courses = await context.read(admin.staff_courses, context.staff)
     lines = [_("<b>Courses you manage</b>")]
     if not courses:
         lines.append(_("There are no courses yet. Create one with the button below."))
@@ -62,8 +61,7 @@ STAFF.on(cards.MANAGE)(manage)
 async def show(update: Update, context: BotContext, course_id: int, note: str = "") -> None:
     """The course as staff see it, with what they can do."""
     _ = context.gettext
-    async with context.reading() as session:
-        card = await admin.staff_card(session, context.staff, course_id)
+    card = await context.read(admin.staff_card, context.staff, course_id)
     text = cards.staff_card_text(_, card, context.settings.timezone, [note] if note else [])
     await answer(update, text, cards.staff_card_markup(_, card.course))
 
@@ -156,8 +154,7 @@ async def attendance(update: Update, context: BotContext, course_id: int, page: 
 
 @cards.staff_button(cards.MARK)
 async def mark(update: Update, context: BotContext, registration_id: int, page: int) -> None:
-    async with context.transaction() as session:
-        registration = await admin.toggle_attendance(session, context.staff, registration_id)
+    registration = await context.write(admin.toggle_attendance, context.staff, registration_id)
     await _attendance(update, context, registration.course_id, page)
 
 

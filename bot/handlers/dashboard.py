@@ -20,8 +20,7 @@ from bot.services import web_access
 async def dashboard(update: Update, context: BotContext) -> None:
     """A login link, usable once within ten minutes; the Mini App button when the address is https."""
     _ = context.gettext
-    async with context.transaction() as session:
-        token = await web_access.issue_link(session, context.staff)
+    token = await context.write(web_access.issue_link, context.staff)
     settings = context.settings
     link = f"{settings.public_url}/login/{token}"
     minutes = int(web_access.LINK_LIFETIME.total_seconds() // 60)

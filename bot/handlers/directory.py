@@ -65,8 +65,7 @@ async def show_page(update: Update, context: BotContext, status: str, number: in
     """`dir:page:<status>:<n>`: one page of the directory (a page past the end shows the last)."""
     if status not in directory.FILTERS:
         status = directory.ALL
-    async with context.reading() as session:
-        page = await directory.page(session, status, number)
+    page = await context.read(directory.page, status, number)
     await answer(update, *view.list_page(context.gettext, page, status))
 
 
@@ -170,8 +169,7 @@ async def search_command(update: Update, context: BotContext) -> object:
     words = " ".join(context.args or [])[: directory_forms.SEARCH_LIMIT]
     if not words.strip():
         return await SEARCHING.enter(update, context)
-    async with context.reading() as session:
-        found = await directory.search(session, words)
+    found = await context.read(directory.search, words)
     await answer(update, *view.search_results(context.gettext, words.strip(), found))
     return None
 

@@ -83,8 +83,7 @@ async def _export(update: Update, context: BotContext, *, persian: bool) -> None
     _ = context.gettext
     if not await chamber_wide(update, context):
         return
-    async with context.reading() as session:
-        data = await association_csv.export_csv(session, persian=persian)
+    data = await context.read(association_csv.export_csv, persian=persian)
     if update.callback_query is not None:
         await update.callback_query.answer()
     chat = update.effective_chat
@@ -110,8 +109,7 @@ async def import_file(update: Update, context: BotContext) -> None:
         await answer(update, _("I could not download the file. Please send it again."))
         return
     try:
-        async with context.transaction() as session:
-            staged = await association_csv.stage(session, user.id, data)
+        staged = await context.write(association_csv.stage, user.id, data)
     except MalformedCsv as exc:
         text = _(MALFORMED.get(exc.reason, MALFORMED["bad_csv"])).format(
             line=fa_digits(str(exc.details.get("line", ""))), detail=esc(exc.details.get("detail", ""))
@@ -147,8 +145,7 @@ async def import_decision(update: Update, context: BotContext, choice: str, draf
     if not await chamber_wide(update, context):
         return
     try:
-        async with context.transaction() as session:
-            report = await association_csv.decide(session, user_id, draft_id, choice)
+        report = await context.write(association_csv.decide, user_id, draft_id, choice)
     except NotFound:
         await answer(update, _("This import was already finished or cancelled."))
         return

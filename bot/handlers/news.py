@@ -124,8 +124,7 @@ async def _show_list(
 async def choose_filter(update: Update, context: BotContext) -> None:
     """Pick an association whose news to see (those that have published any, in Persian order)."""
     _ = context.gettext
-    async with context.reading() as session:
-        associations = await news.associations_with_news(session)
+    associations = await context.read(news.associations_with_news)
     if not associations:
         await answer(update, _("No association has published news yet."), _to_the_list(_, N_("All news")))
         return

@@ -44,8 +44,7 @@ async def my_requests(update: Update, context: BotContext) -> None:
     """The user's applications, newest first, with status and history."""
     _ = context.gettext
     user_id = sender(update)
-    async with context.reading() as session:
-        found = await applications.followed(session, user_id)
+    found = await context.read(applications.followed, user_id)
     if not found:
         await answer(
             update,

@@ -26,8 +26,7 @@ async def export_command(update: Update, context: BotContext) -> None:
     if args and args[0].isdecimal():
         await _export(update, context, int(args[0]))
         return
-    async with context.reading() as session:
-        covered = await exports.covered_associations(session, context.staff)
+    covered = await context.read(exports.covered_associations, context.staff)
     if not covered:
         await answer(update, _("You are not staff of any association."))
         return
@@ -48,8 +47,7 @@ async def export_pressed(update: Update, context: BotContext, association_id: in
 async def _export(update: Update, context: BotContext, association_id: int) -> None:
     _ = context.gettext
     try:
-        async with context.reading() as session:
-            found = await exports.export(session, context.staff, association_id)
+        found = await context.read(exports.export, context.staff, association_id)
     except NotAllowed:
         await alert(update, _("This application is not one of your associations'."))
         return

@@ -73,8 +73,7 @@ def _id(value: int) -> str:
 
 async def _list(context: BotContext) -> str:
     _ = context.gettext
-    async with context.reading() as session:
-        grants = await staff_service.list_staff(session)
+    grants = await context.read(staff_service.list_staff)
     admins = "، ".join(_id(i) for i in sorted(context.settings.admin_ids))
     lines = [_("Admins from the settings: {ids}").format(ids=admins or "—")]
     for grant in grants:

@@ -88,8 +88,7 @@ async def stats_command(update: Update, context: BotContext) -> None:
     _ = context.gettext
     scope = context.staff
     chamber_wide = scope.covers(None)
-    async with context.reading() as session:
-        figures = await stats_service.collect(session, None if chamber_wide else scope.association_ids)
+    figures = await context.read(stats_service.collect, None if chamber_wide else scope.association_ids)
     text = render(_, figures, chamber_wide=chamber_wide)
     inbox = getattr(context.bot_data, "inbox", None)
     if chamber_wide and inbox is not None:
