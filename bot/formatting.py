@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -39,6 +40,17 @@ def fa_digits(value: str | int) -> str:
 def fa_number(n: int) -> str:
     """Write an integer with Persian digits and the Persian thousands separator, e.g. ۱٬۲۰۰."""
     return fa_digits(f"{n:,}".replace(",", _THOUSANDS))
+
+
+def fa_decimal(value: Decimal | float | str) -> str:
+    """A decimal with Persian digits and the Persian decimal separator, e.g. ۷۱٫۸."""
+    return fa_digits(str(value)).replace(".", "٫")
+
+
+def signed(value: Decimal) -> str:
+    """A change with its sign, kept left-to-right inside Persian text."""
+    sign = "+" if value > 0 else ("−" if value < 0 else "")
+    return isolate_ltr(sign + fa_decimal(abs(value)))
 
 
 def fa_money(rials: int, unit: str = "ریال") -> str:

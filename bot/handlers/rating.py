@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.constants import ParseMode
 
 from bot.context import BotContext
-from bot.formatting import fa_digits, isolate_ltr
+from bot.formatting import fa_decimal, fa_digits, isolate_ltr, signed
 from bot.forms.conversation import FormConversation
 from bot.forms.flow import Screen
 from bot.forms.render import Actions, Presenter, Reply
@@ -52,17 +52,6 @@ CAPTION_LIMIT = 1024
 NOTE_IN_CAPTION = 45
 RANKING_PERIODS = 6
 TITLE_LIMIT = 60  # letters of the association's name that fit across the chart
-
-
-def fa_decimal(value: Decimal) -> str:
-    """A decimal with Persian digits and the Persian decimal separator, e.g. ۷۱٫۸."""
-    return fa_digits(str(value)).replace(".", "٫")
-
-
-def signed(value: Decimal) -> str:
-    """A change with its sign, kept left-to-right inside Persian text."""
-    sign = "+" if value > 0 else ("−" if value < 0 else "")
-    return isolate_ltr(sign + fa_decimal(abs(value)))
 
 
 def period_label(_: Gettext, period: str) -> str:
