@@ -12,6 +12,7 @@ from db.models.base import Base, UTCDateTime, utcnow
 from db.models.council import CouncilAnswerDraft, CouncilIssue, CouncilSupport
 from db.models.courses import Course, CourseEdit, Registration
 from db.models.directory import DirectoryDraft
+from db.models.membership import DuesPayment, InviteClaim, MemberInvite
 from db.models.news import NewsItem
 from db.models.outbox import Broadcast, Delivery
 from db.models.people import FoundingInterest, Member, Subscription
@@ -35,10 +36,13 @@ __all__ = [
     "CourseEdit",
     "DeletionRequest",
     "Delivery",
+    "DuesPayment",
     "DirectoryDraft",
     "FoundingInterest",
     "InboxUpdate",
+    "InviteClaim",
     "Member",
+    "MemberInvite",
     "NewsItem",
     "PendingDecision",
     "Profile",
