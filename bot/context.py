@@ -10,6 +10,8 @@ transaction is open.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
@@ -55,6 +57,8 @@ class BotData:
     # Work every unit of work does before it commits (the inbox marks the update handled there).
     unit_hooks: list[BeforeCommit]
     commands: CommandMenus  # the command menus by role (staff changes refresh a person's)
+    # "Now" for date rules (membership terms, renewal reminders); tests put a fixed clock here.
+    clock: Callable[[], datetime]
 
 
 @asynccontextmanager

@@ -12,7 +12,7 @@ from db.models.base import Base, UTCDateTime, utcnow
 from db.models.council import CouncilAnswerDraft, CouncilIssue, CouncilSupport
 from db.models.courses import Course, CourseEdit, Registration
 from db.models.directory import DirectoryDraft
-from db.models.membership import DuesPayment, InviteClaim, MemberInvite
+from db.models.membership import DuesPayment, InviteClaim, MemberImport, MemberInvite
 from db.models.news import NewsItem
 from db.models.outbox import Broadcast, Delivery
 from db.models.people import FoundingInterest, Member, Subscription
@@ -42,6 +42,7 @@ __all__ = [
     "InboxUpdate",
     "InviteClaim",
     "Member",
+    "MemberImport",
     "MemberInvite",
     "NewsItem",
     "PendingDecision",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, UTCDateTime, utcnow
@@ -71,3 +71,16 @@ class InviteClaim(Base):
     national_id: Mapped[str | None] = mapped_column(String(10))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     form_field: Mapped[str | None] = mapped_column(String(40))
+
+
+class MemberImport(Base):
+    """A member file staff sent: its rows and verdicts (JSON), waiting for "import" or "cancel"."""
+
+    __tablename__ = "member_imports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    staff_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id", ondelete="CASCADE"))
+    rows: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

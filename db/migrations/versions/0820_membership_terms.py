@@ -104,9 +104,28 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_invite_claims")),
     )
+    op.create_table(
+        "member_imports",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("staff_id", sa.BigInteger(), nullable=False),
+        sa.Column("association_id", sa.Integer(), nullable=False),
+        sa.Column("rows", sa.Text(), nullable=False),
+        sa.Column("created_at", db.models.base.UTCDateTime(), nullable=False),
+        sa.Column("done_at", db.models.base.UTCDateTime(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["association_id"],
+            ["associations.id"],
+            name=op.f("fk_member_imports_association_id_associations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_member_imports")),
+    )
+    op.create_index(op.f("ix_member_imports_staff_id"), "member_imports", ["staff_id"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_member_imports_staff_id"), table_name="member_imports")
+    op.drop_table("member_imports")
     op.drop_table("invite_claims")
     op.drop_index(op.f("ix_member_invites_association_id"), table_name="member_invites")
     op.drop_table("member_invites")
