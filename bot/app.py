@@ -23,8 +23,8 @@ from bot.platform import make_bot
 from bot.processing import PerUserUpdateProcessor
 from bot.services.staff import StaffRoster
 from bot.services.users import SeenCache
-from db.persistence import DatabasePersistence
 from db.models.base import utcnow
+from db.persistence import DatabasePersistence
 from db.session import create_engine, create_reader, create_sessionmaker
 
 

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     # The key that signs tickets' and certificates' verification codes (empty: derived from the bot
     # token; set it to keep issued codes valid when the token changes).
     documents_secret: str = Field(default="", repr=False)
+    # Dues paid in the chat (sendInvoice): the payment provider's token (on Bale, the wallet token).
+    # Empty: members pay by bank transfer and send a photo of the receipt for staff to confirm.
+    payment_provider_token: str = Field(default="", repr=False)
 
     @field_validator("telegram_bot_token")
     @classmethod

@@ -10,10 +10,9 @@ transaction is open.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any, Protocol
 
 from babel.support import Translations

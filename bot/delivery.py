@@ -21,6 +21,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+from telegram import InputFile
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -44,6 +45,20 @@ log = logging.getLogger(__name__)
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 ProgressHook = Callable[[AnyApplication, Broadcast, Report], Awaitable[None]]
+# Documents made when they are sent: an outbox message with media_kind RENDERED carries a reference
+# ("<prefix>:<args>") in media_file_id; the feature that registered the prefix renders the file from
+# the database at send time (the outbox keeps no file bytes). The renderer returns (kind, file name,
+# bytes), kind "photo" or "document".
+RENDERED = "rendered"
+Renderer = Callable[[AnyApplication, str], Awaitable[tuple[str, str, bytes]]]
+RENDERERS: dict[str, Renderer] = {}
+
+
+def register_renderer(prefix: str, renderer: Renderer) -> None:
+    """Render outbox references starting with `prefix:` with `renderer`."""
+    RENDERERS[prefix] = renderer
+
+
 WAKE_INTERVAL = 10.0  # seconds between the job's wake-ups (due reminders, a task that died)
 # Notices: one to a few people each, sent like replies (no per-chat spacing, never held back).
 NOTICE_CONFIG = SenderConfig(
@@ -160,7 +175,20 @@ def telegram_transport(application: AnyApplication, *, bulk_sends: bool = True) 
     async def post(chat_id: int, message: Message) -> None:
         markup = from_json(json.loads(message.buttons)) if message.buttons else None
         caption = message.text or None
-        if message.media_kind == "photo" and message.media_file_id:
+        if message.media_kind == RENDERED and message.media_file_id:
+            renderer = RENDERERS.get(message.media_file_id.split(":", 1)[0])
+            if renderer is None:
+                raise sender_service.Permanent(f"no renderer for {message.media_file_id}")
+            kind, name, data = await renderer(application, message.media_file_id)
+            method = bot.send_photo if kind == "photo" else bot.send_document
+            await method(
+                chat_id,
+                InputFile(data, filename=name),
+                caption=caption,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+            )
+        elif message.media_kind == "photo" and message.media_file_id:
             await bot.send_photo(
                 chat_id,
                 message.media_file_id,

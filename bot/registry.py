@@ -38,8 +38,10 @@ from bot.handlers import (
     directory,
     directory_csv,
     directory_staff,
+    dues,
     errors,
     fallback,
+    member_proof,
     news,
     news_post,
     presence,
@@ -83,6 +85,8 @@ FEATURE_MODULES: list[ModuleType] = [
     dashboard,
     rating,
     broadcasts,
+    member_proof,
+    dues,
     start,
 ]
 

@@ -76,7 +76,9 @@ async def renew_free(session: AsyncSession, user_id: int, association_id: int, n
     return await terms.renew(session, member, terms.today(now))
 
 
-async def open_invoice(session: AsyncSession, user_id: int, association_id: int, now: datetime) -> DuesPayment:
+async def open_invoice(
+    session: AsyncSession, user_id: int, association_id: int, now: datetime
+) -> DuesPayment:
     """A new invoice for the next term; earlier unpaid ones go stale (their pre-checkout is refused)."""
     member = await membership(session, user_id, association_id)
     fee = await fee_of(session, association_id)
@@ -182,7 +184,9 @@ class ReceiptStore(DraftStore[DuesPayment]):
     async def current(self, session: AsyncSession, actor: Actor) -> DuesPayment | None:
         return await session.scalar(
             select(DuesPayment).where(
-                DuesPayment.user_id == actor.user_id, DuesPayment.method == RECEIPT, DuesPayment.status == DRAFT
+                DuesPayment.user_id == actor.user_id,
+                DuesPayment.method == RECEIPT,
+                DuesPayment.status == DRAFT,
             )
         )
 
@@ -213,7 +217,9 @@ class ReceiptStore(DraftStore[DuesPayment]):
     def value(self, draft: DuesPayment, field: str) -> object | None:
         return draft.photo_file_id if field == "photo" else None
 
-    async def save(self, session: AsyncSession, draft: DuesPayment, field: str, value: object, actor: Actor) -> None:
+    async def save(
+        self, session: AsyncSession, draft: DuesPayment, field: str, value: object, actor: Actor
+    ) -> None:
         if field == "photo" and isinstance(value, FileRef):
             draft.photo_file_id = value.file_id
 
@@ -238,7 +244,9 @@ async def for_staff(session: AsyncSession, scope: StaffScope, payment_id: int) -
     return payment
 
 
-async def confirm_receipt(session: AsyncSession, scope: StaffScope, payment_id: int, now: datetime) -> Recorded:
+async def confirm_receipt(
+    session: AsyncSession, scope: StaffScope, payment_id: int, now: datetime
+) -> Recorded:
     """Staff saw the money: paid, renewed, numbered (the first decision wins)."""
     payment = await for_staff(session, scope, payment_id)
     new = await _settle(session, payment, now, (REVIEW,), decided_by=scope.user_id)

@@ -78,7 +78,7 @@ def _cells(data: bytes, xlsx: bool) -> list[list[str]]:
         first = text.split("\n", 1)[0]
         delimiter = ";" if ";" in first and "," not in first else ","
         return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except Exception as exc:  # noqa: BLE001 (any unreadable file is one answer to staff)
+    except Exception as exc:
         raise BadFile("unreadable") from exc
 
 
@@ -101,12 +101,16 @@ async def preview(session: AsyncSession, association_id: int, data: bytes, *, xl
     if any(name not in header for name in REQUIRED):
         raise BadFile("columns")
     known_ids = set(
-        await session.scalars(select(MemberInvite.national_id).where(MemberInvite.association_id == association_id))
+        await session.scalars(
+            select(MemberInvite.national_id).where(MemberInvite.association_id == association_id)
+        )
     )
     known_numbers = set(
         await session.scalars(select(Member.member_number).where(Member.association_id == association_id))
     ) | set(
-        await session.scalars(select(MemberInvite.member_number).where(MemberInvite.association_id == association_id))
+        await session.scalars(
+            select(MemberInvite.member_number).where(MemberInvite.association_id == association_id)
+        )
     )
     seen_ids: set[str] = set()
     seen_numbers: set[str] = set()
@@ -114,7 +118,11 @@ async def preview(session: AsyncSession, association_id: int, data: bytes, *, xl
     for line, cells in enumerate(lines[1:], start=2):
         if not any(c.strip() for c in cells):
             continue
-        row = {name: normalize_input(cells[i]).strip() for i, name in enumerate(header) if name and i < len(cells)}
+        row = {
+            name: normalize_input(cells[i]).strip()
+            for i, name in enumerate(header)
+            if name and i < len(cells)
+        }
         name, number = row.get("name", ""), normalize_numeric(row.get("member_number", "")).strip()
         raw_id = row.get("national_id", "")
         verdict, reason, nid, until = NEW, "", raw_id, ""
@@ -173,7 +181,8 @@ async def apply(session: AsyncSession, scope: StaffScope, import_id: int) -> lis
             continue
         taken = await session.scalar(
             select(MemberInvite.id).where(
-                MemberInvite.association_id == staged.association_id, MemberInvite.national_id == row["national_id"]
+                MemberInvite.association_id == staged.association_id,
+                MemberInvite.national_id == row["national_id"],
             )
         )
         if taken is not None:
@@ -217,7 +226,9 @@ class InviteClaims(DraftStore[InviteClaim]):
         if invite.user_id is not None:
             raise NotAllowed("invite_used")
         member = await session.scalar(
-            select(Member.id).where(Member.association_id == invite.association_id, Member.user_id == actor.user_id)
+            select(Member.id).where(
+                Member.association_id == invite.association_id, Member.user_id == actor.user_id
+            )
         )
         if member is not None:
             raise NotAllowed("already_member")
@@ -230,7 +241,9 @@ class InviteClaims(DraftStore[InviteClaim]):
         await session.flush()
         return claim
 
-    async def save(self, session: AsyncSession, draft: InviteClaim, field: str, value: object, actor: Actor) -> None:
+    async def save(
+        self, session: AsyncSession, draft: InviteClaim, field: str, value: object, actor: Actor
+    ) -> None:
         invite = await session.get(MemberInvite, draft.invite_id)
         if invite is None or invite.user_id is not None:
             raise NotAllowed("invite_used")

@@ -11,6 +11,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.documents import CodeKind, verify_code
 from bot.services import terms
 from bot.services.errors import NotAllowed
 from bot.services.staff import StaffScope
@@ -59,14 +60,20 @@ class Verified:
     valid_until: date | None
 
 
-async def verify(session: AsyncSession, code: str, day: date) -> Verified | None:
-    """A certificate's code: None when unknown; else valid or not today, for whom and until when."""
-    member = await session.scalar(select(Member).where(Member.verify_code == code.strip().upper()))
+async def verify(session: AsyncSession, key: bytes, code: str, day: date) -> Verified | None:
+    """A certificate's code: None when unknown (or not signed by us: no lookup); else valid or not
+    today, for whom and until when."""
+    canonical = verify_code(key, CodeKind.MEMBER_CERTIFICATE, code)
+    if canonical is None:
+        return None
+    member = await session.scalar(select(Member).where(Member.verify_code == canonical))
     if member is None:
         return None
     association = await session.get(Association, member.association_id)
     name, _business = await member_name(session, member)
-    return Verified(terms.is_valid(member, day), name, association.name if association else "—", member.term_end)
+    return Verified(
+        terms.is_valid(member, day), name, association.name if association else "—", member.term_end
+    )
 
 
 # ---------------------------------------------------------------------------------- staff figures
@@ -108,7 +115,9 @@ async def rows_of(session: AsyncSession, scope: StaffScope, association_id: int,
     _check(scope, association_id)
     members = list(
         await session.scalars(
-            select(Member).where(Member.association_id == association_id).order_by(Member.member_number, Member.id)
+            select(Member)
+            .where(Member.association_id == association_id)
+            .order_by(Member.member_number, Member.id)
         )
     )
     payments = {
@@ -150,7 +159,9 @@ async def figures(session: AsyncSession, scope: StaffScope, association_id: int,
         elif row.status != terms.REVOKED:
             result.unpaid += 1
     waiting = await session.scalars(
-        select(DuesPayment.id).where(DuesPayment.association_id == association_id, DuesPayment.status == REVIEW)
+        select(DuesPayment.id).where(
+            DuesPayment.association_id == association_id, DuesPayment.status == REVIEW
+        )
     )
     result.waiting = len(list(waiting))
     return result
@@ -174,3 +185,19 @@ def spreadsheet(headers: list[str], rows: list[list[object]], title: str) -> byt
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+async def proof_facts(session: AsyncSession, member_id: int) -> tuple[Member, str, str, str] | None:
+    """What the certificate and card show: the member, name, business, association."""
+    member = await session.get(Member, member_id)
+    if member is None or member.verify_code is None:
+        return None
+    association = await session.get(Association, member.association_id)
+    name, business = await member_name(session, member)
+    return member, name, business, association.name if association else "—"
+
+
+async def association_name(session: AsyncSession, association_id: int) -> str:
+    """An association's name ("—" when it is gone)."""
+    association = await session.get(Association, association_id)
+    return association.name if association is not None else "—"

@@ -8,7 +8,6 @@ key (`member:<id>:renew:<term_end>:<30|7|0>`), so a second run or a restart neve
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -18,6 +17,7 @@ import jdatetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.documents import CodeKind, new_code
 from bot.services.outbox import create_broadcast, reachable
 from db.models import Association, Broadcast, Member
 
@@ -26,7 +26,6 @@ ACTIVE, DUE, LAPSED, REVOKED = "active", "due", "lapsed", "revoked"
 DUE_WINDOW = 30
 # Latest first: within the last week only the 7-day reminder is due (a stale "a month" is not sent).
 REMINDER_DAYS = (0, 7, 30)
-_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 def today(now: datetime) -> date:
@@ -77,18 +76,22 @@ def is_valid(member: Member, day: date) -> bool:
     return status_of(member, day) in (ACTIVE, DUE)
 
 
-def new_code() -> str:
-    """A verification code: 10 letters and digits with no look-alikes (about 50 bits)."""
-    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(10))
+async def ensure_code(session: AsyncSession, member: Member, key: bytes) -> str:
+    """The membership's verification code (signed; made once, kept across renewals)."""
+    if member.verify_code is None:
+        member.verify_code = new_code(key, CodeKind.MEMBER_CERTIFICATE)
+        await session.flush()
+    return member.verify_code
 
 
-async def start_first_term(session: AsyncSession, member: Member, day: date, end: date | None = None) -> Member:
+async def start_first_term(
+    session: AsyncSession, member: Member, day: date, end: date | None = None
+) -> Member:
     """Approval (or an imported member bound): the first term, from `day` to the rule's end."""
     association = await session.get(Association, member.association_id)
     months = association.term_months if association is not None else None
     member.term_start = day
     member.term_end = end or term_end_for(day, months)
-    member.verify_code = member.verify_code or new_code()
     await session.flush()
     return member
 
@@ -107,7 +110,6 @@ async def renew(session: AsyncSession, member: Member, day: date) -> Member:
     if member.term_end is None or member.term_end < day:
         member.term_start = start
     member.term_end = end
-    member.verify_code = member.verify_code or new_code()
     await session.flush()
     return member
 
