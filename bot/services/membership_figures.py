@@ -36,7 +36,7 @@ async def memberships_of(session: AsyncSession, user_id: int, day: date) -> list
         .where(Member.user_id == user_id)
         .order_by(Member.id)
     )
-    return [Membership(m, a, terms.status_of(m, day)) for m, a in rows.tuples()]
+    return [Membership(m, a, terms.status_of(m, day)) for m, a in rows]
 
 
 async def member_name(session: AsyncSession, member: Member) -> tuple[str, str]:
