@@ -41,7 +41,9 @@ from bot.handlers import (
     dues,
     errors,
     fallback,
+    member_invite,
     member_proof,
+    membership_staff,
     news,
     news_post,
     presence,
@@ -62,6 +64,8 @@ from bot.kit.menu import MENU_PREFIX, Menu, MenuItem
 
 FEATURE_MODULES: list[ModuleType] = [
     review,
+    member_invite,
+    membership_staff,
     news_post,
     announce,
     directory_staff,

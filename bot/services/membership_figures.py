@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from openpyxl import Workbook
+from openpyxl.styles import Font
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -176,7 +177,7 @@ def spreadsheet(headers: list[str], rows: list[list[object]], title: str) -> byt
     sheet.sheet_view.rightToLeft = True
     sheet.append(headers)
     for cell in sheet[1]:
-        cell.font = cell.font.copy(bold=True)
+        cell.font = Font(bold=True)
     for row in rows:
         sheet.append(row)
     for column in sheet.columns:
