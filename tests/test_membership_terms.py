@@ -100,6 +100,8 @@ async def test_approval_starts_the_term_and_sends_the_certificate_and_the_card(
     number = (member.member_number or "").translate(FA)
     notice = next(m.content for m in applicant.messages if "تبریک" in m.content)
     assert "۱۴۰۵/۱۲/۲۹" in notice  # valid until, Jalali, Persian digits
+    await applicant.command("/requests")  # «My requests» shows the term
+    assert "۱۴۰۵/۰۹/۱۱" in applicant.last_text and "۱۴۰۵/۱۲/۲۹" in applicant.last_text
 
     (certificate,) = documents(api, applicant)
     text = pdf_text(api, certificate)
