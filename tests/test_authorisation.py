@@ -47,9 +47,17 @@ STAFF_COMMANDS = {
     "broadcasts",
     "issues",
     "rate",
+    "dues",
 }
 STAFF_BUTTONS = (
     "review:",
+    "mem:ok:",
+    "mem:no:",
+    "mem:fig:",
+    "mem:xlsx:",
+    "mem:imp:",
+    "mem:impno:",
+    "menu:dues",
     "newspost:",
     "ann:",
     "cadm:",
