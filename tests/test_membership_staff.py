@@ -137,6 +137,15 @@ async def test_member_import_with_good_bad_and_duplicate_rows_and_the_invitation
     async with app.bot_data.sessionmaker() as session:
         assert await session.scalar(select(Member).where(Member.user_id == 8801)) is None
 
+    # Guessing a national ID: after five wrong tries even the right one is refused.
+    guesser = sim.user(8802)
+    await guesser.command("/start", f"invite_{links[1]}")
+    for _ in range(5):
+        await guesser.send(NID)
+    await guesser.send(NID_2)
+    async with app.bot_data.sessionmaker() as session:
+        assert await session.scalar(select(Member).where(Member.user_id == 8802)) is None
+
 
 async def test_a_csv_member_file_and_a_bad_file(sim: Simulator, app: BotApplication) -> None:
     association = await add_association(app)

@@ -9,23 +9,22 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot import delivery
 from bot.context import BotApplication, BotContext
 from bot.documents import card_png, certificate_pdf
-from bot.i18n import Gettext
 from bot.kit.feature import Feature
 from bot.kit.guards import public
 from bot.kit.reply import answer
 from bot.services import membership_figures as figures
-from bot.services import outbox, terms
+from bot.services import terms
 from bot.views import membership_terms as view
 
 log = logging.getLogger(__name__)
-PREFIX = "mproof"
+PREFIX = view.PROOF_PREFIX
+queue_proof = view.queue_proof
 REMINDER_JOB = "membership-reminders"
 REMINDER_INTERVAL = timedelta(hours=1)
 
@@ -38,23 +37,6 @@ class _Keys:
 
 
 KEYS = _Keys()
-
-
-async def queue_proof(session: AsyncSession, _: Gettext, member: Any, association: str, key: bytes) -> None:
-    """Queue the certificate and the card for the member (a numbered, current membership only)."""
-    if member.member_number is None or member.term_end is None:
-        return
-    await terms.ensure_code(session, member, key)
-    caption = view.proof_caption(_, member, association)
-    for kind, text in (("pdf", caption), ("card", _("Your membership card."))):
-        await outbox.notify(
-            session,
-            [member.user_id],
-            text,
-            media_kind=delivery.RENDERED,
-            media_file_id=f"{PREFIX}:{member.id}:{kind}:{member.term_end.isoformat()}",
-            association_id=member.association_id,
-        )
 
 
 async def render_proof(application: Any, reference: str) -> tuple[str, str, bytes]:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.delivery import RENDERED
 from bot.documents import CardLayout, CertificateLayout, format_code
 from bot.formatting import fa_digits, fa_money, fa_number, isolate_ltr, jalali_day, jalali_day_long
 from bot.i18n import N_, Gettext
 from bot.kit.callbacks import Router
 from bot.kit.reply import esc
-from bot.services import terms
+from bot.services import outbox, terms
 from bot.services.membership_figures import Figures, Verified
 from db.models import DuesPayment, Member
 
@@ -187,3 +190,26 @@ def proof_caption(_: Gettext, member: Member, association: str) -> str:
     return _("Your membership certificate of {name}. Verification code: {code}").format(
         name=esc(association), code=isolate_ltr(format_code(member.verify_code))
     )
+
+
+PROOF_PREFIX = "mproof"
+
+
+async def queue_proof(
+    session: AsyncSession, _: Gettext, member: Member, association: str, key: bytes
+) -> None:
+    """Queue the certificate and the card for the member (a numbered, current membership only); they
+    are rendered from the database when the outbox sends them (bot/handlers/member_proof.py)."""
+    if member.member_number is None or member.term_end is None:
+        return
+    await terms.ensure_code(session, member, key)
+    caption = proof_caption(_, member, association)
+    for kind, text in (("pdf", caption), ("card", _("Your membership card."))):
+        await outbox.notify(
+            session,
+            [member.user_id],
+            text,
+            media_kind=RENDERED,
+            media_file_id=f"{PROOF_PREFIX}:{member.id}:{kind}:{member.term_end.isoformat()}",
+            association_id=member.association_id,
+        )
