@@ -18,6 +18,8 @@ from db.models import Member
 from fakeapi.simulator import Simulator
 from fakeapi.state import FakeTelegram
 from tests.conftest import AppFactory
+from tests.factories import add_association, add_staff
+from tests.membership_support import submitted
 from tests.membership_terms_support import (
     NAME,
     approved,
@@ -191,3 +193,23 @@ async def test_verification_valid_lapsed_unknown_reveals_no_personal_data(
     assert NAME not in stranger.last_text and "✅" not in stranger.last_text
     await stranger.command("/start", "verify_ABCDABCDABCD")
     assert NAME not in stranger.last_text and "✅" not in stranger.last_text
+
+
+async def test_a_founding_member_gets_the_term_at_approval_and_the_certificate_when_numbered(
+    sim: Simulator, app: BotApplication, api: FakeTelegram
+) -> None:
+    fix_clock(app, at(_g(1405, 9, 11)))
+    forming = await add_association(app, name="انجمن برند و بسته‌بندی کرمان", status="forming")
+    await add_staff(app, 7001, forming)
+    applicant = sim.user(8800)
+    await submitted(applicant, forming, home=True)
+    await sim.user(7001).press("تأیید")
+    member = await member_of(app, 8800)
+    assert member.founding and member.member_number is None and member.term_end == _g(1405, 12, 29)
+    assert documents(api, applicant) == []  # no number yet: no certificate
+    # An admin activates the association: the founders are numbered, told, and get their certificate.
+    await add_staff(app, 7009, None, role="admin")
+    await sim.user(7009).press_data(f"dir:activate:{forming}")
+    (certificate,) = documents(api, applicant)
+    assert "برند و بسته‌بندی" in pdf_text(api, certificate)
+    assert len(photos(applicant)) == 1
