@@ -9,12 +9,13 @@ from datetime import date, timedelta
 
 import jdatetime
 from PIL import Image
+from sqlalchemy import select
 
 from bot.context import BotApplication
 from bot.documents import CodeKind, decode_qr, format_code, new_code
 from bot.handlers.member_proof import REMINDER_JOB
 from bot.services import terms
-from db.models import Member
+from db.models import Broadcast, Member
 from fakeapi.simulator import Simulator
 from fakeapi.state import FakeTelegram
 from tests.conftest import AppFactory
@@ -157,6 +158,10 @@ async def test_reminders_30_7_and_0_days_before_the_end_once_each_across_restart
     assert await reminder_keys(app) == [prefix + "30", prefix + "7", prefix + "0"]
     await run(end + timedelta(days=1))  # lapsed: nothing more
     assert len(await reminder_keys(app)) == 3
+    async with app.bot_data.sessionmaker() as session:
+        reminders = list(await session.scalars(select(Broadcast).where(Broadcast.kind == "reminder")))
+    assert all(f"mem:renew:{member.association_id}" in (b.buttons or "") for b in reminders)
+    assert "۲۹ اسفند ۱۴۰۵" in reminders[0].text and "۳۰" in reminders[0].text
 
 
 async def test_verification_valid_lapsed_unknown_reveals_no_personal_data(

@@ -17,6 +17,7 @@ from bot.context import BotApplication, BotContext
 from bot.documents import card_png, certificate_pdf
 from bot.kit.feature import Feature
 from bot.kit.guards import public
+from bot.kit.markup import button, keyboard, to_json
 from bot.kit.reply import answer
 from bot.services import membership_figures as figures
 from bot.services import terms
@@ -82,6 +83,10 @@ async def queue_reminders(context: BotContext) -> None:
             session,
             lambda member, days, name: view.reminder_text(_, member, days, name),
             context.bot_data.clock(),
+            lambda member: (
+                to_json(keyboard([[button(_("Renew my membership"), view.RENEW(member.association_id))]]))
+                or []
+            ),
         )
     if created:
         log.info("Queued %d renewal reminder(s)", len(created))

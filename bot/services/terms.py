@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.documents import CodeKind, new_code
-from bot.services.outbox import create_broadcast, reachable
+from bot.services.outbox import Buttons, create_broadcast, reachable
 from db.models import Association, Broadcast, Member
 
 TEHRAN = ZoneInfo("Asia/Tehran")
@@ -145,7 +145,9 @@ def reminder_due(member: Member, day: date) -> int | None:
     return None
 
 
-async def queue_reminders(session: AsyncSession, render: Render, now: datetime) -> list[Broadcast]:
+async def queue_reminders(
+    session: AsyncSession, render: Render, now: datetime, buttons: Callable[[Member], Buttons] | None = None
+) -> list[Broadcast]:
     """Queue every renewal reminder due today into the outbox, once each."""
     day = today(now)
     members = await session.scalars(
@@ -176,6 +178,7 @@ async def queue_reminders(session: AsyncSession, render: Render, now: datetime) 
                 association_id=member.association_id,
                 audience=f"member:{member.id}",
                 dedupe_key=key,
+                buttons=buttons(member) if buttons is not None else None,
             )
         )
     return created
