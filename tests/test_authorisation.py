@@ -48,6 +48,7 @@ STAFF_COMMANDS = {
     "issues",
     "rate",
     "dues",
+    "revoke",
 }
 STAFF_BUTTONS = (
     "review:",
@@ -57,6 +58,7 @@ STAFF_BUTTONS = (
     "mem:xlsx:",
     "mem:imp:",
     "mem:impno:",
+    "mem:revoke:",
     "menu:dues",
     "newspost:",
     "ann:",

@@ -168,3 +168,24 @@ async def test_a_csv_member_file_and_a_bad_file(sim: Simulator, app: BotApplicat
     await staff._deliver(update)
     async with app.bot_data.sessionmaker() as session:
         assert len(list(await session.scalars(select(MemberImport)))) == 1
+
+
+async def test_staff_revoke_a_membership_and_it_no_longer_verifies(
+    sim: Simulator, app: BotApplication
+) -> None:
+    fix_clock(app, at(END - timedelta(days=100)))
+    association, _member_user = await approved(sim, app)
+    member = await member_of(app)
+    other = await add_association(app, name="انجمن صنفی پسته رفسنجان")
+    await add_staff(app, 7002, other)
+    await sim.user(7002).command("/revoke", f"{association} {member.member_number}")
+    await sim.user(7002).press_data(f"mem:revoke:{member.id}")
+    assert not (await member_of(app)).revoked  # not their association
+    staff = sim.user(STAFF)
+    await staff.command("/revoke", f"{association} {member.member_number}")
+    assert NAME in staff.last_text
+    await staff.press_data(f"mem:revoke:{member.id}")
+    assert (await member_of(app)).revoked
+    stranger = sim.user(9900)
+    await stranger.command("/start", f"verify_{member.verify_code}")
+    assert "❌" in stranger.last_text

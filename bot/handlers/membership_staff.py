@@ -21,7 +21,7 @@ from bot.kit.reply import alert, alert_and_say, answer, esc
 from bot.services import member_import, membership_figures, terms
 from bot.services.application_exports import covered_associations
 from bot.services.errors import DomainError
-from bot.text import normalize_numeric
+from bot.text import normalize_numeric, to_ascii_digits
 from bot.views import membership_terms as view
 
 ROWS_SHOWN = 40
@@ -274,10 +274,55 @@ async def import_cancelled(update: Update, context: BotContext, import_id: int) 
     await answer(update, _("The import was cancelled; nothing was imported."))
 
 
+# ---------------------------------------------------------------------------------------- revoking
+
+
+@staff_only
+async def revoke_command(update: Update, context: BotContext) -> None:
+    """/revoke <association number> <member number>: the member, and a button to revoke."""
+    _ = context.gettext
+    args = [to_ascii_digits(a) for a in context.args or []]
+    if len(args) != 2 or not args[0].isdecimal():
+        await answer(
+            update, _("Send the association's number and the member number, e.g. /revoke ۱۲ ۱۲-۰۰۰۴۲")
+        )
+        return
+    try:
+        async with context.reading() as session:
+            member = await membership_figures.find_member(session, context.staff, int(args[0]), args[1])
+            name, _business = await membership_figures.member_name(session, member)
+    except DomainError:
+        await answer(update, _("No member of your associations has that number."))
+        return
+    day = terms.today(context.bot_data.clock())
+    text = "\n".join(
+        [
+            f"<b>{esc(name)}</b>",
+            view.term_line(_, member, day),
+            _("Revoke this membership? It cannot be undone."),
+        ]
+    )
+    await answer(update, text, keyboard([[button(_("Revoke the membership"), view.REVOKE(member.id))]]))
+
+
+@view.MEMBERSHIP.on(view.REVOKE)
+@staff_only
+async def revoke_pressed(update: Update, context: BotContext, member_id: int) -> None:
+    _ = context.gettext
+    try:
+        async with context.transaction() as session:
+            await membership_figures.revoke(session, context.staff, member_id)
+    except DomainError:
+        await alert_and_say(update, _("This belongs to another association."))
+        return
+    await answer(update, _("The membership was revoked; its certificate no longer verifies as valid."))
+
+
 def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
-    """/dues and member files."""
+    """/dues, /revoke and member files."""
     return [
         CommandHandler("dues", dues_command),
+        CommandHandler("revoke", revoke_command),
         MessageHandler(filters.ChatType.PRIVATE & MEMBER_FILE, import_file),
     ]
 
@@ -285,6 +330,9 @@ def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
 FEATURE = Feature(
     name="membership_staff",
     handlers=handlers,
-    commands=[Command("dues", N_("Membership figures and dues"), audience="staff")],
+    commands=[
+        Command("dues", N_("Membership figures and dues"), audience="staff"),
+        Command("revoke", N_("Revoke a membership"), audience="staff", listed=False),
+    ],
     menu=[MenuItem("dues", N_("Membership and dues"), 115, dues_command, audience="staff")],
 )

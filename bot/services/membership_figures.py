@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.documents import CodeKind, verify_code
 from bot.services import terms
-from bot.services.errors import NotAllowed
+from bot.services.errors import NotAllowed, NotFound
 from bot.services.staff import StaffScope
 from db.models import Application, Association, DuesPayment, Member, Profile
 from db.models.membership import PAID, REVIEW
@@ -202,3 +202,25 @@ async def association_name(session: AsyncSession, association_id: int) -> str:
     """An association's name ("—" when it is gone)."""
     association = await session.get(Association, association_id)
     return association.name if association is not None else "—"
+
+
+async def find_member(session: AsyncSession, scope: StaffScope, association_id: int, number: str) -> Member:
+    """A member of an association the staff member covers, by member number."""
+    _check(scope, association_id)
+    member = await session.scalar(
+        select(Member).where(Member.association_id == association_id, Member.member_number == number.strip())
+    )
+    if member is None:
+        raise NotFound("member")
+    return member
+
+
+async def revoke(session: AsyncSession, scope: StaffScope, member_id: int) -> Member:
+    """Revoke a membership: it never verifies as valid again and gets no more reminders."""
+    member = await session.get(Member, member_id)
+    if member is None:
+        raise NotFound("member")
+    _check(scope, member.association_id)
+    member.revoked = True
+    await session.flush()
+    return member

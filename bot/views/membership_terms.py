@@ -26,6 +26,7 @@ SHEET = MEMBERSHIP.action("xlsx", int)  # association id
 IMPORT_INTO = MEMBERSHIP.action("impto", int, int)  # staged import id, association id
 IMPORT = MEMBERSHIP.action("imp", int)  # staged import id
 IMPORT_CANCEL = MEMBERSHIP.action("impno", int)  # staged import id
+REVOKE = MEMBERSHIP.action("revoke", int)  # member id
 
 STATUS = {
     terms.ACTIVE: N_("active"),
