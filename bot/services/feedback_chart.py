@@ -32,8 +32,8 @@ def render(
     height = 4.5 + (0.45 * len(shown) + 0.5 if shown else 0)
     figure = Figure(figsize=(8.0, height), dpi=100)
     FigureCanvasAgg(figure)
-    chart_share = 4.5 / height
-    axes = figure.add_axes((0.06, 1 - chart_share + 0.08, 0.72, chart_share - 0.2))
+    # In inches from the top: the title and subtitle (1.1), the bars (3.0), a gap (0.4), the comments.
+    axes = figure.add_axes((0.06, (height - 4.1) / height, 0.72, 3.0 / height))
     ratings = sorted(labels, reverse=True)
     positions = list(range(len(ratings)))[::-1]
     values = [counts.get(rating, 0) for rating in ratings]
