@@ -68,7 +68,6 @@ FEATURE_MODULES: list[ModuleType] = [
     directory_csv,
     courses_form,
     courses_staff,
-    course_checkin,
     course_documents,
     council_staff,
     council_form,
@@ -87,6 +86,9 @@ FEATURE_MODULES: list[ModuleType] = [
     dashboard,
     rating,
     broadcasts,
+    # Photos and code-like texts of a staff member at a door's desk: after every conversation, so a
+    # form being filled in takes its own answers first.
+    course_checkin,
     start,
 ]
 

@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from bot.context import BotApplication
 from bot.documents import CodeKind, decode_qr, format_code, new_code
-from bot.handlers import course_documents
 from bot.services import course_admin, course_certificates
 from bot.services.staff import StaffScope
+from bot.views import course_documents
 from db.models import Course, CourseCertificate, Profile, Registration
 from fakeapi.records import StoredMessage
 from fakeapi.simulator import Simulator, SimUser

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton, InputFile, Update
 from telegram.ext import BaseHandler, CommandHandler, filters
 
-from bot import delivery
 from bot.context import BotContext
-from bot.documents import CardLayout, CertificateLayout, card_png, certificate_pdf, format_code
-from bot.formatting import fa_digits, isolate_ltr, jalali_date
+from bot.documents import CardLayout, card_png, format_code
+from bot.formatting import fa_digits, jalali_date
 from bot.handlers import course_cards as cards
 from bot.handlers.course_cards import COURSES, STAFF
 from bot.i18n import N_, Gettext
@@ -23,14 +21,13 @@ from bot.kit.markup import button, keyboard
 from bot.kit.reply import alert, answer, esc
 from bot.services import course_admin as admin
 from bot.services import course_certificates as certificates
-from bot.services import outbox, tickets
-from bot.services.course_certificates import CertificateData
+from bot.services import tickets
 from bot.services.courses import Course
 from bot.services.errors import DomainError
 from bot.services.feedback_chart import render as feedback_chart_png
 from bot.text import truncate
+from bot.views import course_documents as views
 
-CERTIFICATE = "ccert"  # the outbox's generated attachment: gen:ccert:<code>
 TICKET_REFUSALS = {
     "ticket": N_("You have no seat in this course, so there is no ticket."),
     "course_cancelled": N_("This course has been cancelled."),
@@ -39,22 +36,6 @@ TICKET_REFUSALS = {
 
 def _place(_: Gettext, course: Course) -> str:
     return course.place or course.online_url or "—"
-
-
-def _hours(course: Course) -> str | None:
-    """The course's length in hours (Persian digits), when it is held within a day."""
-    if course.starts_at is None or course.ends_at is None:
-        return None
-    hours = (course.ends_at - course.starts_at).total_seconds() / 3600
-    if not 0 < hours <= 24:
-        return None
-    shown = f"{hours:.1f}".removesuffix(".0")
-    return fa_digits(shown).replace(".", "٫")
-
-
-def deep_link(context_username: str | None, payload: str) -> str:
-    """A t.me link that opens the bot with `/start <payload>`."""
-    return f"https://t.me/{context_username or 'bot'}?start={payload}"
 
 
 # ---------------------------------------------------------------------------- the ticket
@@ -103,83 +84,6 @@ async def show_ticket(update: Update, context: BotContext, course_id: int) -> No
 
 
 # ---------------------------------------------------------------------------- certificates
-
-
-def certificate_file(_: Gettext, found: CertificateData, tz: str, username: str | None) -> bytes:
-    """The certificate as PDF bytes."""
-    course, certificate = found.course, found.certificate
-    hours = _hours(course)
-    statement = (
-        _("attended the training course «{title}» ({hours} hours).").format(title=course.title, hours=hours)
-        if hours
-        else _("attended the training course «{title}».").format(title=course.title)
-    )
-    fields = [(_("Teacher"), course.teacher)] if course.teacher else []
-    if course.starts_at is not None:
-        fields.append((_("Held on"), jalali_date(course.starts_at, tz)))
-    link = deep_link(username, f"cert_{certificate.code}")
-    return certificate_pdf(
-        CertificateLayout(
-            title=_("Certificate of attendance"),
-            issuer=found.association or _("A chamber-wide course"),
-            intro=_("This certifies that"),
-            name=certificate.name,
-            statement=[statement],
-            fields=fields,
-            date_line=_("Issued on {date}").format(date=jalali_date(certificate.issued_at, tz)),
-            code=format_code(certificate.code),
-            code_label=_("Verification code:"),
-            qr_data=link,
-            verify_lines=[_("To check this certificate, scan the QR code or open:"), link],
-        )
-    )
-
-
-@delivery.generated(CERTIFICATE)
-async def draw_certificate(application: delivery.AnyApplication, code: str) -> InputFile | None:
-    """The outbox's attachment: the certificate's PDF, drawn as it is sent."""
-    async with application.bot_data.reader() as session:
-        found = await certificates.data(session, code)
-    if found is None:
-        return None
-    _ = application.bot_data.translations.gettext
-    pdf = certificate_file(_, found, application.bot_data.settings.timezone, application.bot.username)
-    return InputFile(pdf, filename=f"certificate-{code}.pdf")
-
-
-def certificate_caption(_: Gettext, found_title: str, code: str) -> str:
-    return _(
-        "Your certificate of attendance for «{title}». Anyone can check it with its QR code or the code {code}."
-    ).format(title=esc(found_title), code=isolate_ltr(format_code(code)))
-
-
-async def queue_certificates(
-    session: AsyncSession, _: Gettext, course_id: int, key: bytes, issued_by: int | None
-) -> int:
-    """Issue the missing certificates of a held course and queue each to its holder (once: the
-    notice's dedupe key is the certificate's code). Returns how many were queued."""
-    course = await certificates.held_course(session, course_id)
-    if course is None:
-        return 0
-    issued = await certificates.issue_missing(session, course.id, key, issued_by=issued_by)
-    for certificate in issued:
-        await send_certificate(session, _, course, certificate.user_id, certificate.code)
-    return len(issued)
-
-
-async def send_certificate(
-    session: AsyncSession, _: Gettext, course: Course, user_id: int, code: str
-) -> None:
-    """Queue one certificate's PDF to its holder through the outbox."""
-    await outbox.notify(
-        session,
-        [user_id],
-        certificate_caption(_, course.title, code),
-        media_kind="document",
-        media_file_id=delivery.attachment_id(CERTIFICATE, code),
-        association_id=course.association_id,
-        dedupe_key=f"ccert:{code}",
-    )
 
 
 @public
@@ -244,7 +148,7 @@ async def reissue(update: Update, context: BotContext, certificate_id: int) -> N
         new, course = await certificates.reissue(
             session, context.staff, certificate_id, context.settings.document_key
         )
-        await send_certificate(session, _, course, new.user_id, new.code)
+        await views.send_certificate(session, _, course, new.user_id, new.code)
     note = _("A new certificate with the name «{name}» was sent.").format(name=esc(new.name))
     await list_certificates(update, context, new.course_id, note)
 
@@ -268,14 +172,6 @@ async def revoke(update: Update, context: BotContext, certificate_id: int) -> No
         certificate = await certificates.revoke(session, context.staff, certificate_id)
     note = _("The certificate of «{name}» is revoked.").format(name=esc(certificate.name))
     await list_certificates(update, context, certificate.course_id, note)
-
-
-def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
-    """`/start cert_<code>` (the buttons go through the courses and cadm routers)."""
-    return [CommandHandler("start", verify, filters=filters.Regex(r"^/start\s+cert_[0-9A-Za-z_-]{1,40}$"))]
-
-
-FEATURE = Feature(name="course_documents", handlers=handlers)
 
 
 @STAFF.on(cards.CHART)
@@ -307,3 +203,11 @@ async def feedback_chart(update: Update, context: BotContext, course_id: int) ->
         await update.callback_query.answer()
     caption = _("<b>Feedback: {title}</b>").format(title=esc(course.title))
     await chat.send_photo(InputFile(picture, filename=f"feedback-{course_id}.png"), caption=caption)
+
+
+def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
+    """`/start cert_<code>` (the buttons go through the courses and cadm routers)."""
+    return [CommandHandler("start", verify, filters=filters.Regex(r"^/start\s+cert_[0-9A-Za-z_-]{1,40}$"))]
+
+
+FEATURE = Feature(name="course_documents", handlers=handlers)

@@ -11,7 +11,6 @@ from telegram.ext import BaseHandler, CommandHandler
 from bot.context import BotContext
 from bot.formatting import fa_digits, fa_number, jalali_when
 from bot.handlers import course_cards as cards
-from bot.handlers import course_documents as documents
 from bot.handlers.course_cards import STAFF
 from bot.i18n import N_
 from bot.kit.feature import Command, Feature
@@ -23,6 +22,7 @@ from bot.services import course_admin as admin
 from bot.services import outbox
 from bot.services.courses import CLOSED, OPEN, REGISTERED, WAITING
 from bot.text import truncate
+from bot.views import course_documents as views
 
 ATTENDANCE_PAGE = 20
 CSV_HEADER = (
@@ -185,7 +185,7 @@ async def mark(update: Update, context: BotContext, registration_id: int, page: 
         registration = await admin.toggle_attendance(session, context.staff, registration_id)
         if registration.attended:  # ticked after the course was marked held: its certificate now
             key = context.settings.document_key
-            await documents.queue_certificates(
+            await views.queue_certificates(
                 session, context.gettext, registration.course_id, key, context.staff.user_id
             )
     await _attendance(update, context, registration.course_id, page)
@@ -228,7 +228,7 @@ async def finish(update: Update, context: BotContext, course_id: int) -> None:
         course, attendees = await admin.finish(session, context.staff, course_id)
         text, markup = cards.feedback_question(_, course)
         await outbox.notify(session, attendees, text, buttons=to_json(markup))
-        sent = await documents.queue_certificates(
+        sent = await views.queue_certificates(
             session, _, course.id, context.settings.document_key, context.staff.user_id
         )
     note = _("The course is marked as held; {count} attendees were asked for feedback.").format(
