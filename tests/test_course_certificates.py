@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.context import BotApplication
 from bot.documents import CodeKind, decode_qr, format_code, new_code
-from bot.services import course_admin, course_certificates
+from bot.services import course_admin, course_certificates, tickets
 from bot.services.staff import StaffScope
 from bot.views import course_documents
 from db.models import Course, CourseCertificate, Profile, Registration
@@ -224,3 +224,18 @@ async def test_feedback_chart_and_spreadsheet(sim: Simulator, app: BotApplicatio
     assert by_name["نرگس حیدری"][-2:] == ["5", "مطالب کاربردی بود"]
     assert by_name["رضا سیرجانی"][-2:] == ["3", ""]
     assert by_name["مینا بمی"][-2:] == ["", ""]
+
+
+async def test_a_check_in_at_the_door_after_the_course_was_held_sends_the_certificate(
+    sim: Simulator, app: BotApplication
+) -> None:
+    cid = await _course_with_people(sim, app)
+    staffer = sim.user(STAFF_ID)
+    await staffer.press_data(f"cadm:finish:{cid}")
+    async with app.bot_data.sessionmaker() as session, session.begin():
+        found = await tickets.ticket(session, 9903, cid, app.bot_data.settings.document_key)
+    await staffer.press_data(f"cadm:desk:{cid}")
+    await staffer.send(format_code(found.code))
+    assert "✅ ورود مینا بمی ثبت شد" in staffer.last_text
+    await staffer.send(format_code(found.code))
+    assert [len(_documents(sim.user(u))) for u in (9901, 9902, 9903)] == [1, 1, 1]

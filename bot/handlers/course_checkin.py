@@ -24,6 +24,7 @@ from bot.kit.reply import answer, esc
 from bot.services import tickets
 from bot.services.errors import DomainError
 from bot.services.tickets import CheckInRefused
+from bot.views import course_documents as views
 
 # What a typed ticket code may look like (any digits, separators): anything else is not for the desk.
 CODE_TEXT = filters.Regex(r"^[\s\-–_.0-9A-Za-z۰-۹٠-٩]{10,30}$")
@@ -121,9 +122,11 @@ async def _check_in(context: BotContext, code: str) -> str:
     tz = context.settings.timezone
     try:
         async with context.transaction() as session:
-            done = await tickets.check_in_from_desk(
-                session, context.staff, code, context.settings.document_key
-            )
+            key = context.settings.document_key
+            done = await tickets.check_in_from_desk(session, context.staff, code, key)
+            if done.first:  # checked in after the course was marked held: the certificate now
+                course_id = done.registration.course_id
+                await views.queue_certificates(session, _, course_id, key, context.staff.user_id)
     except CheckInRefused as exc:
         template = _(REFUSALS.get(exc.reason, REFUSALS["unknown"]))
         return "⛔️ " + template.format(
