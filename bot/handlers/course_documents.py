@@ -1,6 +1,7 @@
-"""Course documents in the chat: the ticket in «My courses», the attendance certificate (drawn when
-the outbox sends it), `/start cert_<code>` for anyone to verify one, and staff reissuing or revoking
-certificates. Check-in at the door is bot/handlers/course_checkin.py."""
+"""Course documents in the chat: the entry card (ticket) in «My courses», `/start cert_<code>` for
+anyone to verify a certificate of attendance, staff reissuing or revoking certificates, and the
+feedback chart. The certificate's PDF is drawn by bot/views/course_documents.py when the outbox sends
+it; check-in at the door is bot/handlers/course_checkin.py."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ TICKET_REFUSALS = {
 }
 
 
-def _place(_: Gettext, course: Course) -> str:
+def _place(course: Course) -> str:
     return course.place or course.online_url or "—"
 
 
@@ -50,7 +51,7 @@ def ticket_image(_: Gettext, found: tickets.Ticket, tz: str) -> bytes:
             lines=[
                 (_("Course"), found.course.title),
                 (_("When"), cards.when(_, found.course, tz)),
-                (_("Place"), _place(_, found.course)),
+                (_("Place"), _place(found.course)),
                 (_("Name"), found.name or "—"),
             ],
             qr_data=found.code,
