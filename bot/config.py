@@ -123,6 +123,13 @@ class Settings(BaseSettings):
             raise ValueError("must be a phone number such as 034-3222 3344 or +98 34 3222 3344")
         return value
 
+    @field_validator("documents_secret")
+    @classmethod
+    def _documents_secret(cls, value: str) -> str:
+        if value and len(value) < 16:
+            raise ValueError("must be at least 16 characters (random letters and digits)")
+        return value
+
     @field_validator("webhook_secret")
     @classmethod
     def _webhook_secret(cls, value: str) -> str:

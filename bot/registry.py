@@ -31,6 +31,8 @@ from bot.handlers import (
     council_form,
     council_home,
     council_staff,
+    course_checkin,
+    course_documents,
     courses,
     courses_form,
     courses_staff,
@@ -72,6 +74,7 @@ FEATURE_MODULES: list[ModuleType] = [
     directory_csv,
     courses_form,
     courses_staff,
+    course_documents,
     council_staff,
     council_form,
     council_home,
@@ -91,6 +94,9 @@ FEATURE_MODULES: list[ModuleType] = [
     broadcasts,
     member_proof,
     dues,
+    # Photos and code-like texts of a staff member at a door's desk: after every conversation, so a
+    # form being filled in takes its own answers first.
+    course_checkin,
     start,
 ]
 

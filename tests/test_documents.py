@@ -60,7 +60,7 @@ def test_card_image_carries_its_qr() -> None:
         )
     )
     image = Image.open(io.BytesIO(png))
-    assert image.size == (900, 1400)
+    assert image.width == 900 and 1200 <= image.height <= 1600
     # A phone photo is smaller and JPEG-compressed: still readable.
     small = io.BytesIO()
     image.convert("RGB").resize((450, 700)).save(small, format="JPEG", quality=70)
@@ -88,3 +88,26 @@ def test_certificate_pdf_has_persian_text_and_the_font() -> None:
     text = reader.pages[0].extract_text()
     assert "مریم احمدی" in text
     assert "start cert_ABCD" in text
+
+
+def test_the_certificate_layout_serves_a_membership_certificate_too() -> None:
+    """The membership certificate (issue 15) is the same page with other lines; a revoked copy is stamped."""
+    code = new_code(KEY, CodeKind.MEMBER_CERTIFICATE)
+    layout = CertificateLayout(
+        title="گواهی عضویت",
+        issuer="اتاق بازرگانی، صنایع، معادن و کشاورزی کرمان",
+        intro="بدین‌وسیله گواهی می‌شود که",
+        name="رضا سیرجانی",
+        statement=["صاحب کسب‌وکار «نان سنتی سیرجان» عضو تشکل کسب‌وکارهای خانگی است."],
+        fields=[("شمارهٔ عضویت", "۱۲۳۴"), ("اعتبار عضویت", "معتبر تا ۱۴۰۶/۰۹/۰۵")],
+        code=format_code(code),
+        code_label="کد استعلام:",
+        qr_data=f"https://t.me/bot?start=verify_{code}",
+        verify_lines=["برای استعلام، کد QR را بخوانید."],
+        revoked_stamp="باطل شده",
+    )
+    pdf = certificate_pdf(layout)
+    reader = PdfReader(io.BytesIO(pdf))
+    text = reader.pages[0].extract_text()
+    assert "رضا سیرجانی" in text and "باطل شده" in text
+    assert verify_code(KEY, CodeKind.MEMBER_CERTIFICATE, code) == code

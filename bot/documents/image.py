@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw, ImageFont, features
 from bot.documents.fonts import BOLD, REGULAR
 from bot.documents.qr import qr_image
 
-WIDTH, HEIGHT = 900, 1400
+WIDTH, HEIGHT, MIN_HEIGHT = 900, 1600, 1200
 MARGIN = 60
 BAND = (47, 111, 143)
 INK = (34, 34, 34)
@@ -97,7 +97,8 @@ class _Writer:
 
 
 def card_png(layout: CardLayout) -> bytes:
-    """PNG bytes of the card, 900 × 1400 pixels (a phone screen; Telegram keeps it sharp)."""
+    """PNG bytes of the card, 900 pixels wide and 1200–1600 tall (a phone screen; Telegram keeps it
+    sharp)."""
     image = Image.new("RGB", (WIDTH, HEIGHT), "white")
     writer = _Writer(image)
     band = 200 if layout.subtitle else 150
@@ -112,7 +113,7 @@ def card_png(layout: CardLayout) -> bytes:
         writer.text(value, _font(32, bold=True), gap=14)
     if layout.qr_data:
         qr = qr_image(layout.qr_data, size=460)
-        top = max(writer.y + 10, HEIGHT - 170 - qr.height)
+        top = writer.y + 20
         image.paste(qr, ((WIDTH - qr.width) // 2, top))
         writer.y = top + qr.height + 5
     if layout.code:
@@ -122,6 +123,8 @@ def card_png(layout: CardLayout) -> bytes:
         writer.y += 60
     for text in layout.footer:
         writer.text(text, _font(22), colour=MUTED, centre=True, gap=0)
+    # As tall as what it shows (long titles wrap), at least a phone screen's proportion.
+    image = image.crop((0, 0, WIDTH, min(HEIGHT, max(MIN_HEIGHT, writer.y + 50))))
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()

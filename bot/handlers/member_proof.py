@@ -9,7 +9,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from telegram import Update
+from telegram import InputFile, Update
 from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot import delivery
@@ -24,7 +24,6 @@ from bot.services import terms
 from bot.views import membership_terms as view
 
 log = logging.getLogger(__name__)
-PREFIX = view.PROOF_PREFIX
 queue_proof = view.queue_proof
 REMINDER_JOB = "membership-reminders"
 REMINDER_INTERVAL = timedelta(hours=1)
@@ -40,27 +39,30 @@ class _Keys:
 KEYS = _Keys()
 
 
-async def render_proof(application: Any, reference: str) -> tuple[str, str, bytes]:
-    """`mproof:<member id>:pdf|card:<term end>`: the document, made from the database now."""
-    _prefix, member_id, kind, _end = reference.split(":", 3)
+@delivery.generated(view.PROOF_KIND)
+async def render_proof(application: Any, reference: str) -> InputFile | None:
+    """`<member id>:pdf|card:<term end>`: the certificate or the card, drawn from the database now
+    (None: the membership is gone, and the delivery fails permanently)."""
+    member_id, kind, _end = reference.split(":", 2)
     data = application.bot_data
     _ = data.translations.gettext
     async with data.reader() as session:
         found = await figures.proof_facts(session, int(member_id))
     if found is None:
-        raise LookupError(reference)
+        return None
     member, name, business, association = found
     link = view.verify_link(
         application.bot.username or "", member.verify_code or "", bale=data.settings.is_bale
     )
     if kind == "card":
         layout = view.card_layout(_, name=name, association=association, member=member, link=link)
-        return "photo", "card.png", await asyncio.to_thread(card_png, layout)
+        return InputFile(await asyncio.to_thread(card_png, layout), filename="card.png")
     certificate = view.certificate_layout(
         _, name=name, business=business, association=association, member=member, link=link
     )
     number = member.member_number or str(member.id)
-    return "document", f"membership-{number}.pdf", await asyncio.to_thread(certificate_pdf, certificate)
+    pdf = await asyncio.to_thread(certificate_pdf, certificate)
+    return InputFile(pdf, filename=f"membership-{number}.pdf")
 
 
 @public
@@ -101,9 +103,6 @@ def schedule(application: BotApplication) -> None:
     application.job_queue.run_repeating(
         queue_reminders, interval=REMINDER_INTERVAL, first=timedelta(seconds=20), name=REMINDER_JOB
     )
-
-
-delivery.register_renderer(PREFIX, render_proof)
 
 
 def handlers() -> list[BaseHandler[Update, BotContext, Any]]:

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.delivery import RENDERED
+from bot.delivery import attachment_id
 from bot.documents import CardLayout, CertificateLayout, format_code
 from bot.formatting import fa_digits, fa_money, fa_number, isolate_ltr, jalali_day, jalali_day_long
 from bot.i18n import N_, Gettext
@@ -193,24 +193,27 @@ def proof_caption(_: Gettext, member: Member, association: str) -> str:
     )
 
 
-PROOF_PREFIX = "mproof"
+PROOF_KIND = "mproof"
 
 
 async def queue_proof(
     session: AsyncSession, _: Gettext, member: Member, association: str, key: bytes
 ) -> None:
     """Queue the certificate and the card for the member (a numbered, current membership only); they
-    are rendered from the database when the outbox sends them (bot/handlers/member_proof.py)."""
+    are drawn from the database when the outbox sends them (bot/handlers/member_proof.py)."""
     if member.member_number is None or member.term_end is None:
         return
     await terms.ensure_code(session, member, key)
     caption = proof_caption(_, member, association)
-    for kind, text in (("pdf", caption), ("card", _("Your membership card."))):
+    for media_kind, kind, text in (
+        ("document", "pdf", caption),
+        ("photo", "card", _("Your membership card.")),
+    ):
         await outbox.notify(
             session,
             [member.user_id],
             text,
-            media_kind=RENDERED,
-            media_file_id=f"{PROOF_PREFIX}:{member.id}:{kind}:{member.term_end.isoformat()}",
+            media_kind=media_kind,
+            media_file_id=attachment_id(PROOF_KIND, f"{member.id}:{kind}:{member.term_end.isoformat()}"),
             association_id=member.association_id,
         )

@@ -10,7 +10,7 @@ from db.models.applications import (
 from db.models.associations import Association
 from db.models.base import Base, UTCDateTime, utcnow
 from db.models.council import CouncilAnswerDraft, CouncilIssue, CouncilSupport
-from db.models.courses import Course, CourseEdit, Registration
+from db.models.courses import CheckInDesk, Course, CourseCertificate, CourseEdit, Registration
 from db.models.directory import DirectoryDraft
 from db.models.membership import DuesPayment, InviteClaim, MemberImport, MemberInvite
 from db.models.news import NewsItem
@@ -28,11 +28,13 @@ __all__ = [
     "Association",
     "Base",
     "Broadcast",
+    "CheckInDesk",
     "ConversationState",
     "CouncilAnswerDraft",
     "CouncilIssue",
     "CouncilSupport",
     "Course",
+    "CourseCertificate",
     "CourseEdit",
     "DeletionRequest",
     "Delivery",

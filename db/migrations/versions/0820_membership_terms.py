@@ -2,7 +2,7 @@
 dues payments, and invitations for imported members
 
 Revision ID: 0820_membership_terms
-Revises: 0800_dashboard
+Revises: 0810_course_documents
 Create Date: 2026-12-02 15:30:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import db.models.base
 
 revision: str = "0820_membership_terms"
-down_revision: str | Sequence[str] | None = "0800_dashboard"
+down_revision: str | Sequence[str] | None = "0810_course_documents"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
