@@ -23,6 +23,7 @@ from bot.platform import make_bot
 from bot.processing import PerUserUpdateProcessor
 from bot.services.staff import StaffRoster
 from bot.services.users import SeenCache
+from db.models.base import utcnow
 from db.persistence import DatabasePersistence
 from db.session import create_engine, create_reader, create_sessionmaker
 
@@ -52,6 +53,7 @@ def build_application(
     )
     data = application.bot_data
     data.settings = settings
+    data.clock = utcnow
     data.engine = engine
     data.sessionmaker = sessionmaker
     data.reader = create_reader(engine)

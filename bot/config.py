@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from datetime import timedelta
@@ -64,6 +65,12 @@ class Settings(BaseSettings):
     chamber_phone: str = ""
     # Weights of the five rating indicators (governance, policy, membership, regulation, services).
     rating_weights: Annotated[tuple[float, float, float, float, float], NoDecode] = (1.0, 1.0, 1.0, 1.0, 1.0)
+    # The key that signs tickets' and certificates' verification codes (empty: derived from the bot
+    # token; set it to keep issued codes valid when the token changes).
+    documents_secret: str = Field(default="", repr=False)
+    # Dues paid in the chat (sendInvoice): the payment provider's token (on Bale, the wallet token).
+    # Empty: members pay by bank transfer and send a photo of the receipt for staff to confirm.
+    payment_provider_token: str = Field(default="", repr=False)
 
     @field_validator("telegram_bot_token")
     @classmethod
@@ -116,6 +123,13 @@ class Settings(BaseSettings):
             raise ValueError("must be a phone number such as 034-3222 3344 or +98 34 3222 3344")
         return value
 
+    @field_validator("documents_secret")
+    @classmethod
+    def _documents_secret(cls, value: str) -> str:
+        if value and len(value) < 16:
+            raise ValueError("must be at least 16 characters (random letters and digits)")
+        return value
+
     @field_validator("webhook_secret")
     @classmethod
     def _webhook_secret(cls, value: str) -> str:
@@ -156,6 +170,12 @@ class Settings(BaseSettings):
     def inbox_retention(self) -> timedelta:
         """How long answered updates stay in the inbox."""
         return timedelta(hours=self.inbox_retention_hours)
+
+    @property
+    def document_key(self) -> bytes:
+        """The HMAC key of verification codes (bot/documents/codes.py)."""
+        seed = self.documents_secret or f"tashakkol-documents:{self.telegram_bot_token}"
+        return hashlib.sha256(seed.encode()).digest()
 
     @property
     def is_bale(self) -> bool:

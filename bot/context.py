@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from babel.support import Translations
@@ -58,6 +59,8 @@ class BotData:
     # Work every unit of work does before it commits (the inbox marks the update handled there).
     unit_hooks: list[BeforeCommit]
     commands: CommandMenus  # the command menus by role (staff changes refresh a person's)
+    # "Now" for date rules (membership terms, renewal reminders); tests put a fixed clock here.
+    clock: Callable[[], datetime]
 
 
 @asynccontextmanager

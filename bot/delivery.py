@@ -21,6 +21,7 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
+from telegram import InputFile
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -44,6 +45,12 @@ log = logging.getLogger(__name__)
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 ProgressHook = Callable[[AnyApplication, Broadcast, Report], Awaitable[None]]
+# Attachments drawn when they are sent (a certificate's PDF): an outbox row's media_file_id
+# "gen:<kind>:<argument>" names the generator registered under <kind> and its argument; the bytes are
+# never stored, and a generator that finds nothing (None) makes the delivery fail permanently.
+GENERATED = "gen:"
+Generator = Callable[[AnyApplication, str], Awaitable[InputFile | None]]
+GENERATORS: dict[str, Generator] = {}
 WAKE_INTERVAL = 10.0  # seconds between the job's wake-ups (due reminders, a task that died)
 # Notices: one to a few people each, sent like replies (no per-chat spacing, never held back).
 NOTICE_CONFIG = SenderConfig(
@@ -136,6 +143,33 @@ class Delivery:
         return self.config.global_rate
 
 
+def generated(kind: str) -> Callable[[Generator], Generator]:
+    """Register the generator of the attachments "gen:<kind>:<argument>" (a feature module does)."""
+
+    def register(generator: Generator) -> Generator:
+        GENERATORS[kind] = generator
+        return generator
+
+    return register
+
+
+def attachment_id(kind: str, argument: str) -> str:
+    """The outbox's media_file_id of an attachment drawn at send time by the generator of `kind`."""
+    return f"{GENERATED}{kind}:{argument}"
+
+
+async def _media(application: AnyApplication, file_id: str) -> str | InputFile:
+    """A Telegram file_id as is, or the generated file it names."""
+    if not file_id.startswith(GENERATED):
+        return file_id
+    kind, _sep, argument = file_id[len(GENERATED) :].partition(":")
+    generator = GENERATORS.get(kind)
+    made = await generator(application, argument) if generator is not None else None
+    if made is None:
+        raise sender_service.Permanent(f"nothing to send for {file_id}")
+    return made
+
+
 def schedule(application: AnyApplication) -> None:
     """A repeating job starts the senders once the application runs and wakes them now and then."""
 
@@ -160,18 +194,19 @@ def telegram_transport(application: AnyApplication, *, bulk_sends: bool = True) 
     async def post(chat_id: int, message: Message) -> None:
         markup = from_json(json.loads(message.buttons)) if message.buttons else None
         caption = message.text or None
-        if message.media_kind == "photo" and message.media_file_id:
+        media = await _media(application, message.media_file_id) if message.media_file_id else None
+        if message.media_kind == "photo" and media is not None:
             await bot.send_photo(
                 chat_id,
-                message.media_file_id,
+                media,
                 caption=caption,
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup,
             )
-        elif message.media_kind == "document" and message.media_file_id:
+        elif message.media_kind == "document" and media is not None:
             await bot.send_document(
                 chat_id,
-                message.media_file_id,
+                media,
                 caption=caption,
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup,

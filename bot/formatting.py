@@ -85,6 +85,17 @@ def jalali_date(dt: datetime, tz: str = TEHRAN) -> str:
     return _numeric_date(_jalali(_local(dt, tz).date()))
 
 
+def jalali_day(day: date) -> str:
+    """Write the Jalali date of a calendar day, e.g. ۱۴۰۵/۱۲/۲۹."""
+    return _numeric_date(_jalali(day))
+
+
+def jalali_day_long(day: date) -> str:
+    """Write a calendar day with the Jalali month name, e.g. ۲۹ اسفند ۱۴۰۵."""
+    jday = _jalali(day)
+    return f"{fa_digits(jday.day)} {jday.strftime('%B')} {fa_digits(jday.year)}"
+
+
 def jalali_datetime(dt: datetime, tz: str = TEHRAN, *, at_word: str = "ساعت") -> str:
     """Write the Jalali date and time of dt in tz, e.g. ۱۴۰۵/۰۹/۰۵ ساعت ۱۷:۳۰."""
     local = _local(dt, tz)

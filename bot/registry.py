@@ -31,6 +31,8 @@ from bot.handlers import (
     council_form,
     council_home,
     council_staff,
+    course_checkin,
+    course_documents,
     courses,
     courses_form,
     courses_staff,
@@ -38,8 +40,12 @@ from bot.handlers import (
     directory,
     directory_csv,
     directory_staff,
+    dues,
     errors,
     fallback,
+    member_invite,
+    member_proof,
+    membership_staff,
     news,
     news_post,
     presence,
@@ -60,12 +66,15 @@ from bot.kit.menu import MENU_PREFIX, Menu, MenuItem
 
 FEATURE_MODULES: list[ModuleType] = [
     review,
+    member_invite,
+    membership_staff,
     news_post,
     announce,
     directory_staff,
     directory_csv,
     courses_form,
     courses_staff,
+    course_documents,
     council_staff,
     council_form,
     council_home,
@@ -83,6 +92,11 @@ FEATURE_MODULES: list[ModuleType] = [
     dashboard,
     rating,
     broadcasts,
+    member_proof,
+    dues,
+    # Photos and code-like texts of a staff member at a door's desk: after every conversation, so a
+    # form being filled in takes its own answers first.
+    course_checkin,
     start,
 ]
 

@@ -119,13 +119,17 @@ class UserUpdates:
             contact["first_name"] = "مریم"
         return self.message_update(contact=contact)
 
-    def photo_update(self, file_size: int = 50_000, caption: str | None = None) -> JSON:
+    def photo_update(
+        self, file_size: int = 50_000, caption: str | None = None, *, content: bytes | None = None
+    ) -> JSON:
+        """A photo of `file_size` placeholder bytes, or with this `content` (its largest size, served
+        by getFile)."""
         small = self.state.new_file("photo", size=max(1, file_size // 20), mime_type="image/jpeg")
-        large = self.state.new_file("photo", size=file_size, mime_type="image/jpeg")
-        content: JSON = {"photo": [photo_size(small, 90, 67), photo_size(large, 1280, 960)]}
+        large = self.state.new_file("photo", size=file_size, content=content, mime_type="image/jpeg")
+        fields: JSON = {"photo": [photo_size(small, 90, 67), photo_size(large, 1280, 960)]}
         if caption is not None:
-            content["caption"] = caption
-        return self.message_update(**content)
+            fields["caption"] = caption
+        return self.message_update(**fields)
 
     def document_update(
         self,

@@ -73,8 +73,10 @@ class SimUser(UserUpdates):
     async def share_contact(self, phone: str, own: bool = True) -> list[StoredMessage]:
         return await self._deliver(self.contact_update(phone, own))
 
-    async def send_photo(self, file_size: int = 50_000, caption: str | None = None) -> list[StoredMessage]:
-        return await self._deliver(self.photo_update(file_size, caption))
+    async def send_photo(
+        self, file_size: int = 50_000, caption: str | None = None, *, content: bytes | None = None
+    ) -> list[StoredMessage]:
+        return await self._deliver(self.photo_update(file_size, caption, content=content))
 
     async def send_document(
         self,

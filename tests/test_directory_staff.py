@@ -310,7 +310,8 @@ async def test_making_a_forming_association_active_numbers_and_tells_its_foundin
     assert "۱ عضو مؤسس شمارهٔ عضویت گرفتند" in admin.last_text
     number = f"{youth}-{application:05d}"
     assert await _members(app) == [(7101, number)]
-    told = founder.last_text
+    # The news, then the membership certificate and card (tests/test_membership_terms.py).
+    told = next(m.content for m in founder.messages if "آغاز کرد" in m.content)
     assert "جوانان کارآفرین فعالیت خود را آغاز کرد" in told
     assert f"{LRI}{fa(number)}{PDI}" in told
     assert "آغاز کرد" not in waiting.last_text and "آغاز کرد" not in curious.last_text

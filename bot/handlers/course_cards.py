@@ -39,6 +39,7 @@ RELEASE_OK = COURSES.action("releaseok", int)
 MINE = COURSES.action("mine")
 CALENDAR = COURSES.action("ics", int)
 RATE = COURSES.action("rate", int, int)  # course id, 1–5
+TICKET = COURSES.action("ticket", int)  # course id: the user's ticket (bot/handlers/course_documents.py)
 
 # Staff buttons.
 STAFF = Router("cadm")
@@ -57,6 +58,14 @@ ATTENDANCE = STAFF.action("att", int, int)  # course id, page
 MARK = STAFF.action("mark", int, int)  # registration id, page
 FINISH = STAFF.action("finish", int)
 RESULTS = STAFF.action("results", int)
+# Tickets, check-in and certificates (bot/handlers/course_checkin.py, course_documents.py).
+DESK = STAFF.action("desk", int)  # course id: start checking people in at the door
+DESK_END = STAFF.action("deskend")
+CERTIFICATES = STAFF.action("certs", int)  # course id
+REISSUE = STAFF.action("reissue", int)  # certificate id
+REVOKE = STAFF.action("revoke", int)  # certificate id: asks first
+REVOKE_OK = STAFF.action("revokeok", int)
+CHART = STAFF.action("chart", int)  # course id: the feedback chart
 
 REFUSALS = {
     "closed": N_("Registration for this course is closed."),
@@ -349,9 +358,13 @@ def staff_card_markup(_: Gettext, course: Course) -> InlineKeyboardMarkup:
         ]
     )
     if course.status != CANCELLED:
-        rows.append([button(_("Attendance"), ATTENDANCE(cid, 0))])
+        rows.append(
+            [button(_("Check-in at the door"), DESK(cid)), button(_("Attendance"), ATTENDANCE(cid, 0))]
+        )
     if course.status in (OPEN, CLOSED):
         rows.append([button(_("Mark as held and ask for feedback"), FINISH(cid))])
-    rows.append([button(_("Feedback results"), RESULTS(cid))])
+    if course.status == FINISHED:
+        rows.append([button(_("Certificates"), CERTIFICATES(cid))])
+    rows.append([button(_("Feedback results"), RESULTS(cid)), button(_("Feedback chart"), CHART(cid))])
     rows.append([button(_("All my courses"), MANAGE())])
     return keyboard(rows)

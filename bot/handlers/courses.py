@@ -29,6 +29,7 @@ from bot.services import course_feedback as feedback
 from bot.services import courses as service
 from bot.services import outbox, reminders
 from bot.services.calendar_ics import course_ics
+from bot.services.courses import REGISTERED
 from bot.services.errors import DomainError, NotFound
 from bot.text import truncate
 
@@ -225,6 +226,15 @@ async def mine(update: Update, context: BotContext) -> None:
         lines.append(f"• {esc(course.title)} — {cards.when(_, course, context.settings.timezone)}: {state}")
         cancel_button = button(_("Cancel"), cards.CANCEL(course.id))
         rows.append([button(truncate(course.title, 28), cards.VIEW(course.id)), cancel_button])
+        if registration.status == REGISTERED:
+            rows.append(
+                [
+                    button(
+                        _("🎫 Ticket: {title}").format(title=truncate(course.title, 24)),
+                        cards.TICKET(course.id),
+                    )
+                ]
+            )
     rows.append([button(_("All courses"), cards.LIST(0)), button(_("Main menu"), HOME)])
     await answer(update, "\n".join(lines), keyboard(rows))
 

@@ -19,6 +19,7 @@ from bot.services import course_admin as admin
 from bot.services import outbox
 from bot.services.courses import CLOSED, OPEN, REGISTERED, WAITING
 from bot.text import truncate
+from bot.views import course_documents as views
 
 ATTENDANCE_PAGE = 20
 CSV_HEADER = (
@@ -29,8 +30,11 @@ CSV_HEADER = (
     N_("City"),
     N_("Telegram ID"),
     N_("Signed up"),
-    N_("Attended"),  # participants only
+    N_("Attended"),  # participants only, with the next two
+    N_("Rating"),
+    N_("Comment"),
 )
+PARTICIPANTS_ONLY = 3
 
 
 @staff_only
@@ -132,9 +136,11 @@ async def csv_file(update: Update, context: BotContext, course_id: int, which: s
     async with context.reading() as session:
         course = await admin.staff_course(session, context.staff, course_id)
         table = await admin.participants_table(session, course_id, status, context.settings.timezone)
-    header = [_(title) for title in CSV_HEADER[: len(CSV_HEADER) if status == REGISTERED else -1]]
+    header = [
+        _(title) for title in CSV_HEADER[: len(CSV_HEADER) if status == REGISTERED else -PARTICIPANTS_ONLY]
+    ]
     for row in table if status == REGISTERED else []:
-        row[-1] = _("yes") if row[-1] else _("no")
+        row[-PARTICIPANTS_ONLY] = _("yes") if row[-PARTICIPANTS_ONLY] else _("no")
     name = f"course-{course.id}-{'participants' if status == REGISTERED else 'waiting'}.csv"
     caption = (
         _("Participants of «{title}»: {count}")
@@ -154,7 +160,13 @@ async def attendance(update: Update, context: BotContext, course_id: int, page: 
 
 @cards.staff_button(cards.MARK)
 async def mark(update: Update, context: BotContext, registration_id: int, page: int) -> None:
-    registration = await context.write(admin.toggle_attendance, context.staff, registration_id)
+    async with context.transaction() as session:
+        registration = await admin.toggle_attendance(session, context.staff, registration_id)
+        if registration.attended:  # ticked after the course was marked held: its certificate now
+            key = context.settings.document_key
+            await views.queue_certificates(
+                session, context.gettext, registration.course_id, key, context.staff.user_id
+            )
     await _attendance(update, context, registration.course_id, page)
 
 
@@ -186,15 +198,20 @@ async def _attendance(update: Update, context: BotContext, course_id: int, page:
 
 @cards.staff_button(cards.FINISH)
 async def finish(update: Update, context: BotContext, course_id: int) -> None:
-    """The course was held: the attendees get the feedback question (through the outbox)."""
+    """The course was held: the attendees get the feedback question and their certificates
+    (through the outbox; each certificate once, whatever is pressed again)."""
     _ = context.gettext
     async with context.transaction() as session:
         course, attendees = await admin.finish(session, context.staff, course_id)
         text, markup = cards.feedback_question(_, course)
         await outbox.notify(session, attendees, text, buttons=to_json(markup))
+        sent = await views.queue_certificates(
+            session, _, course.id, context.settings.document_key, context.staff.user_id
+        )
     note = _("The course is marked as held; {count} attendees were asked for feedback.").format(
         count=fa_number(len(attendees))
     )
+    note += "\n" + _("Certificates of attendance sent: {count}").format(count=fa_number(sent))
     await show(update, context, course_id, note)
 
 

@@ -29,6 +29,7 @@ from bot.services import directory, directory_forms, outbox
 from bot.services import staff as staff_service
 from bot.services.errors import DomainError, NotAllowed, NotFound
 from bot.text import truncate
+from bot.views.membership_terms import queue_proof
 
 FIELD_QUESTIONS = {
     "name": N_("Type the association's name."),
@@ -321,6 +322,8 @@ async def _set_status(update: Update, context: BotContext, association_id: int, 
                 name=esc(done.association.name), number=isolate_ltr(fa_digits(founder.member_number or "—"))
             )
             await outbox.notify(session, [founder.user_id], text, association_id=association_id)
+            # Now numbered: their membership certificate and card.
+            await queue_proof(session, _, founder, done.association.name, context.settings.document_key)
         return done
 
     done = await unit(update, context, change, write=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from telegram import InlineKeyboardButton, Update
 
 from bot.context import BotContext
@@ -15,7 +17,10 @@ from bot.kit.feature import Command, Feature, opened_by
 from bot.kit.guards import public
 from bot.kit.markup import button
 from bot.kit.menu import HOME, MenuItem
+from bot.kit.reply import esc
 from bot.services import profile as service
+from bot.services import terms
+from bot.views import membership_terms as terms_view
 
 FORM = Form(
     name="profile",
@@ -30,7 +35,13 @@ class ProfilePresenter(Presenter):
     """The profile's summary: a button to change each answer, and "done"."""
 
     def summary_notes(self, _: Gettext, screen: Screen) -> list[str]:
-        return [_("These details fill in your applications for you. Change any of them below.")]
+        notes = [_("These details fill in your applications for you. Change any of them below.")]
+        day = terms.today(datetime.now(UTC))
+        for member, name in screen.extras.get("memberships", []):  # type: ignore[attr-defined]
+            line = terms_view.term_line(_, member, day)
+            if line:
+                notes.append(f"{esc(name)}: {line}")
+        return notes
 
     def summary_rows(self, _: Gettext, screen: Screen, actions: Actions) -> list[list[InlineKeyboardButton]]:
         edits = [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from telegram import Update
 
 from bot.context import BotContext
@@ -12,14 +14,15 @@ from bot.kit.guards import public
 from bot.kit.markup import button, keyboard
 from bot.kit.menu import HOME, MenuItem
 from bot.kit.reply import answer, esc, sender
-from bot.services import applications
+from bot.services import applications, terms
 from bot.services.applications import Followed
 from bot.views import membership as view
+from bot.views import membership_terms as terms_view
 
 MAX_TEXT = 3800
 
 
-def describe(_: Gettext, seen: Followed) -> str:
+def describe(_: Gettext, seen: Followed, day: date | None = None) -> str:
     """One application: association, code, status (founding members said so), reason, history."""
     application = seen.application
     lines = [
@@ -35,6 +38,8 @@ def describe(_: Gettext, seen: Followed) -> str:
         )
     elif seen.member is not None and seen.member.founding:
         lines.append(_("Founding member: your member number comes when the association starts its work."))
+    if seen.member is not None and seen.member.term_end is not None and day is not None:
+        lines.append(terms_view.term_line(_, seen.member, day))
     lines += ["  " + view.event_line(_, event) for event in seen.events]
     return "\n".join(lines)
 
@@ -52,7 +57,8 @@ async def my_requests(update: Update, context: BotContext) -> None:
             keyboard([[button(_("Membership application"), "menu:apply")], [button(_("Main menu"), HOME)]]),
         )
         return
-    parts = [_("<b>My requests</b>")] + [describe(_, seen) for seen in found]
+    day = terms.today(context.bot_data.clock())
+    parts = [_("<b>My requests</b>")] + [describe(_, seen, day) for seen in found]
     rows = [
         [button(_("Continue: {name}").format(name=seen.association), view.RESUME(seen.application.id))]
         for seen in found
@@ -79,7 +85,7 @@ async def status_command(update: Update, context: BotContext) -> None:
     if seen is None:
         await message.reply_text(_("No application of yours has that tracking code. Please check the code."))
         return
-    await message.reply_text(describe(_, seen))
+    await message.reply_text(describe(_, seen, terms.today(context.bot_data.clock())))
 
 
 FEATURE = Feature(

@@ -15,6 +15,7 @@ from bot.forms.conversation import FormConversation
 from bot.forms.flow import Screen
 from bot.forms.render import Actions, Notice, Presenter, Reply
 from bot.forms.spec import Choice, Field, staff_form
+from bot.handlers.member_proof import queue_proof
 from bot.i18n import N_, Gettext
 from bot.kit.feature import Command, Feature
 from bot.kit.guards import staff_only
@@ -183,10 +184,17 @@ async def approve_pressed(update: Update, context: BotContext, application_id: i
     _ = context.gettext
     try:
         async with context.transaction() as session:
-            decided = await decisions.decide(session, context.staff, application_id, APPROVED)
+            decided = await decisions.decide(
+                session, context.staff, application_id, APPROVED, now=context.bot_data.clock()
+            )
             notice = view.applicant_notice(_, decided)
             if notice is not None:
                 await outbox.notify(session, notice.recipients, notice.text, buttons=to_json(notice.buttons))
+            if decided.member is not None:
+                # The certificate and the card follow the notice (a numbered membership only).
+                await queue_proof(
+                    session, _, decided.member, decided.association, context.settings.document_key
+                )
     except DomainError as exc:
         await alert_and_say(update, view.refusal(_, exc))
         return

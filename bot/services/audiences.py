@@ -14,11 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import N_
-from bot.services import members, outbox, subscriptions
+from bot.services import members, outbox, subscriptions, terms
 from bot.services.errors import DomainError, NotAllowed, NotFound
 from bot.services.staff import StaffScope
 from bot.text import collation_key
-from db.models import Application, Association, Course, FoundingInterest, Registration, User
+from db.models import Application, Association, Course, FoundingInterest, Member, Registration, User, utcnow
 from db.models.applications import DRAFT, HOME_BUSINESS, MORE_INFO, SUBMITTED, WITHDRAWN
 from db.models.associations import ACTIVE, FORMING
 from db.models.courses import CLOSED, OPEN, REGISTERED, WAITING
@@ -243,3 +243,22 @@ register(
         name_of=_course_title,
     )
 )
+
+
+async def _members_by_term(session: AsyncSession, association_id: int | None, wanted: str) -> list[int]:
+    day = terms.today(utcnow())
+    query = select(Member).where(Member.association_id == association_id, Member.revoked.is_(False))
+    rows = await session.scalars(query.order_by(Member.id))
+    return [m.user_id for m in rows if terms.status_of(m, day) == wanted]
+
+
+async def _due_members(session: AsyncSession, association_id: int | None) -> list[int]:
+    return await _members_by_term(session, association_id, terms.DUE)
+
+
+async def _lapsed_members(session: AsyncSession, association_id: int | None) -> list[int]:
+    return await _members_by_term(session, association_id, terms.LAPSED)
+
+
+register(AudienceKind("renewal_due", N_("Members due for renewal"), _due_members))
+register(AudienceKind("lapsed", N_("Members whose membership lapsed"), _lapsed_members))

@@ -16,6 +16,7 @@ from bot.services.errors import NotFound
 from bot.services.staff import StaffScope, covered
 from bot.text import collation_key
 from db.models import Association, Course, Profile, Registration
+from db.models.base import utcnow
 from db.models.courses import CANCELLED, CLOSED, DRAFT, FINISHED, OPEN, REGISTERED, WAITING
 
 
@@ -159,7 +160,8 @@ async def participants_table(
     session: AsyncSession, course_id: int, status: str, tz: str
 ) -> list[list[object]]:
     """The rows of a participants (or waiting-list) file: number, name, mobile, national ID, city,
-    Telegram ID, when they signed up, and for participants whether they attended."""
+    Telegram ID, when they signed up, and for participants whether they attended, their rating (1–5)
+    and their comment."""
     table: list[list[object]] = []
     for number, (registration, profile) in enumerate(await participants(session, course_id, status), start=1):
         person = [
@@ -171,19 +173,27 @@ async def participants_table(
             registration.user_id,
             jalali_datetime(registration.created_at, tz),
         ]
-        table.append([*row, registration.attended] if status == REGISTERED else row)
+        feedback = [registration.attended, registration.rating or "", registration.comment or ""]
+        table.append([*row, *feedback] if status == REGISTERED else row)
     return table
 
 
 async def toggle_attendance(session: AsyncSession, actor: StaffScope, registration_id: int) -> Registration:
-    """Mark a participant present (or not, when pressed again)."""
+    """The participant list (chat or dashboard): a press checks the person in, the same record as a
+    ticket at the door (bot/services/tickets.py); a press on someone checked in undoes it."""
     registration = await session.get(Registration, registration_id)
     if registration is None or registration.status != REGISTERED:
         raise NotFound("registration")
     course = await staff_course(session, actor, registration.course_id)
     if course.status == CANCELLED:
         raise CourseUnavailable(course.status)
-    registration.attended = not registration.attended
+    if registration.attended:
+        registration.attended = False
+        registration.checked_in_at = registration.checked_in_by = None
+    else:
+        registration.attended = True
+        registration.checked_in_at = utcnow()
+        registration.checked_in_by = actor.user_id
     await session.flush()
     return registration
 

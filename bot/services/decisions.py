@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services import terms
 from bot.services.actor import Actor
 from bot.services.applications import FIELDS, AlreadyDecided, log_event, member_number
 from bot.services.drafts import DraftStore
@@ -47,6 +49,7 @@ async def decide(
     decision: str,
     reason: str | None = None,
     fields: Sequence[str] = (),
+    now: datetime | None = None,
 ) -> Decided:
     """Approve, reject or ask for more information; the first decision wins, later ones raise
     AlreadyDecided. Approval makes the applicant a member (a founding member of an association
@@ -81,12 +84,12 @@ async def decide(
         raise AlreadyDecided(application.status, status=application.status)
     await session.refresh(application)
     log_event(session, application, scope.user_id, decision, application.last_reason)
-    member = await _make_member(session, application) if decision == APPROVED else None
+    member = await _make_member(session, application, now or utcnow()) if decision == APPROVED else None
     association = await session.get(Association, application.association_id)
     return Decided(application, association.name if association is not None else "—", member)
 
 
-async def _make_member(session: AsyncSession, application: Application) -> Member | None:
+async def _make_member(session: AsyncSession, application: Application, now: datetime) -> Member | None:
     if application.user_id is None:
         return None
     member = await session.scalar(
@@ -110,6 +113,8 @@ async def _make_member(session: AsyncSession, application: Application) -> Membe
         )
         session.add(member)
         await session.flush()
+        # The first membership term starts at approval (founding members included).
+        await terms.start_first_term(session, member, terms.today(now))
     return member
 
 

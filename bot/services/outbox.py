@@ -97,9 +97,11 @@ async def notify(
     media_kind: str | None = None,
     media_file_id: str | None = None,
     association_id: int | None = None,
+    dedupe_key: str | None = None,
 ) -> Broadcast | None:
     """A one-off notice (a decision, a new application for staff): sent by the notice sender soon
-    after this transaction commits, never inline in someone else's turn. Nobody to tell: nothing."""
+    after this transaction commits, never inline in someone else's turn. Nobody to tell: nothing.
+    With a `dedupe_key` (a certificate's), a notice already queued under it is not queued again."""
     if not recipients:
         return None
     return await create_broadcast(
@@ -111,4 +113,5 @@ async def notify(
         media_kind=media_kind,
         media_file_id=media_file_id,
         association_id=association_id,
+        dedupe_key=dedupe_key,
     )

@@ -6,13 +6,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.actor import Actor
 from bot.services.drafts import DraftStore
 from bot.services.errors import InvalidAnswer
 from bot.text import normalize_input
-from db.models import Profile
+from db.models import Association, Member, Profile
 
 FIELDS = ("full_name", "national_id", "mobile", "city")
 NAME_LIMITS = (3, 100)
@@ -73,7 +74,16 @@ class ProfileStore(DraftStore[Profile]):
     async def extras(
         self, session: AsyncSession, draft: Profile, field: str | None, actor: Actor
     ) -> Mapping[str, object]:
-        return {}
+        if field is not None:
+            return {}
+        # The summary also shows the person's memberships and their terms.
+        rows = await session.execute(
+            select(Member, Association.name)
+            .join(Association, Association.id == Member.association_id)
+            .where(Member.user_id == actor.user_id)
+            .order_by(Member.id)
+        )
+        return {"memberships": [(member, name) for member, name in rows]}
 
 
 STORE = ProfileStore()

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup
 
-from bot.formatting import fa_digits, isolate_ltr, jalali_date, jalali_datetime, show_mobile
+from bot.formatting import fa_digits, isolate_ltr, jalali_date, jalali_datetime, jalali_day, show_mobile
 from bot.forms.render import Notice
 from bot.i18n import N_, Gettext
 from bot.kit.callbacks import Router
@@ -255,6 +255,10 @@ def applicant_notice(_: Gettext, decided: decisions.Decided) -> Notice | None:
             number=isolate_ltr(fa_digits(decided.member.member_number or "—" if decided.member else "—")),
             date=jalali_date(decided.member.started_at) if decided.member is not None else "—",
         )
+        if decided.member is not None and decided.member.term_end is not None:
+            text += "\n" + _("Membership valid until: {date}").format(
+                date=jalali_day(decided.member.term_end)
+            )
     elif application.status == REJECTED:
         text = _(
             "Your application to {name} (tracking code {code}) was not approved.\nReason: {reason}\n"

@@ -9,7 +9,19 @@ from bot.i18n import N_
 from bot.services import course_admin as admin
 from bot.services.courses import REGISTERED, WAITING, CourseUnavailable
 from bot.services.errors import NotAllowed, NotFound
-from bot.web.pages import Staff, back_to, gettext, reading, refuse, render, see_other, staff_page, writing
+from bot.views import course_documents as documents
+from bot.web.pages import (
+    Staff,
+    back_to,
+    data,
+    gettext,
+    reading,
+    refuse,
+    render,
+    see_other,
+    staff_page,
+    writing,
+)
 
 STATUS = {
     "open": N_("Registration open"),
@@ -72,6 +84,11 @@ async def attendance(request: web.Request, staff: Staff) -> web.StreamResponse:
             registration = await admin.toggle_attendance(session, staff.scope, registration_id)
             if registration.course_id != course_id:
                 raise NotFound("registration")
+            if registration.attended:  # ticked after the course was marked held: its certificate now
+                key = data(request).settings.document_key
+                await documents.queue_certificates(
+                    session, gettext(request), course_id, key, staff.scope.user_id
+                )
     except CourseUnavailable:
         return back_to(here, note="unavailable")
     except (NotFound, NotAllowed) as exc:

@@ -10,8 +10,9 @@ from db.models.applications import (
 from db.models.associations import Association
 from db.models.base import Base, UTCDateTime, utcnow
 from db.models.council import CouncilAnswerDraft, CouncilIssue, CouncilSupport
-from db.models.courses import Course, CourseEdit, Registration
+from db.models.courses import CheckInDesk, Course, CourseCertificate, CourseEdit, Registration
 from db.models.directory import DirectoryDraft
+from db.models.membership import DuesPayment, InviteClaim, MemberImport, MemberInvite
 from db.models.news import NewsItem
 from db.models.outbox import Broadcast, Delivery
 from db.models.people import FoundingInterest, Member, Subscription
@@ -27,18 +28,24 @@ __all__ = [
     "Association",
     "Base",
     "Broadcast",
+    "CheckInDesk",
     "ConversationState",
     "CouncilAnswerDraft",
     "CouncilIssue",
     "CouncilSupport",
     "Course",
+    "CourseCertificate",
     "CourseEdit",
     "DeletionRequest",
     "Delivery",
     "DirectoryDraft",
+    "DuesPayment",
     "FoundingInterest",
     "InboxUpdate",
+    "InviteClaim",
     "Member",
+    "MemberImport",
+    "MemberInvite",
     "NewsItem",
     "PendingDecision",
     "Profile",

@@ -41,6 +41,8 @@ class Association(Base):
     min_experience_years: Mapped[int] = mapped_column(Integer, default=0)
     evidence_required: Mapped[bool] = mapped_column(Boolean, default=False)
     yearly_fee_rials: Mapped[int | None] = mapped_column(BigInteger)
+    # The membership term: NULL to the end of the Jalali year (the default), or this many months.
+    term_months: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

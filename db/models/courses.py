@@ -83,6 +83,11 @@ class Registration(Base):
     # When the user (last) signed up: a sign-up after a cancellation joins the end of the line.
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # The signed code of this seat's ticket (bot/documents/codes.py), written when it is first shown.
+    ticket_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    # When and by whom the person was checked in at the door (attended: True since then).
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checked_in_by: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class CourseEdit(FormDraft, Base):
@@ -95,3 +100,32 @@ class CourseEdit(FormDraft, Base):
     creating: Mapped[bool] = mapped_column(Boolean, default=True)
     # Loaded with the row: the form reads and writes the course's answers through it.
     course: Mapped[Course] = relationship(lazy="joined", innerjoin=True)
+
+
+class CheckInDesk(Base):
+    """A staff member checking people in at one course's door: their photos and typed codes are
+    tickets until they leave (or after a day). A row, so a restart keeps the desk open."""
+
+    __tablename__ = "course_checkin_desks"
+
+    user_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CourseCertificate(Base):
+    """An attendance certificate: its verification code, the name printed on it, and whether it
+    still holds (revoked, or replaced by a reissued one)."""
+
+    __tablename__ = "course_certificates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    issued_by: Mapped[int | None] = mapped_column(BigInteger)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "revoked" (by staff) or "reissued" (a corrected copy replaced it).
+    revoked_reason: Mapped[str | None] = mapped_column(String(16))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from db.models.base import Base, UTCDateTime, utcnow
@@ -28,6 +28,13 @@ class Member(Base):
     founding: Mapped[bool] = mapped_column(Boolean, default=False)
     # The application that made this membership, if any (set by the membership feature).
     application_id: Mapped[int | None] = mapped_column(Integer)
+    # The membership term (Jalali rules in bot/services/terms.py): paid up to and including term_end.
+    term_start: Mapped[date | None] = mapped_column(Date)
+    term_end: Mapped[date | None] = mapped_column(Date, index=True)
+    # Revoked by staff: never valid again, whatever the term says.
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The public code on the certificate and card (/start verify_<code>); reveals nothing by itself.
+    verify_code: Mapped[str | None] = mapped_column(String(24), unique=True)
 
 
 class Subscription(Base):

@@ -151,7 +151,10 @@ async def test_the_whole_review_in_a_browser(
     await page.get_by_role("button", name="تأیید", exact=True).click()
     await page.wait_for_load_state("networkidle")
     await app.bot_data.delivery.drain_notices()
-    assert "تبریک" in applicant.last_text and "تأیید شد" in applicant.last_text
+    # The decision, then the membership certificate and card (docs/membership.md).
+    notice = next(m.content for m in applicant.messages if "تبریک" in m.content)
+    assert "تأیید شد" in notice
+    assert [m.kind for m in applicant.messages[-2:]] == ["document", "photo"]
     assert "تأیید" in await page.locator("#status").inner_text()
     assert await page.get_by_role("button", name="تأیید", exact=True).count() == 0
     await _shoot(page, shots, "application-approved")
