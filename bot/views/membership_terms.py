@@ -150,7 +150,7 @@ def certificate_layout(
     assert member.verify_code is not None
     start = jalali_day_long(member.term_start) if member.term_start else "—"
     end = jalali_day_long(member.term_end) if member.term_end else "—"
-    fields = [(_("Member number"), fa_digits(member.member_number or "—"))]
+    fields = [(_("Member number"), isolate_ltr(fa_digits(member.member_number or "—")))]
     if business:
         fields.append((_("Business"), business))
     fields.append((_("Membership term"), _("{start} to {end}").format(start=start, end=end)))
@@ -176,7 +176,7 @@ def card_layout(_: Gettext, *, name: str, association: str, member: Member, link
         subtitle=association,
         lines=[
             (_("Member"), name),
-            (_("Member number"), fa_digits(member.member_number or "—")),
+            (_("Member number"), isolate_ltr(fa_digits(member.member_number or "—"))),
             (_("Valid until"), jalali_day_long(member.term_end) if member.term_end else "—"),
         ],
         qr_data=link,
