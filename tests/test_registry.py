@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from telegram import CallbackQuery, Update, User
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler
 
 from bot.context import BotApplication
-from bot.kit.callbacks import RoutedHandler, routers_of
+from bot.kit.callbacks import MAX_INT, BadCallback, RoutedHandler, Router, routers_of
 from bot.kit.guards import guard_of
 from bot.registry import features
 
@@ -87,3 +88,13 @@ def test_every_button_pattern_is_anchored(app: BotApplication) -> None:
 def _press(data: str) -> Update:
     user = User(1, "x", is_bot=False)
     return Update(1, callback_query=CallbackQuery("1", user, "private", data=data))
+
+
+def test_integer_arguments_out_of_a_columns_range_are_refused() -> None:
+    """Callback ids are INTEGER row ids: a forged 2**31 or 2**63 is refused before any query."""
+    router = Router("t")
+    action = router.action("a", int)
+    assert action.parse([str(MAX_INT)]) == (MAX_INT,)
+    for forged in (str(MAX_INT + 1), str(2**63), "9" * 19, "-1", "1.5", "۱۲", ""):
+        with pytest.raises(BadCallback):
+            action.parse([forged])
