@@ -188,7 +188,7 @@ COURSE = Recipe(
     role="staff",
     answers=COURSE_ANSWERS,
     prefer={"members_only": "0"},
-    allowed=_merge(_drafts("courses"), Allowed(new_rows={"course_edits"})),
+    allowed=_merge(_drafts("courses"), _drafts("course_edits")),
 )
 ANNOUNCE = Recipe(
     (cmd("/announce"),),
