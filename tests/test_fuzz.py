@@ -18,6 +18,7 @@ Separately, every declared button with integer arguments is pressed with ids out
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -30,7 +31,7 @@ from tests import fuzzkit
 from tests.form_recipes import RECIPES, SUMMARY, answers_of, position, reach
 from tests.fuzzkit import Allowed, World
 
-EXAMPLES_PER_STATE = 8
+EXAMPLES_PER_STATE = int(os.environ.get("FUZZ_EXAMPLES", "8"))  # more for a long local run
 PERSIAN = re.compile(r"[\u0600-\u06FF]")
 # Letters and marks a phone keyboard in Iran produces, plus what breaks naive code.
 ALPHABET = st.one_of(
@@ -61,7 +62,21 @@ INPUT = st.one_of(
     st.tuples(st.just("callback"), CALLBACK),
 )
 PRIVATE_MESSAGES = {"text", "photo", "sticker", "location", "voice", "document", "contact"}
-# A forged button may do what a real one does (follow an association, sign up); never more.
+# A form's new draft, opened by a real button of the bot (a forged `council:new`, `dir:search`…).
+DRAFTS = {
+    "applications",
+    "profiles",
+    "council_issues",
+    "council_answer_drafts",
+    "directory_drafts",
+    "courses",
+    "course_edits",
+    "news_items",
+    "broadcasts",
+    "pending_decisions",
+}
+# A forged button may do what a real one does (follow an association, sign up, open a form's draft,
+# the form's own "delete the draft", a dashboard login link); never more.
 BUTTON_EFFECTS = Allowed(
     columns={
         "subscriptions": {"*"},
@@ -69,7 +84,14 @@ BUTTON_EFFECTS = Allowed(
         "course_registrations": {"*"},
         "courses": {"taken"},
     },
-    new_rows={"subscriptions", "founding_interests", "course_registrations", "broadcasts", "deliveries"},
+    new_rows={
+        "subscriptions",
+        "founding_interests",
+        "course_registrations",
+        "deliveries",
+        "web_tickets",
+        *DRAFTS,
+    },
 )
 
 counters = {"examples": 0}
@@ -229,7 +251,8 @@ async def test_fuzz_field(
             assert not lost, f"{kind} {value!r} at {where} changed other answers: {lost}"
     elif kind == "callback":
         assert len(user.answers) > answered or user.texts_since(mark), f"button {value!r} left unanswered"
-        allowed = _merge(recipe.allowed, BUTTON_EFFECTS)
+        own = {t for t, c in recipe.allowed.columns.items() if "*" in c and t in DRAFTS}
+        allowed = _merge(_merge(recipe.allowed, BUTTON_EFFECTS), Allowed(gone_rows=own))
     else:
         allowed = Allowed()  # an edit, a group message, a channel post: nothing may change
     problems = fuzzkit.differences(before, after, allowed)
