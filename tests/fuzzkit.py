@@ -1,8 +1,7 @@
-"""Tools for the reliability tests: walk every registered handler, snapshot the whole database and
-compare snapshots, and recipes that drive a real user (or staff member) into each conversation state.
+"""Tools for the reliability tests: walk every registered handler (forms and routers included),
+snapshot the whole database and compare snapshots, and the world the forged ids refer to.
 
-A recipe only presses buttons the bot itself offers on the way and types valid answers; it ends by
-checking (in `conversation_states`) that the user really is in the state it promised.
+The recipes that drive a real user into each question of each form are in tests/form_recipes.py.
 """
 
 from __future__ import annotations
@@ -10,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -20,10 +19,11 @@ from telegram.ext import BaseHandler, ConversationHandler
 
 from bot.context import BotApplication
 from bot.formatting import fa_digits
-from bot.kit.callbacks import routers_of
+from bot.forms.conversation import FormConversation, FormHandler
+from bot.kit.callbacks import Router, routers_of
 from db.models import Base, ConversationState, Course, utcnow
 from db.models.courses import FINISHED
-from fakeapi.simulator import Simulator, SimUser
+from fakeapi.simulator import Simulator
 from tests.factories import add_association, add_course, add_registration, add_staff
 from tests.membership_support import submitted
 
@@ -36,6 +36,7 @@ class Routed:
 
     callback: Any
     data: str
+    router: Router
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def walk(app: BotApplication) -> list[Found]:
             if routers:
                 for router in routers:
                     for data, callback in router.callbacks():
-                        yield Found(Routed(callback, data), where)
+                        yield Found(Routed(callback, data, router), where)
                 continue
             yield Found(handler, where)
             if isinstance(handler, ConversationHandler):
@@ -72,6 +73,11 @@ def walk(app: BotApplication) -> list[Found]:
 
 def conversations(app: BotApplication) -> list[ConversationHandler[Any]]:
     return [f.handler for f in walk(app) if isinstance(f.handler, ConversationHandler)]
+
+
+def forms(app: BotApplication) -> dict[str, FormConversation]:
+    """Every registered form by its name (the form engine's conversations)."""
+    return {c.form_ui.form.name: c.form_ui for c in conversations(app) if isinstance(c, FormHandler)}
 
 
 def all_states(app: BotApplication) -> dict[str, str]:
@@ -99,7 +105,8 @@ Rows = dict[str, dict[tuple[Any, ...], dict[str, Any]]]
 
 
 async def snapshot(
-    app: BotApplication, skip: frozenset[str] = frozenset({"conversation_states", "processed_updates"})
+    app: BotApplication,
+    skip: frozenset[str] = frozenset({"conversation_states", "processed_updates", "inbox"}),
 ) -> Rows:
     """Every row of every table (keyed by primary key), without volatile columns."""
     result: Rows = {}
@@ -284,376 +291,3 @@ async def course_draft_of(app: BotApplication, user_id: int) -> int:
         )
     assert found is not None
     return int(found)
-
-
-# ---------------------------------------------------------------------------------------- recipes
-
-Step = Callable[[World, SimUser], Awaitable[Any]]
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """How to reach one state, who gets there, and what an answer in that state may change."""
-
-    steps: tuple[Step, ...]
-    role: str | None = None  # "staff" (chamber-wide) or "admin"; None for an ordinary user
-    allowed: Allowed = field(default_factory=Allowed)
-
-
-def cmd(command: str, args: str = "") -> Step:
-    async def run(world: World, user: SimUser) -> Any:
-        return await user.command(command, args.format(**world.ids()))
-
-    return run
-
-
-def say(*texts: str) -> Step:
-    async def run(world: World, user: SimUser) -> Any:
-        for answer in texts:
-            await user.send(answer)
-
-    return run
-
-
-def press(data: str) -> Step:
-    """Press the button carrying `data`: it must be on one of the bot's messages to this user."""
-
-    async def run(world: World, user: SimUser) -> Any:
-        wanted = data.format(**world.ids())
-        carried = {
-            str(b.get("callback_data"))
-            for m in user.messages
-            for row in (m.reply_markup or {}).get("inline_keyboard", [])
-            for b in row
-        }
-        assert wanted in carried, f"no button with {wanted!r}; the bot offered {sorted(carried)}"
-        return await user.press_data(wanted)
-
-    return run
-
-
-def contact() -> Step:
-    async def run(world: World, user: SimUser) -> Any:
-        return await user.share_contact("989121234567", own=True)
-
-    return run
-
-
-def attended() -> Step:
-    async def run(world: World, user: SimUser) -> Any:
-        await world.attended(user.id)
-        # The bot's own prompt after a course: the rating buttons (sent by the reminder job).
-        return await user.press_data(f"courses:rate:{world.finished}:5")
-
-    return run
-
-
-def new_issue() -> Step:
-    """A member's council issue, submitted and waiting for staff (each answer uses one up)."""
-
-    async def run(world: World, user: SimUser) -> Any:
-        from db.models.council import CouncilIssue
-
-        async with world.app.bot_data.sessionmaker() as session, session.begin():
-            issue = CouncilIssue(
-                user_id=fresh_id(),
-                status="received",
-                topic="taxes",
-                description="مالیات کسب‌وکار خانگی",
-                show_name=False,
-            )
-            session.add(issue)
-            await session.flush()
-            world.issue = issue.id
-
-    return run
-
-
-def tap(data: str) -> Step:
-    """Press a button by its data (a staff member's own button on a message they were shown)."""
-
-    async def run(world: World, user: SimUser) -> Any:
-        return await user.press_data(data.format(**world.ids()))
-
-    return run
-
-
-def new_application() -> Step:
-    async def run(world: World, user: SimUser) -> Any:
-        return await world.copy_application()
-
-    return run
-
-
-def edit_course(name: str) -> Step:
-    async def run(world: World, user: SimUser) -> Any:
-        course_id = await course_draft_of(world.app, user.id)
-        return await press(f"cadm:edit:{course_id}:{name}")(world, user)
-
-    return run
-
-
-APPLY_ORDER = [
-    ("applicant_type", press("apply:type:business_owner")),
-    ("full_name", say("رضا احمدی")),
-    ("national_id", say("0499370899")),
-    ("mobile", contact()),
-    ("business_name", say("فرش دستباف ماهان")),
-    ("activity", say("بافت و فروش فرش دستباف")),
-    ("city", say("کرمان")),
-    ("experience_years", say("۵")),
-    ("education", press("apply:edu:no_degree")),
-    ("documents", press("apply:docs:done")),
-]
-APP_COLUMNS = {"applicant_type", "full_name", "national_id", "mobile", "business_name", "activity", "city"}
-APP_COLUMNS |= {"experience_years", "education", "permit_number", "documents_done"}
-
-
-def _apply_until(field_name: str) -> tuple[Step, ...]:
-    steps: list[Step] = [cmd("/start", "apply_{carpet}")]
-    for name, step in APPLY_ORDER:
-        if name == field_name:
-            break
-        steps.append(step)
-    return tuple(steps)
-
-
-def _apply_allowed(*columns: str) -> Allowed:
-    """An answer may set its own column (and the same profile field), plus the bookkeeping."""
-    own = set(columns) | {"last_reason", "requested_fields"}
-    return Allowed(
-        columns={
-            "applications": own,
-            "profiles": set(columns) & {"full_name", "national_id", "mobile", "city"},
-        },
-        new_rows={"profiles", "application_documents", "application_events"},
-    )
-
-
-COURSE_ANSWERS = {
-    "title": "کارگاه فروش برخط",
-    "description": "آشنایی با فروش در شبکه‌های اجتماعی",
-    "teacher": "مریم رضایی",
-    "starts_at": future_jalali(),
-    "ends_at": "۱۹:۳۰",
-    "place": "کرمان، اتاق بازرگانی",
-    "capacity": "۳۰",
-}
-COURSE_COLUMNS = {"title", "description", "teacher", "starts_at", "ends_at", "place", "online_url"}
-COURSE_COLUMNS |= {"capacity", "members_only", "fee_rials", "members_answered", "fee_answered"}
-
-
-def _course_until(name: str) -> tuple[Step, ...]:
-    steps: list[Step] = [cmd("/managecourses"), press("cadm:new"), press("cadm:newfor:{carpet}")]
-    for key, value in COURSE_ANSWERS.items():
-        if key == name:
-            return tuple(steps)
-        steps.append(say(value))
-    if name == "members_only":
-        return tuple(steps)
-    steps.append(press("cadm:members:0"))
-    if name == "fee":
-        return tuple(steps)
-    steps.append(say("۰"))
-    return tuple(steps)
-
-
-OPEN_CARD = (cmd("/associations"), press("dir:page:all:0"), press("dir:open:{carpet}:all:0"))
-COURSE_ALLOWED = Allowed(columns={"courses": COURSE_COLUMNS}, new_rows={"course_edits"})
-NEWS_ALLOWED = Allowed(
-    columns={"news_items": {"title", "text", "media_kind", "media_file_id", "scope_chosen"}}
-)
-ANNOUNCE_ALLOWED = Allowed(columns={"broadcasts": {"text", "media_kind", "media_file_id", "audience"}})
-DRAFT_ALLOWED = Allowed(json_keys={("directory_drafts", "data"): {"name", "description", "status"}})
-
-
-COUNCIL_TEXT = "مالیات بر ارزش افزوده برای کسب‌وکارهای خانگی سنگین است و راهنمایی لازم داریم"
-# A member's council draft: every answer is stored on the draft issue row.
-COUNCIL_ALLOWED = Allowed(columns={"council_issues": {"*"}}, new_rows={"council_issues"})
-
-
-def _recipes() -> dict[str, Recipe]:
-    recipes: dict[str, Recipe] = {
-        "apply:choose": Recipe((cmd("/apply"),)),
-        "apply:summary": Recipe(_apply_until("none")),
-        "apply:permit_number": Recipe(
-            (
-                cmd("/start", "apply_{carpet}"),
-                press("apply:type:home_business"),
-                say("رضا احمدی", "0499370899"),
-                contact(),
-                say("فرش دستباف ماهان", "بافت و فروش فرش دستباف", "کرمان", "۵"),
-                press("apply:edu:no_degree"),
-            ),
-            allowed=_apply_allowed("permit_number"),
-        ),
-        "profile:full_name": Recipe((cmd("/profile"),), allowed=_profile_allowed("full_name")),
-        "profile:national_id": Recipe(
-            (cmd("/profile"), say("رضا احمدی")), allowed=_profile_allowed("national_id")
-        ),
-        "profile:mobile": Recipe(
-            (cmd("/profile"), say("رضا احمدی", "0499370899")), allowed=_profile_allowed("mobile")
-        ),
-        "profile:city": Recipe(
-            (cmd("/profile"), say("رضا احمدی", "0499370899"), contact()), allowed=_profile_allowed("city")
-        ),
-        "profile:review": Recipe(
-            (cmd("/profile"), say("رضا احمدی", "0499370899"), contact(), say("کرمان")),
-        ),
-        "directory:search": Recipe((cmd("/search"),)),
-        "courses:comment": Recipe(
-            (cmd("/start"), attended()),
-            allowed=Allowed(columns={"course_registrations": {"comment"}}),
-        ),
-        "review:reason": Recipe(
-            (
-                new_application(),
-                cmd("/review"),
-                press("review:open:{pending}"),
-                press("review:reject:{pending}"),
-            ),
-            role="staff",
-            allowed=Allowed(
-                columns={
-                    "applications": {"status", "last_reason", "decided_at", "decided_by"},
-                    "pending_decisions": {"*"},
-                },
-                new_rows={"application_events", "members", "broadcasts", "deliveries"},
-                gone_rows={"pending_decisions"},
-            ),
-        ),
-        "council:topic": Recipe((cmd("/council"), press("council:new")), allowed=COUNCIL_ALLOWED),
-        "council:description": Recipe(
-            (cmd("/council"), press("council:new"), press("council:topic:taxes")), allowed=COUNCIL_ALLOWED
-        ),
-        "council:attachment": Recipe(
-            (cmd("/council"), press("council:new"), press("council:topic:taxes"), say(COUNCIL_TEXT)),
-            allowed=COUNCIL_ALLOWED,
-        ),
-        "council:consent": Recipe(
-            (
-                cmd("/council"),
-                press("council:new"),
-                press("council:topic:taxes"),
-                say(COUNCIL_TEXT),
-                press("council:noatt"),
-            ),
-            allowed=COUNCIL_ALLOWED,
-        ),
-        "council:confirm": Recipe(
-            (
-                cmd("/council"),
-                press("council:new"),
-                press("council:topic:taxes"),
-                say(COUNCIL_TEXT),
-                press("council:noatt"),
-                press("council:name:no"),
-            ),
-            allowed=COUNCIL_ALLOWED,
-        ),
-        "council:answer": Recipe(
-            (new_issue(), tap("council:reply:{issue}")),
-            role="staff",
-            allowed=Allowed(
-                columns={"council_issues": {"status", "answer", "answered_by", "answered_at", "updated_at"}},
-                new_rows={"broadcasts", "deliveries"},
-                gone_rows={"council_answer_drafts"},
-            ),
-        ),
-        "news:scope": Recipe((cmd("/postnews"),), role="staff", allowed=NEWS_ALLOWED),
-        "news:title": Recipe(
-            (cmd("/postnews"), press("newspost:scope:all")), role="staff", allowed=NEWS_ALLOWED
-        ),
-        "news:text": Recipe(
-            (cmd("/postnews"), press("newspost:scope:all"), say("نمایشگاه فرش")),
-            role="staff",
-            allowed=NEWS_ALLOWED,
-        ),
-        "news:media": Recipe(
-            (
-                cmd("/postnews"),
-                press("newspost:scope:all"),
-                say("نمایشگاه فرش", "نمایشگاه فرش دستباف در کرمان"),
-            ),
-            role="staff",
-            allowed=NEWS_ALLOWED,
-        ),
-        "news:preview": Recipe(
-            (
-                cmd("/postnews"),
-                press("newspost:scope:all"),
-                say("نمایشگاه فرش", "نمایشگاه فرش دستباف در کرمان"),
-                press("newspost:nomedia"),
-            ),
-            role="staff",
-            allowed=NEWS_ALLOWED,
-        ),
-        "announce:text": Recipe((cmd("/announce"),), role="staff", allowed=ANNOUNCE_ALLOWED),
-        "announce:media": Recipe(
-            (cmd("/announce"), say("جلسهٔ هم‌اندیشی اعضا")), role="staff", allowed=ANNOUNCE_ALLOWED
-        ),
-        "announce:audience": Recipe(
-            (cmd("/announce"), say("جلسهٔ هم‌اندیشی اعضا"), press("ann:nomedia")),
-            role="staff",
-            allowed=ANNOUNCE_ALLOWED,
-        ),
-        "announce:confirm": Recipe(
-            (cmd("/announce"), say("جلسهٔ هم‌اندیشی اعضا"), press("ann:nomedia"), press("ann:kind:everyone")),
-            role="staff",
-            allowed=ANNOUNCE_ALLOWED,
-        ),
-        "directory:add_name": Recipe(
-            (cmd("/associations"), press("dir:add")), role="staff", allowed=DRAFT_ALLOWED
-        ),
-        "directory:add_confirm": Recipe(
-            (cmd("/associations"), press("dir:add"), say("تشکل فرش کرمان")),
-            role="staff",
-            allowed=DRAFT_ALLOWED,
-        ),
-        "directory:add_description": Recipe(
-            (cmd("/associations"), press("dir:add"), say("انجمن زعفران‌کاران")),
-            role="staff",
-            allowed=DRAFT_ALLOWED,
-        ),
-        "directory:add_status": Recipe(
-            (cmd("/associations"), press("dir:add"), say("انجمن زعفران‌کاران", "تشکل کشاورزان زعفران استان")),
-            role="staff",
-            allowed=DRAFT_ALLOWED,
-        ),
-        "directory:edit_value": Recipe(
-            (*OPEN_CARD, press("dir:edit:{carpet}"), press("dir:ef:{carpet}:address")),
-            role="staff",
-            allowed=Allowed(columns={"associations": {"address"}}, gone_rows={"directory_drafts"}),
-        ),
-        "directory:assign": Recipe(
-            (*OPEN_CARD, press("dir:edit:{carpet}"), press("dir:as:{carpet}")),
-            role="admin",
-            allowed=Allowed(new_rows={"staff"}, gone_rows={"directory_drafts"}),
-        ),
-        "course_staff:review": Recipe(_course_until("review"), role="staff", allowed=COURSE_ALLOWED),
-    }
-    for name, _step in APPLY_ORDER:
-        recipes[f"apply:{name}"] = Recipe(_apply_until(name), allowed=_apply_allowed(name))
-    for name in [*COURSE_ANSWERS, "members_only", "fee"]:
-        recipes[f"course_staff:{name}"] = Recipe(_course_until(name), role="staff", allowed=COURSE_ALLOWED)
-    return recipes
-
-
-def _profile_allowed(column: str) -> Allowed:
-    return Allowed(columns={"profiles": {column}}, new_rows={"profiles"})
-
-
-RECIPES = _recipes()
-
-
-async def reach(world: World, state: str, conversation: str, user: SimUser | None = None) -> SimUser:
-    """A new user (staff if the recipe says so) driven into `state`; fails if they did not get there."""
-    recipe = RECIPES[state]
-    user = user or world.sim.user(fresh_id(), first_name="کاربر")
-    if recipe.role is not None:
-        await world.staff(user.id, role=recipe.role)
-    for step in recipe.steps:
-        await step(world, user)
-    reached = await state_of(world.app, conversation, user.id)
-    assert reached == state, f"recipe for {state} ended in {reached!r}; last bot text: {user.last_text!r}"
-    return user

@@ -6,35 +6,40 @@
   is refused and changes nothing at all (every table's row count and contents are compared).
 - Association staff pressing forged buttons with another association's ids (applications, courses,
   the association itself, its broadcasts, audiences, news scope) change nothing.
-- A staff member whose role is taken away mid-form is refused at the next step.
+- A staff member whose role is taken away mid-form is refused at the next step (the form engine's
+  staff check inside each step), for every question of every staff form, and nothing is stored.
+The staff forms and buttons are read from the registered forms and routers, so a new staff form or
+button is covered without changing this file.
 """
 
 from __future__ import annotations
 
 import re
-from re import _constants as sre_constants  # type: ignore[attr-defined]
-from re import _parser as sre_parse  # type: ignore[attr-defined]
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 from telegram.ext import CallbackQueryHandler, CommandHandler, MessageHandler, TypeHandler
 
 from bot.context import BotApplication
+from bot.forms.conversation import FormConversation
 from bot.kit.guards import guard_of, is_public
+from bot.registry import features
 from db.models import Broadcast, DeletionRequest, Staff
 from fakeapi.simulator import Simulator, SimUser
 from tests import fuzzkit
 from tests.directory_helpers import send_csv
 from tests.factories import add_registration, add_users
-from tests.fuzzkit import RECIPES, World
+from tests.form_recipes import RECIPES, offered, position, reach
+from tests.fuzzkit import World
 
 REFUSAL = "فقط برای کارشناسان"
 # A staff form's own buttons, pressed by someone not in that form, are just stale buttons.
 STALE = "این دکمه دیگر معتبر نیست"
 FORGED = {"actions": 0}
 # The staff surface, declared: a handler for any of these must be guarded, and every guarded handler
-# must be one of these. So marking a staff button `@public` by mistake fails, and so does a new staff
-# prefix that nobody added here (add it, and the forged-action tests below cover it).
+# must be one of these (or belong to a form declared `audience="staff"`/"admin"). So marking a staff
+# button `@public` by mistake fails, and so does a new staff button nobody declared here.
 STAFF_COMMANDS = {
     "review",
     "export",
@@ -47,49 +52,66 @@ STAFF_COMMANDS = {
     "broadcasts",
     "issues",
     "rate",
+    "dashboard",
     "dues",
     "revoke",
 }
-STAFF_BUTTONS = (
-    "review:",
-    "mem:ok:",
-    "mem:no:",
-    "mem:fig:",
-    "mem:xlsx:",
-    "mem:imp:",
-    "mem:impno:",
-    "mem:revoke:",
-    "menu:dues",
-    "newspost:",
-    "ann:",
-    "cadm:",
-    "bc:",
-    "privacy:ok:",
-    "privacy:no:",
+# Routers whose every button is for staff, and single staff buttons of routers everyone uses.
+STAFF_ROUTERS = {"review", "cadm", "bc"}
+STAFF_ACTIONS = {
+    *(f"mem:{name}" for name in ("ok", "no", "fig", "xlsx", "imp", "impno", "revoke")),
+    "privacy:ok",
+    "privacy:no",
     "news:post",
-    "dir:add",
-    "dir:edit:",
-    "dir:st:",
-    "dir:tg:",
-    "dir:ev:",
-    "dir:fl:",
-    "dir:ef:",
-    "dir:as:",
-    "dir:dup:",
-    "dir:new:",
-    "dir:export",
-    "dir:imp:",
-    "council:reply:",
-    "council:noreply",
-    "council:issues:",
-    "council:staff:",
-    "council:rev:",
-    "council:agenda:",
-    "council:assign:",
-    "council:to:",
-    "council:merge:",
-    "council:into:",
-)
+    *(
+        f"dir:{name}"
+        for name in (
+            "add",
+            "edit",
+            "ef",
+            "as",
+            "st",
+            "activate",
+            "tg",
+            "ev",
+            "fl",
+            "export",
+            "exportfa",
+            "imp",
+        )
+    ),
+    *(
+        f"council:{name}"
+        for name in ("issues", "staff", "rev", "agenda", "assign", "to", "merge", "into", "reply")
+    ),
+    *(
+        f"menu:{name}"
+        for name in (
+            "review",
+            "managecourses",
+            "manage_associations",
+            "broadcasts",
+            "stats",
+            "council_issues",
+            "dashboard",
+            "postnews",
+            "announce",
+            "rate",
+            "dues",
+        )
+    ),
+}
+
+
+def staff_forms(app: BotApplication) -> dict[str, FormConversation]:
+    """The forms only staff (or admins) may fill in, from their declarations."""
+    return {name: form for name, form in fuzzkit.forms(app).items() if form.form.audience != "everyone"}
+
+
+def declared_staff(app: BotApplication, data: str) -> bool:
+    prefix, _, rest = data.partition(":")
+    action = f"{prefix}:{rest.split(':', 1)[0]}"
+    return prefix in STAFF_ROUTERS or action in STAFF_ACTIONS or prefix in staff_forms(app)
 
 
 def guarded(app: BotApplication) -> list[fuzzkit.Found]:
@@ -101,62 +123,31 @@ def staff_commands(app: BotApplication) -> list[str]:
     return sorted(found)
 
 
-def staff_patterns(app: BotApplication) -> list[str]:
-    found = {
-        str(f.handler.pattern.pattern)  # type: ignore[union-attr]
-        for f in guarded(app)
-        if isinstance(f.handler, CallbackQueryHandler) and f.handler.pattern is not None
-    }
+def staff_buttons(app: BotApplication, numbers: list[int]) -> list[str]:
+    """Callback data for every guarded button: each declared action with its arguments (`numbers`
+    for the integers in turn, a form's first field for a form's own), and each guarded pattern."""
+    found: set[str] = set()
+    for item in guarded(app):
+        handler = item.handler
+        if isinstance(handler, fuzzkit.Routed):
+            action = next(a for a in handler.router.actions() if f"{a.prefix}:{a.name}" == handler.data)
+            queue = list(numbers)
+            form = fuzzkit.forms(app).get(action.prefix)
+            words = [form.form.fields[0].name, "x"] if form is not None else ["all", "x"]
+            args = [
+                str(queue.pop(0) if queue else 1) if kind is int else words.pop(0) for kind in action.types
+            ]
+            found.add(action(*args))
+        elif isinstance(handler, CallbackQueryHandler) and isinstance(handler.pattern, re.Pattern):
+            found.add(sample(handler.pattern.pattern, numbers))
     return sorted(found)
 
 
 def sample(pattern: str, numbers: list[int]) -> str:
-    """One string matching a button pattern; each `\\d+` takes the next of `numbers`."""
-    queue = list(numbers)
-
-    def render(tokens: Any) -> str:
-        out = []
-        for op, arg in tokens:
-            if op is sre_constants.LITERAL:
-                out.append(chr(arg))
-            elif op in (sre_constants.AT,):
-                continue
-            elif op is sre_constants.SUBPATTERN:
-                out.append(render(arg[-1]))
-            elif op is sre_constants.BRANCH:
-                out.append(render(arg[1][0]))
-            elif op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT):
-                low, _high, inner = arg
-                if low == 0:
-                    continue  # leave optional parts out
-                out.append(render_repeat(inner, low))
-            elif op is sre_constants.IN:
-                out.append(render_in(arg))
-            else:
-                raise AssertionError(f"pattern {pattern!r}: cannot sample {op}")
-        return "".join(out)
-
-    def render_repeat(inner: Any, low: int) -> str:
-        (op, arg), *_ = list(inner)
-        if op is sre_constants.IN and (sre_constants.CATEGORY, sre_constants.CATEGORY_DIGIT) in arg:
-            return str(queue.pop(0) if queue else 1).zfill(low)
-        if op is sre_constants.IN and (sre_constants.CATEGORY, sre_constants.CATEGORY_WORD) in arg:
-            return "title"
-        return render(inner)
-
-    def render_in(arg: Any) -> str:
-        op, value = arg[0]
-        if op is sre_constants.LITERAL:
-            return chr(value)
-        if op is sre_constants.RANGE:
-            return chr(value[1])
-        if value == sre_constants.CATEGORY_DIGIT:
-            return "1"
-        return "x"
-
-    result = render(sre_parse.parse(pattern))
-    assert re.fullmatch(pattern.strip("^$"), result), (pattern, result)
-    return result
+    """One string matching a (plain, anchored) button pattern such as `^menu:postnews$`."""
+    text = pattern.strip("^$")
+    assert re.fullmatch(r"[a-z_:]+", text), f"pattern {pattern!r}: declare it as a router action instead"
+    return text
 
 
 async def started(sim: Simulator, user_id: int) -> SimUser:
@@ -192,18 +183,39 @@ def test_every_handler_is_guarded_or_marked_public(app: BotApplication) -> None:
 def test_the_declared_staff_surface_is_exactly_the_guarded_one(app: BotApplication) -> None:
     """Guards and the declared staff commands/buttons agree, in both directions."""
     assert set(staff_commands(app)) == STAFF_COMMANDS
+    published = {c.name for f in features() for c in f.commands if c.audience != "everyone"}
+    assert published <= STAFF_COMMANDS, published - STAFF_COMMANDS
+    buttons = 0
     for found in fuzzkit.walk(app):
         handler = found.handler
         is_guarded = guard_of(getattr(handler, "callback", None)) is not None
         if isinstance(handler, CommandHandler) and handler.commands & STAFF_COMMANDS:
             assert is_guarded, f"{found.where}: /{sorted(handler.commands)} is staff but not guarded"
-        if isinstance(handler, CallbackQueryHandler) and handler.pattern is not None:
-            data = sample(str(handler.pattern.pattern), [1, 1, 1])  # type: ignore[union-attr]
-            declared = data.startswith(STAFF_BUTTONS)
-            assert declared == is_guarded, (
-                f"{found.where}: {data!r} declared staff={declared}, guarded={is_guarded}"
-            )
-    # Guarded message handlers exist inside staff conversations and for the CSV import.
+        if isinstance(handler, fuzzkit.Routed):
+            data = handler.data
+        elif isinstance(handler, CallbackQueryHandler) and isinstance(handler.pattern, re.Pattern):
+            data = sample(handler.pattern.pattern, [1])
+        else:
+            continue
+        buttons += 1
+        declared = declared_staff(app, data)
+        assert declared == is_guarded, (
+            f"{found.where}: {data!r} declared staff={declared}, guarded={is_guarded}"
+        )
+    assert buttons > 100
+    # Every staff form is declared so (its steps check the role), and its buttons are guarded.
+    assert {
+        "rv",
+        "newspost",
+        "announce",
+        "diradd",
+        "diredit",
+        "dirstaff",
+        "cform",
+        "council_answer",
+        "rate",
+    } <= set(staff_forms(app))
+    # Guarded message handlers exist inside staff forms and for the CSV import.
     assert any(isinstance(f.handler, MessageHandler) for f in guarded(app))
     assert not any(isinstance(f.handler, TypeHandler) for f in guarded(app))
 
@@ -217,19 +229,18 @@ async def test_non_staff_is_refused_everything_and_nothing_changes(
     world = await World.make(sim, app)
     stranger = await started(sim, 6_100_001)
     # Midway through their own application: a forged staff button must not even end that form.
-    await fuzzkit.reach(world, "apply:national_id", "apply", stranger)
-    numbers = [world.copper, world.other_course, world.other_application]
+    await reach(world, "apply:national_id", stranger)
     actions: list[tuple[str, str]] = []
     for command in staff_commands(app):
         actions += [("command", command), ("command", f"{command} add {stranger.id} admin")]
         actions.append(("command", f"{command} {world.carpet}"))
-    for pattern in staff_patterns(app):
-        actions.append(("button", sample(pattern, numbers)))
-        actions.append(("button", sample(pattern, [world.carpet, world.course, world.application])))
+    buttons = set(staff_buttons(app, [world.copper, world.other_course, world.other_application]))
+    buttons |= set(staff_buttons(app, [world.carpet, world.course, world.application]))
+    actions += [("button", data) for data in sorted(buttons)]
     actions.append(("csv", "name,status\nانجمن ساختگی,active\n"))
-    assert len(actions) > 100
+    assert len(actions) > 150
     for kind, value in actions:
-        before = await fuzzkit.snapshot(app, skip=frozenset({"processed_updates"}))
+        before = await fuzzkit.snapshot(app, skip=frozenset({"processed_updates", "inbox"}))
         mark, answers = stranger.mark(), len(stranger.answers)
         if kind == "command":
             command, _, args = value.partition(" ")
@@ -244,55 +255,79 @@ async def test_non_staff_is_refused_everything_and_nothing_changes(
             f"{kind} {value!r}: no refusal; got {stranger.texts_since(mark)}"
         )
         problems = fuzzkit.differences(
-            before, await fuzzkit.snapshot(app, skip=frozenset({"processed_updates"}))
+            before, await fuzzkit.snapshot(app, skip=frozenset({"processed_updates", "inbox"}))
         )
         assert not problems, f"{kind} {value!r} by a stranger changed: {problems}"
-    assert await fuzzkit.state_of(app, "apply", stranger.id) == "apply:national_id"
+    apply = fuzzkit.forms(app)["apply"]
+    assert await fuzzkit.state_of(app, "apply", stranger.id) == apply.form.state
+    assert await position(world, apply, stranger.id) == "national_id"
 
 
-STAFF_STATES = sorted(state for state, recipe in RECIPES.items() if recipe.role is not None)
+def staff_places() -> list[str]:
+    return sorted(where for where, recipe in RECIPES.items() if recipe.role is not None)
 
 
-@pytest.mark.parametrize("state", STAFF_STATES)
-async def test_staff_removed_mid_form_is_refused(sim: Simulator, app: BotApplication, state: str) -> None:
+def test_every_question_of_every_staff_form_is_tried(app: BotApplication) -> None:
+    """The places tried below are exactly the questions (and summaries) of the staff forms."""
+    forms = staff_forms(app)
+    expected = {where for where in RECIPES if where.split(":", 1)[0] in forms}
+    assert set(staff_places()) == expected
+    assert {where.split(":", 1)[0] for where in expected} == set(forms)
+
+
+async def _next_answer(user: SimUser, form: FormConversation, where: str) -> None:
+    """What a staff member would send next at `where`: the question's own button, or a typed answer."""
+    name = where.split(":", 1)[1]
+    prefix = form.form.name
+    buttons = offered(user)
+    for verb in ("set", "pick", "skip", "done", "submit"):
+        mine = [b for b in buttons if b.startswith(f"{prefix}:{verb}:{name}") or b == f"{prefix}:{verb}"]
+        if mine:
+            await user.press_data(mine[0])
+            return
+    await user.send("نمایشگاه فرش دستباف ۱۴۰۵")
+
+
+@pytest.mark.parametrize("where", staff_places())
+async def test_staff_removed_mid_form_is_refused(sim: Simulator, app: BotApplication, where: str) -> None:
     """A staff member who loses the role in the middle of a staff form can go no further."""
-    world = await World.make(sim, app, applications=state.startswith("review:"))
-    conversation = fuzzkit.all_states(app)[state]
-    user = await fuzzkit.reach(world, state, conversation)
+    world = await World.make(sim, app, applications=where.startswith("rv:"))
+    form = fuzzkit.forms(app)[where.split(":", 1)[0]]
+    user = await reach(world, where)
     async with app.bot_data.sessionmaker() as session, session.begin():
         await session.execute(Staff.__table__.delete().where(Staff.telegram_id == user.id))
-    for send in (user.send, user.send_photo):
+    sends: list[Callable[[], Awaitable[object]]] = [
+        lambda: _next_answer(user, form, where),
+        lambda: user.send("۱۲۳۴۵۶۷۸۹"),
+        lambda: user.send_photo(),
+    ]
+    for send in sends:
         before = await fuzzkit.snapshot(app)
         mark, answers = user.mark(), len(user.answers)
-        await (send("نمایشگاه فرش دستباف ۱۴۰۵") if send == user.send else user.send_photo())
+        await send()
         FORGED["actions"] += 1
         sim.assert_no_errors()
         problems = fuzzkit.differences(before, await fuzzkit.snapshot(app))
-        assert not problems, f"{state}: a former staff member changed {problems}"
-        texts = user.texts_since(mark)
-        # A step handler refuses; states with buttons only answer text with a hint, which is also fine.
-        assert refused(user, mark, answers) or texts, f"{state}: nothing answered"
+        assert not problems, f"{where}: a former staff member changed {problems}"
+        assert refused(user, mark, answers), f"{where}: not refused; got {user.texts_since(mark)}"
 
 
 # ---------------------------------------------------------------------------------------- other associations
 
 
-def _numbers_for(pattern: str, world: World, broadcast: int, deletion: int, member: int) -> list[int] | None:
-    """Ids of the other association's objects for a button pattern with ids (None: no ids in it)."""
-    if r"\d" not in pattern:
-        return None
-    body = pattern.lstrip("^")
-    if body.startswith(("review:export", "dir:", "cadm:newfor", "newspost:", "ann:")):
+def _numbers_for(data: str, world: World, broadcast: int, deletion: int, member: int) -> list[int]:
+    """Ids of the other association's objects for a staff button (by its `prefix:action`)."""
+    if data.startswith(("review:export", "dir:", "cadm:newfor")):
         return [world.copper]
-    if body.startswith("review:"):
+    if data.startswith("review:"):
         return [world.other_application]
-    if body.startswith(("cadm:att", "cadm:mark")):
+    if data.startswith(("cadm:att", "cadm:mark")):
         return [world.other_course, member]
-    if body.startswith("cadm:"):
+    if data.startswith("cadm:"):
         return [world.other_course]
-    if body.startswith("bc:"):
+    if data.startswith("bc:"):
         return [broadcast]
-    if body.startswith("privacy:"):
+    if data.startswith("privacy:"):
         return [deletion]
     return [world.copper, world.other_course, world.other_application]
 
@@ -315,11 +350,17 @@ async def test_association_staff_cannot_touch_another_association(
     staffer = await started(sim, 6_200_001)
     await world.staff(staffer.id, association_id=world.carpet)
     tried = 0
-    for pattern in staff_patterns(app):
-        numbers = _numbers_for(pattern, world, ids[0], ids[1], member)
-        if numbers is None:
+    forms = staff_forms(app)
+    for found in guarded(app):
+        handler = found.handler
+        if not isinstance(handler, fuzzkit.Routed) or handler.data.split(":")[0] in forms:
             continue
-        data = sample(pattern, numbers)
+        action = next(a for a in handler.router.actions() if f"{a.prefix}:{a.name}" == handler.data)
+        if int not in action.types:
+            continue
+        queue = _numbers_for(handler.data, world, ids[0], ids[1], member)
+        args = [str(queue.pop(0) if queue else 1) if kind is int else "all" for kind in action.types]
+        data = action(*args)
         before = await fuzzkit.snapshot(app)
         await staffer.press_data(data)
         tried += 1
@@ -345,28 +386,33 @@ async def test_association_staff_cannot_post_or_announce_to_another_association(
     world = await World.make(sim, app, applications=False)
     staffer = await started(sim, 6_300_001)
     await world.staff(staffer.id, association_id=world.carpet)
+    news, announce = fuzzkit.forms(app)["newspost"], fuzzkit.forms(app)["announce"]
     await staffer.command("/postnews")
-    assert f"newspost:scope:{world.copper}" not in str(
-        staffer.last_message and staffer.last_message.reply_markup
-    )
+    assert f"newspost:set:scope:{world.copper}" not in offered(staffer)
+    assert f"newspost:set:scope:{world.carpet}" in offered(staffer)
     before = await fuzzkit.snapshot(app)
-    await staffer.press_data(f"newspost:scope:{world.copper}")
-    await staffer.press_data("newspost:scope:all")
-    assert await fuzzkit.state_of(app, "news_post", staffer.id) == "news:scope"
+    for data in (f"newspost:set:scope:{world.copper}", "newspost:set:scope:all"):
+        await staffer.press_data(data)
+        FORGED["actions"] += 1
+        assert await position(world, news, staffer.id) == "scope", data
     assert not fuzzkit.differences(before, await fuzzkit.snapshot(app))
     await staffer.command("/announce")
     await staffer.send("جلسهٔ اعضا")
-    await staffer.press_data("ann:nomedia")
+    await staffer.press_data("announce:skip:media")
+    assert await position(world, announce, staffer.id) == "kind"
+    assert "announce:set:kind:everyone" not in offered(staffer)
     before = await fuzzkit.snapshot(app)
-    for data in (
-        f"ann:aud:members:{world.copper}",
-        "ann:aud:members:all",
-        "ann:aud:everyone:all",
-        "ann:kind:everyone",
-    ):
+    await staffer.press_data("announce:set:kind:everyone")
+    assert await position(world, announce, staffer.id) == "kind"
+    assert not fuzzkit.differences(before, await fuzzkit.snapshot(app))
+    await staffer.press_data("announce:set:kind:members")
+    assert await position(world, announce, staffer.id) == "target"
+    assert f"announce:set:target:{world.copper}" not in offered(staffer)
+    before = await fuzzkit.snapshot(app)
+    for data in (f"announce:set:target:{world.copper}", "announce:set:target:all"):
         await staffer.press_data(data)
         FORGED["actions"] += 1
-        assert await fuzzkit.state_of(app, "announce", staffer.id) == "announce:audience", data
+        assert await position(world, announce, staffer.id) == "target", data
     assert not fuzzkit.differences(before, await fuzzkit.snapshot(app))
     assert not api.calls_to("sendMessage", staffer.id, ok=True)[-1].params.get("text", "").startswith("ارسال")
     sim.assert_no_errors()

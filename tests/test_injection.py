@@ -18,6 +18,7 @@ from db.models import Application, Association, Course, NewsItem
 from fakeapi.simulator import Simulator
 from fakeapi.state import FakeTelegram
 from tests import fuzzkit
+from tests.form_recipes import RECIPES, reach
 from tests.fuzzkit import World
 
 PAYLOADS = [
@@ -49,14 +50,14 @@ async def test_application_answers_verbatim_and_escaped(
     sim: Simulator, app: BotApplication, api: FakeTelegram, payload: str
 ) -> None:
     world = await World.make(sim, app, applications=False)
-    user = await fuzzkit.reach(world, "apply:business_name", "apply")
+    user = await reach(world, "apply:business_name")
     business, activity = f"فرش {payload}", f"بافت فرش {payload}"
     await user.send(business)
     await user.send(activity)
     await user.send("کرمان")
     await user.send("۵")
-    await user.press_data("apply:edu:no_degree")
-    await user.press_data("apply:docs:done")
+    await user.press_data("apply:set:education:no_degree")
+    await user.press_data("apply:done:documents")
     assert business in user.last_text and activity in user.last_text, user.last_text
     draft = await _one(app, Application, Application.user_id == user.id)
     assert (draft.business_name, draft.activity) == (business, activity)
@@ -99,7 +100,7 @@ async def test_staff_texts_verbatim_and_escaped(
     assert PERSIAN_ANSWER(visitor.last_text)
     # A course title.
     title = f"کارگاه {payload}"
-    for step in fuzzkit._course_until("title"):
+    for step in RECIPES["cform:title"].steps:
         await step(world, staffer)
     await staffer.send(title)
     course = await _one(app, Course, Course.created_by == staffer.id)
@@ -174,13 +175,13 @@ async def test_long_application_summary_and_reason(
         association = await session.get(Association, world.carpet)
         assert association is not None
         association.name = LONG_WORDS[:200]
-    user = await fuzzkit.reach(world, "apply:business_name", "apply")
+    user = await reach(world, "apply:business_name")
     await user.send(LONG_WORDS[:100])
     await user.send(LONG_WORDS[:300])
     await user.send("کرمان")
     await user.send("۵")
-    await user.press_data("apply:edu:no_degree")
-    await user.press_data("apply:docs:done")
+    await user.press_data("apply:set:education:no_degree")
+    await user.press_data("apply:done:documents")
     await user.press_data("apply:submit")
     draft = await _one(app, Application, Application.user_id == user.id)
     staffer = sim.user(fuzzkit.fresh_id())
@@ -224,14 +225,14 @@ async def test_news_with_a_long_caption(
 async def test_control_characters_never_reach_the_database(sim: Simulator, app: BotApplication) -> None:
     """PostgreSQL refuses NUL in text: control characters are dropped at the edge, not crashed on."""
     world = await World.make(sim, app, applications=False)
-    user = await fuzzkit.reach(world, "apply:business_name", "apply")
+    user = await reach(world, "apply:business_name")
     await user.send("فرش\x00 ماهان\x07")
     draft = await _one(app, Application, Application.user_id == user.id)
     assert draft.business_name == "فرش ماهان"
     staffer = sim.user(fuzzkit.fresh_id())
     await world.staff(staffer.id)
-    for step in fuzzkit.RECIPES["news:media"].steps[:2]:
-        await step(world, staffer)
+    await staffer.command("/postnews")
+    await staffer.press_data("newspost:set:scope:all")
     await staffer.send("نمایشگاه\x00 فرش")
     await staffer.send("متن\x00 خبر\x1b")
     item = await _one(app, NewsItem, NewsItem.author_id == staffer.id)

@@ -367,6 +367,14 @@ class FormConversation:
         return await self.run(update, context, None)
 
     async def _discard(self, update: Update, context: BotContext) -> object:
+        if self.form.audience != "everyone":
+            # Only a question, but a staff form's screen all the same: the staff check first.
+            try:
+                async with context.reading() as session:
+                    await self.actor(session, update, context)
+            except _Refused:
+                await refuse(update, context)
+                return None
         await self.say(update, self.presenter.confirm_discard(context.gettext, self.actions), edit=True)
         return self.form.state
 

@@ -8,7 +8,7 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler, filters
 
 from bot.context import BotContext
-from bot.kit.guards import public
+from bot.kit.guards import allows, current_scope, public, refuse
 from bot.kit.home import show_menu
 from bot.kit.menu import MENU_PREFIX
 
@@ -35,10 +35,15 @@ async def restart(update: Update, context: BotContext) -> int:
 
 
 @public
-async def menu_press(update: Update, context: BotContext) -> int:
-    """A main-menu button pressed mid-form: leave the form and go where the button points."""
+async def menu_press(update: Update, context: BotContext) -> int | None:
+    """A main-menu button pressed mid-form: leave the form and go where the button points. A staff
+    item pressed by someone who is not staff (a forged button) is refused and leaves nothing."""
     query = update.callback_query
     item = context.bot_data.menu.get(query.data or "") if query is not None else None
+    staff_item = item is not None and item.audience != "everyone"
+    if item is not None and staff_item and not allows(await current_scope(update, context), item.audience):
+        await refuse(update, context)
+        return None  # the form stays where it was
     if item is None:
         await show_menu(update, context)
     elif item.starts_conversation:

@@ -20,6 +20,10 @@ from bot.context import BotContext
 from bot.kit.reply import ack
 
 MAX_DATA = 64  # bytes: the Bot API's limit for callback_data
+# Every integer argument is a row id (an INTEGER column: 32 bits on PostgreSQL) or a page number, so
+# a larger one is forged: refused here, before a query fails on it (asyncpg and SQLite raise on
+# integers their column cannot hold).
+MAX_INT = 2**31 - 1
 Arg = type[int] | type[str]
 RoutedCallback = Callable[..., Awaitable[Any]]
 C = TypeVar("C", bound=RoutedCallback)
@@ -54,7 +58,7 @@ class Action:
         values: list[int | str] = []
         for kind, raw in zip(self.types, parts, strict=True):
             if kind is int:
-                if not raw.isascii() or not raw.isdecimal() or len(raw) > 19:
+                if not raw.isascii() or not raw.isdecimal() or len(raw) > 10 or int(raw) > MAX_INT:
                     raise BadCallback(self.name)
                 values.append(int(raw))
             else:
@@ -130,6 +134,10 @@ class Router:
         """Every (data prefix, callback) pair, for tests that walk the handlers."""
         for name, callback in self._callbacks.items():
             yield f"{self.prefix}:{name}", callback
+
+    def actions(self) -> Iterator[Action]:
+        """Every declared action (with its argument types), for tests that forge buttons."""
+        yield from self._actions.values()
 
     def missing(self) -> list[str]:
         """Actions declared without a callback (a test fails on any)."""

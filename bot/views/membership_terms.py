@@ -18,12 +18,10 @@ from db.models import DuesPayment, Member
 
 MEMBERSHIP = Router("mem")
 RENEW = MEMBERSHIP.action("renew", int)  # association id
-RECEIPT = MEMBERSHIP.action("receipt", int)  # association id: pay by a bank receipt photo
 CONFIRM = MEMBERSHIP.action("ok", int)  # payment id
 REJECT = MEMBERSHIP.action("no", int)  # payment id
 FIGURES = MEMBERSHIP.action("fig", int)  # association id
 SHEET = MEMBERSHIP.action("xlsx", int)  # association id
-IMPORT_INTO = MEMBERSHIP.action("impto", int, int)  # staged import id, association id
 IMPORT = MEMBERSHIP.action("imp", int)  # staged import id
 IMPORT_CANCEL = MEMBERSHIP.action("impno", int)  # staged import id
 REVOKE = MEMBERSHIP.action("revoke", int)  # member id
