@@ -20,7 +20,14 @@ from pathlib import Path
 from typing import Any
 
 from telegram import Update
-from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, ContextTypes, MessageHandler
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    BaseHandler,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+)
 from telegram.ext import filters as ptb_filters
 
 from bot.app import build_application, freeze_startup_heap
@@ -248,18 +255,26 @@ def bare_app(api: FakeTelegram) -> BareApp:
 
 
 @contextlib.asynccontextmanager
-async def echo_app(*, latency: float = 0.0) -> AsyncIterator[tuple[BareApp, FakeTelegram, Simulator]]:
-    """The bare PTB echo bot on the same fake transport: replies with the text, answers presses."""
+async def bare_bot(
+    *handlers: BaseHandler[Update, Any, Any], latency: float = 0.0
+) -> AsyncIterator[tuple[BareApp, FakeTelegram, Simulator]]:
+    """A bare PTB bot with just these handlers, initialised on a fake transport of its own."""
     api = FakeTelegram(latency=latency)
     app = bare_app(api)
-    app.add_handler(MessageHandler(ptb_filters.TEXT, _echo))
-    app.add_handler(CallbackQueryHandler(_press))
+    app.add_handlers(list(handlers))
     await app.initialize()
     sim = Simulator(app, api, capture_errors=True, wait_app_tasks=False)
     try:
         yield app, api, sim
     finally:
         await app.shutdown()
+
+
+def echo_app(
+    *, latency: float = 0.0
+) -> contextlib.AbstractAsyncContextManager[tuple[BareApp, FakeTelegram, Simulator]]:
+    """The bare PTB echo bot on the same fake transport: replies with the text, answers presses."""
+    return bare_bot(MessageHandler(ptb_filters.TEXT, _echo), CallbackQueryHandler(_press), latency=latency)
 
 
 # ---------------------------------------------------------------------- feeding

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes, TypeHandler
 
-from benchmarks.harness import BareApp, Rig, bare_app, simulated_users
+from benchmarks.harness import BareApp, Rig, bare_bot, simulated_users
 from fakeapi.simulator import Simulator, UserUpdates
 from fakeapi.state import JSON, FakeTelegram
 
@@ -86,15 +86,8 @@ def _replayer(replies: Replies) -> Callable[[Update, ContextTypes.DEFAULT_TYPE],
     return replay
 
 
-@contextlib.asynccontextmanager
-async def same_replies_app(replies: Replies) -> AsyncIterator[tuple[BareApp, FakeTelegram, Simulator]]:
+def same_replies_app(
+    replies: Replies,
+) -> contextlib.AbstractAsyncContextManager[tuple[BareApp, FakeTelegram, Simulator]]:
     """The bare bot on the same fake transport, sending the recorded replies."""
-    api = FakeTelegram()
-    app = bare_app(api)
-    app.add_handler(TypeHandler(Update, _replayer(replies)))
-    await app.initialize()
-    sim = Simulator(app, api, capture_errors=True, wait_app_tasks=False)
-    try:
-        yield app, api, sim
-    finally:
-        await app.shutdown()
+    return bare_bot(TypeHandler(Update, _replayer(replies)))

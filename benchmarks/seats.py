@@ -13,7 +13,6 @@ transactions each sign-up costs are counted too (BEGIN and COMMIT are not statem
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import os
 import uuid
 from collections.abc import Awaitable, Callable
@@ -87,16 +86,7 @@ async def _count(sessionmaker: async_sessionmaker[AsyncSession], course_id: int)
     return counts.get(REGISTERED, 0), counts.get(WAITING, 0)
 
 
-TARGET: SeatsTarget | None = SeatsTarget(prepare=_prepare, sign_up=_sign_up, count=_count)
-
-
-def target_status() -> str | None:
-    """None when the seats service can be measured, else why not."""
-    if importlib.util.find_spec("bot.services.seats") is None:
-        return "not built yet: bot/services/seats.py is not in this tree"
-    if TARGET is None:
-        return "bot/services/seats.py exists but is not wired into benchmarks/seats.py (TARGET)"
-    return None
+TARGET = SeatsTarget(prepare=_prepare, sign_up=_sign_up, count=_count)
 
 
 class StatementCounter:
@@ -151,11 +141,7 @@ async def rush(
 
 
 async def run(signups: int = 1000, seats: int = 50) -> dict[str, Any]:
-    result: dict[str, Any] = {"seats_booked": None, "seats_waiting": None, "seats_attempts_per_s": None}
-    note = target_status()
-    if note is not None or TARGET is None:
-        result["seats_note"] = note
-        return result
+    result: dict[str, Any] = {}
     async with watching_stalls() as stalls, real_app() as rig:
         user_ids = list(range(FIRST_USER, FIRST_USER + signups))
         await insert_users(rig, user_ids)
