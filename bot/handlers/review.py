@@ -15,17 +15,17 @@ from bot.forms.conversation import FormConversation
 from bot.forms.flow import Screen
 from bot.forms.render import Actions, Notice, Presenter, Reply
 from bot.forms.spec import Choice, Field, staff_form
-from bot.handlers.member_proof import queue_proof
 from bot.i18n import N_, Gettext
 from bot.kit.feature import Command, Feature
 from bot.kit.guards import staff_only
-from bot.kit.markup import button, keyboard, pager, to_json
+from bot.kit.markup import button, keyboard, pager
 from bot.kit.menu import MenuItem
 from bot.kit.reply import alert_and_say, answer, esc
-from bot.services import applications, decisions, outbox
+from bot.services import applications, decisions
 from bot.services.actor import Actor
 from bot.services.applications import APPROVED, FIELDS, MORE_INFO, REJECTED, PendingDecision
 from bot.services.errors import DomainError, NotAllowed, NotFound
+from bot.views import decisions as told
 from bot.views import membership as view
 
 PAGE_SIZE = 5
@@ -183,18 +183,10 @@ async def approve_pressed(update: Update, context: BotContext, application_id: i
     """`review:approve:<id>`: decided and the applicant told, in one transaction."""
     _ = context.gettext
     try:
-        async with context.transaction() as session:
-            decided = await decisions.decide(
-                session, context.staff, application_id, APPROVED, now=context.bot_data.clock()
-            )
-            notice = view.applicant_notice(_, decided)
-            if notice is not None:
-                await outbox.notify(session, notice.recipients, notice.text, buttons=to_json(notice.buttons))
-            if decided.member is not None:
-                # The certificate and the card follow the notice (a numbered membership only).
-                await queue_proof(
-                    session, _, decided.member, decided.association, context.settings.document_key
-                )
+        now, key = context.bot_data.clock(), context.settings.document_key
+        decided = await context.write(
+            told.decide, _, context.staff, application_id, APPROVED, now=now, document_key=key
+        )
     except DomainError as exc:
         await alert_and_say(update, view.refusal(_, exc))
         return

@@ -14,12 +14,11 @@ from multidict import MultiDictProxy
 from telegram.error import TelegramError
 
 from bot.i18n import Gettext
-from bot.kit.markup import to_json
-from bot.services import application_exports, decisions, outbox, review_queue
+from bot.services import application_exports, decisions, review_queue
 from bot.services.applications import APPROVED, FIELDS, MORE_INFO, REJECTED, AlreadyDecided
 from bot.services.errors import InvalidAnswer, NotAllowed, NotFound
+from bot.views import decisions as told
 from bot.views import membership as view
-from bot.views.membership_terms import queue_proof
 from bot.web.pages import (
     APPLICATION,
     Staff,
@@ -141,16 +140,17 @@ async def _decide(request: web.Request, staff: Staff, decision: str) -> web.Stre
             reason = _reason(form, view.INFO_TEMPLATES, _)
         async with writing(request) as session:
             bot_data = data(request)
-            decided = await decisions.decide(
-                session, staff.scope, application_id, decision, reason, fields, now=bot_data.clock()
+            await told.decide(
+                session,
+                _,
+                staff.scope,
+                application_id,
+                decision,
+                reason,
+                fields,
+                now=bot_data.clock(),
+                document_key=bot_data.settings.document_key,
             )
-            notice = view.applicant_notice(_, decided)
-            if notice is not None:
-                await outbox.notify(session, notice.recipients, notice.text, buttons=to_json(notice.buttons))
-            if decided.member is not None:
-                await queue_proof(
-                    session, _, decided.member, decided.association, bot_data.settings.document_key
-                )
     except AlreadyDecided:
         return back_to(here, note="already")
     except InvalidAnswer as exc:
