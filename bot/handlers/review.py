@@ -183,10 +183,11 @@ async def approve_pressed(update: Update, context: BotContext, application_id: i
     """`review:approve:<id>`: decided and the applicant told, in one transaction."""
     _ = context.gettext
     try:
-        now, key = context.bot_data.clock(), context.settings.document_key
-        decided = await context.write(
-            told.decide, _, context.staff, application_id, APPROVED, now=now, document_key=key
-        )
+        async with context.transaction() as session:
+            decided = await decisions.decide(
+                session, context.staff, application_id, APPROVED, now=context.bot_data.clock()
+            )
+            await told.tell(session, _, decided, context.settings.document_key)
     except DomainError as exc:
         await alert_and_say(update, view.refusal(_, exc))
         return

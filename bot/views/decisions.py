@@ -4,15 +4,11 @@ the card queued. All in the caller's transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.i18n import Gettext
 from bot.kit.markup import to_json
 from bot.services import decisions, outbox
-from bot.services.staff import StaffScope
 from bot.views.membership import applicant_notice
 from bot.views.membership_terms import queue_proof
 
@@ -24,21 +20,3 @@ async def tell(session: AsyncSession, _: Gettext, decided: decisions.Decided, do
         await outbox.notify(session, notice.recipients, notice.text, buttons=to_json(notice.buttons))
     if decided.member is not None:
         await queue_proof(session, _, decided.member, decided.association, document_key)
-
-
-async def decide(
-    session: AsyncSession,
-    _: Gettext,
-    scope: StaffScope,
-    application_id: int,
-    decision: str,
-    reason: str | None = None,
-    fields: Sequence[str] = (),
-    *,
-    now: datetime,
-    document_key: bytes,
-) -> decisions.Decided:
-    """Decide (the first decision wins: AlreadyDecided after it) and tell the applicant."""
-    decided = await decisions.decide(session, scope, application_id, decision, reason, fields, now=now)
-    await tell(session, _, decided, document_key)
-    return decided

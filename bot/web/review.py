@@ -140,17 +140,10 @@ async def _decide(request: web.Request, staff: Staff, decision: str) -> web.Stre
             reason = _reason(form, view.INFO_TEMPLATES, _)
         async with writing(request) as session:
             bot_data = data(request)
-            await told.decide(
-                session,
-                _,
-                staff.scope,
-                application_id,
-                decision,
-                reason,
-                fields,
-                now=bot_data.clock(),
-                document_key=bot_data.settings.document_key,
+            decided = await decisions.decide(
+                session, staff.scope, application_id, decision, reason, fields, now=bot_data.clock()
             )
+            await told.tell(session, _, decided, bot_data.settings.document_key)
     except AlreadyDecided:
         return back_to(here, note="already")
     except InvalidAnswer as exc:
