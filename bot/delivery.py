@@ -195,22 +195,9 @@ def telegram_transport(application: AnyApplication, *, bulk_sends: bool = True) 
         markup = from_json(json.loads(message.buttons)) if message.buttons else None
         caption = message.text or None
         media = await _media(application, message.media_file_id) if message.media_file_id else None
-        if message.media_kind == "photo" and media is not None:
-            await bot.send_photo(
-                chat_id,
-                media,
-                caption=caption,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-            )
-        elif message.media_kind == "document" and media is not None:
-            await bot.send_document(
-                chat_id,
-                media,
-                caption=caption,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-            )
+        send_media = {"photo": bot.send_photo, "document": bot.send_document}.get(message.media_kind or "")
+        if send_media is not None and media is not None:
+            await send_media(chat_id, media, caption=caption, parse_mode=ParseMode.HTML, reply_markup=markup)
         else:
             await bot.send_message(chat_id, message.text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
