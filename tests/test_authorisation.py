@@ -135,7 +135,8 @@ def staff_buttons(app: BotApplication, numbers: list[int]) -> list[str]:
             form = fuzzkit.forms(app).get(action.prefix)
             words = [form.form.fields[0].name, "x"] if form is not None else ["all", "x"]
             args = [
-                str(queue.pop(0) if queue else 1) if kind is int else words.pop(0) for kind in action.types
+                str(queue.pop(0) if queue else 1) if kind is int else (words.pop(0) if words else "x")
+                for kind in action.types
             ]
             found.add(action(*args))
         elif isinstance(handler, CallbackQueryHandler) and isinstance(handler.pattern, re.Pattern):
