@@ -67,11 +67,9 @@ from bot.kit.menu import MENU_PREFIX, Menu, MenuItem
 FEATURE_MODULES: list[ModuleType] = [
     review,
     member_invite,
-    membership_staff,
     news_post,
     announce,
     directory_staff,
-    directory_csv,
     courses_form,
     courses_staff,
     course_documents,
@@ -94,6 +92,10 @@ FEATURE_MODULES: list[ModuleType] = [
     broadcasts,
     member_proof,
     dues,
+    # Files staff send (member lists, the associations' CSV): after every conversation, so a form
+    # taking an attachment (a council issue's file, an application's documents) gets it first.
+    membership_staff,
+    directory_csv,
     # Photos and code-like texts of a staff member at a door's desk: after every conversation, so a
     # form being filled in takes its own answers first.
     course_checkin,

@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import InboxUpdate, utcnow
+from db.session import rowcount
 
 
 class AlreadyHandled(Exception):
@@ -46,7 +47,7 @@ async def mark_handled(session: AsyncSession, update_id: int) -> None:
     AlreadyHandled when they already did (the transaction must then roll back)."""
     connection = await session.connection()  # Core, built once: this runs with every update
     result = await connection.execute(MARK_HANDLED, {"handled_id": update_id, "now": utcnow()})
-    if int(getattr(result, "rowcount", 0) or 0) == 1:
+    if rowcount(result) == 1:
         return
     handled = await session.scalar(select(InboxUpdate.handled_at).where(InboxUpdate.update_id == update_id))
     if handled is not None:
@@ -111,7 +112,7 @@ async def purge(session: AsyncSession, older_than: timedelta) -> int:
             InboxUpdate.done_at < utcnow() - older_than, InboxUpdate.parked_at.is_(None)
         )
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return rowcount(result)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,11 @@ READ_ONLY = "tashakkol_read_only"  # execution option of the reading engine: BEG
 _OPEN: dict[int, asyncio.Task[Any] | None] = {}
 
 
+def rowcount(result: object) -> int:
+    """How many rows an UPDATE or DELETE changed (0 where the driver does not say)."""
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def transaction_open() -> bool:
     """Whether the current asyncio task has a database transaction open right now."""
     try:

@@ -32,6 +32,7 @@ from db.models.council import (
     TOPICS,
     UNDER_REVIEW,
 )
+from db.session import rowcount
 
 __all__ = [
     "ANSWERED",
@@ -390,7 +391,7 @@ async def answer(session: AsyncSession, draft: CouncilAnswerDraft, actor: Actor)
         .values(status=ANSWERED, answer=draft.answer, answered_by=actor.user_id, answered_at=_utcnow())
         .execution_options(synchronize_session=False)
     )
-    if int(getattr(result, "rowcount", 0) or 0) != 1:
+    if rowcount(result) != 1:
         raise WrongStatus("closed", status=ANSWERED)
     await session.delete(draft)
     await session.refresh(issue)

@@ -53,6 +53,7 @@ from db.models.courses import (
     RELEASED,
     WAITING,
 )
+from db.session import rowcount
 
 # The rows and words the course handlers read (they never import the database layer).
 __all__ = [
@@ -284,7 +285,7 @@ async def sign_up(
     connection = await session.connection()
     values = {"course_id": course_id, "user_id": user_id, "now": moment}
     for _attempt in range(ATTEMPTS):
-        seated = seats.rowcount(await connection.execute(TAKE_SEAT, values)) == 1
+        seated = rowcount(await connection.execute(TAKE_SEAT, values)) == 1
         # The place in line is the time of the INSERT, read after the UPDATE: on SQLite that holds
         # the write lock, so the order of the line is the order of the commits.
         register = _register_statement(connection.dialect.name, seated)
@@ -374,7 +375,7 @@ async def _move(
         .values(status=status, queue_no=None, updated_at=utcnow(), **values)
         .execution_options(synchronize_session=False)
     )
-    return seats.rowcount(result) == 1
+    return rowcount(result) == 1
 
 
 async def promote(session: AsyncSession, course_id: int, *, now: datetime | None = None) -> list[int]:

@@ -21,6 +21,7 @@ from bot.text import normalize_input
 from db.models import Application, Association, Member, PendingDecision, utcnow
 from db.models.applications import APPROVED, MORE_INFO, REJECTED, SUBMITTED
 from db.models.associations import FORMING
+from db.session import rowcount
 
 DECISIONS = (APPROVED, REJECTED, MORE_INFO)
 REASON_LIMITS = (3, 1000)
@@ -79,7 +80,7 @@ async def decide(
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    if int(getattr(result, "rowcount", 0) or 0) != 1:
+    if rowcount(result) != 1:
         await session.refresh(application)
         raise AlreadyDecided(application.status, status=application.status)
     await session.refresh(application)

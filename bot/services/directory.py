@@ -21,6 +21,7 @@ from bot.text import collation_key, normalize_numeric, search_key
 from db.models import Application, Association, FoundingInterest, Member, Profile
 from db.models.applications import APPROVED, MORE_INFO, SUBMITTED
 from db.models.associations import ACTIVE, EVIDENCE_KINDS, FORMING, INACTIVE, STATUSES
+from db.session import rowcount
 
 # What the directory's handlers show (they never import the database layer).
 __all__ = ["ACTIVE", "APPROVED", "EVIDENCE_KINDS", "FORMING", "INACTIVE", "STATUSES", "Association"]
@@ -184,7 +185,7 @@ async def withdraw_interest(session: AsyncSession, user_id: int, association_id:
             FoundingInterest.association_id == association_id, FoundingInterest.user_id == user_id
         )
     )
-    return bool(getattr(result, "rowcount", 0))
+    return bool(rowcount(result))
 
 
 async def has_interest(session: AsyncSession, user_id: int, association_id: int) -> bool:

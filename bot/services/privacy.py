@@ -36,6 +36,7 @@ from db.models.applications import (
     SUBMITTED,
     WITHDRAWN,
 )
+from db.session import rowcount
 
 # What anonymising an application clears.
 PERSONAL_FIELDS = ("full_name", "national_id", "mobile", "business_name", "activity", "permit_number")
@@ -170,7 +171,7 @@ async def _take(session: AsyncSession, scope: StaffScope, request_id: int, statu
         .execution_options(synchronize_session=False)
     )
     await session.refresh(request)
-    if int(getattr(result, "rowcount", 0) or 0) != 1:
+    if rowcount(result) != 1:
         raise AlreadyHandled(request.status, status=request.status)
     return request
 

@@ -21,15 +21,11 @@ from sqlalchemy.sql.elements import ColumnElement
 from bot.services.errors import is_database_busy
 from db.models import Course
 from db.models.courses import OPEN
+from db.session import rowcount
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 RETRIES = 5
-
-
-def rowcount(result: object) -> int:
-    """How many rows an UPDATE changed."""
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def take_seat(

@@ -42,6 +42,7 @@ from db.models.outbox import (
     PENDING,
     RUNNING,
 )
+from db.session import rowcount
 
 log = logging.getLogger(__name__)
 
@@ -522,4 +523,4 @@ async def recover(
                 synchronize_session=False
             )
         )
-        return int(getattr(result, "rowcount", 0) or 0)
+        return rowcount(result)

@@ -15,6 +15,7 @@ from bot.services.errors import DomainError, InvalidAnswer, NotAllowed, NotFound
 from bot.services.numbers import whole_number
 from bot.text import collation_key
 from db.models import Association, Staff
+from db.session import rowcount
 
 ADMIN = "admin"
 STAFF = "staff"
@@ -158,7 +159,7 @@ async def remove_staff(session: AsyncSession, actor: StaffScope, telegram_id: in
         raise DomainError("cannot_remove_self")
     result = await session.execute(delete(Staff).where(Staff.telegram_id == telegram_id))
     session.info[STAFF_CHANGED] = True
-    return int(getattr(result, "rowcount", 0) or 0)
+    return rowcount(result)
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.errors import DomainError, NotAllowed
-from bot.services.seats import rowcount
 from bot.services.staff import StaffScope, scope_of
 from db.models import WebSession, WebTicket, utcnow
 from db.models.web import INIT_DATA, LINK
+from db.session import rowcount
 
 LINK_LIFETIME = timedelta(minutes=10)
 INIT_DATA_LIFETIME = timedelta(hours=1)
