@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from telegram import InputFile, Update
+from telegram import Update
 
 from bot.context import BotApplication, BotContext
 from bot.formatting import fa_digits
@@ -24,7 +24,7 @@ from bot.kit.feature import Command, Feature, start_link
 from bot.kit.guards import public
 from bot.kit.markup import button, keyboard, to_json
 from bot.kit.menu import HOME, MenuItem
-from bot.kit.reply import alert, answer, esc, sender
+from bot.kit.reply import alert, answer, esc, send_file, sender
 from bot.services import course_feedback as feedback
 from bot.services import courses as service
 from bot.services import outbox, reminders
@@ -244,7 +244,6 @@ async def mine(update: Update, context: BotContext) -> None:
 async def calendar_file(update: Update, context: BotContext, course_id: int) -> None:
     """The course as an .ics file for the phone's calendar."""
     _ = context.gettext
-    assert update.effective_chat is not None
     try:
         async with context.reading() as session:
             course = await service.get_course(session, course_id)
@@ -254,12 +253,8 @@ async def calendar_file(update: Update, context: BotContext, course_id: int) -> 
         return
     teacher = _("Teacher: {teacher}").format(teacher=course.teacher) if course.teacher else ""
     data = course_ics(course, description="\n".join(d for d in (teacher, name, course.description) if d))
-    if update.callback_query is not None:
-        await update.callback_query.answer()
     caption = _("Open this file to add «{title}» to your calendar.").format(title=esc(course.title))
-    await update.effective_chat.send_document(
-        InputFile(data, filename=f"course-{course.id}.ics"), caption=caption
-    )
+    await send_file(update, data, f"course-{course.id}.ics", caption)
 
 
 # ---------------------------------------------------------------------------- feedback

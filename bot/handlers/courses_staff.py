@@ -3,7 +3,7 @@ Association staff manage only their association's courses. The create/edit form 
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InputFile, Update
+from telegram import InlineKeyboardButton, Update
 
 from bot.context import BotContext
 from bot.formatting import fa_digits, fa_number, jalali_when
@@ -14,7 +14,7 @@ from bot.kit.feature import Command, Feature
 from bot.kit.guards import staff_only
 from bot.kit.markup import button, keyboard, to_json
 from bot.kit.menu import MenuItem
-from bot.kit.reply import answer, esc
+from bot.kit.reply import answer, esc, send_file
 from bot.services import course_admin as admin
 from bot.services import outbox
 from bot.services.courses import CLOSED, OPEN, REGISTERED, WAITING
@@ -130,8 +130,6 @@ async def cancel(update: Update, context: BotContext, course_id: int) -> None:
 async def csv_file(update: Update, context: BotContext, course_id: int, which: str) -> None:
     """The participants or the waiting list (in order) as a CSV file (UTF-8 with BOM)."""
     _ = context.gettext
-    chat = update.effective_chat
-    assert chat is not None
     status = WAITING if which == "waiting" else REGISTERED
     async with context.reading() as session:
         course = await admin.staff_course(session, context.staff, course_id)
@@ -147,9 +145,7 @@ async def csv_file(update: Update, context: BotContext, course_id: int, which: s
         if status == REGISTERED
         else _("Waiting list of «{title}», in order: {count}")
     ).format(title=esc(course.title), count=fa_number(len(table)))
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    await chat.send_document(InputFile(admin.to_csv(header, table), filename=name), caption=caption)
+    await send_file(update, admin.to_csv(header, table), name, caption)
 
 
 @cards.staff_button(cards.ATTENDANCE)

@@ -3,7 +3,7 @@ file to the bot: a preview with a verdict per row, then the staff member's choic
 
 from __future__ import annotations
 
-from telegram import InputFile, Update
+from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import MessageHandler, filters
 
@@ -15,7 +15,7 @@ from bot.i18n import N_, Gettext
 from bot.kit.feature import Feature
 from bot.kit.guards import staff_only
 from bot.kit.markup import button, keyboard
-from bot.kit.reply import answer, esc, sender
+from bot.kit.reply import answer, esc, send_file, sender
 from bot.services import association_csv
 from bot.services.association_csv import ADDED, REJECTED, UNCHANGED, UPDATED, ImportReport, MalformedCsv
 from bot.services.errors import NotFound
@@ -84,12 +84,8 @@ async def _export(update: Update, context: BotContext, *, persian: bool) -> None
     if not await chamber_wide(update, context):
         return
     data = await context.read(association_csv.export_csv, persian=persian)
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-    chat = update.effective_chat
-    assert chat is not None
     name = "associations-fa.csv" if persian else "associations.csv"
-    await chat.send_document(InputFile(data, filename=name), caption=_("All associations, ready for Excel."))
+    await send_file(update, data, name, _("All associations, ready for Excel."))
 
 
 @staff_only

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telegram import InputFile, Update
+from telegram import Update
 
 from bot.context import BotContext
 from bot.formatting import fa_digits
@@ -10,7 +10,7 @@ from bot.i18n import N_
 from bot.kit.feature import Command, Feature
 from bot.kit.guards import staff_only
 from bot.kit.markup import button, keyboard
-from bot.kit.reply import alert, answer, esc
+from bot.kit.reply import alert, answer, esc, send_files
 from bot.services import application_exports as exports
 from bot.services.errors import NotAllowed, NotFound
 from bot.text import normalize_numeric
@@ -54,21 +54,15 @@ async def _export(update: Update, context: BotContext, association_id: int) -> N
     except NotFound:
         await answer(update, _("There is no association with that number."))
         return
-    chat = update.effective_chat
-    if chat is None:
-        return
-    if update.callback_query is not None:
-        await update.callback_query.answer()
     caption = _("{name}: {members} members, {applications} applications").format(
         name=esc(found.association.name),
         members=fa_digits(len(found.members)),
         applications=fa_digits(len(found.applications)),
     )
-    await chat.send_document(
-        InputFile(sheets.member_sheet(_, found), filename=f"members-{association_id}.csv"), caption=caption
-    )
-    await chat.send_document(
-        InputFile(sheets.application_sheet(_, found), filename=f"applications-{association_id}.csv")
+    await send_files(
+        update,
+        (sheets.member_sheet(_, found), f"members-{association_id}.csv", caption),
+        (sheets.application_sheet(_, found), f"applications-{association_id}.csv", None),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import html
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
@@ -101,3 +101,17 @@ async def alert_and_say(update: Update, text: str) -> None:
         await ack(update.callback_query, text, alert=True)
     if update.effective_chat is not None:
         await update.effective_chat.send_message(text)
+
+
+async def send_file(update: Update, data: bytes | str, filename: str, caption: str | None = None) -> None:
+    """A file (a spreadsheet, a calendar entry) into the update's chat; see send_files."""
+    await send_files(update, (data, filename, caption))
+
+
+async def send_files(update: Update, *files: tuple[bytes | str, str, str | None]) -> None:
+    """Files (data, file name, caption) into the update's chat; a pressed button is answered first,
+    once, so its spinner stops."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    for data, filename, caption in files if update.effective_chat is not None else ():
+        await update.effective_chat.send_document(InputFile(data, filename=filename), caption=caption)  # type: ignore[union-attr]
