@@ -4,11 +4,8 @@ preview and a verdict per row, then an invitation link for each imported member.
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import InputFile, Update
-from telegram.error import TelegramError
-from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import MessageHandler, filters
 
 from bot.context import BotContext
 from bot.formatting import fa_digits, fa_number, jalali_day
@@ -17,7 +14,9 @@ from bot.kit.feature import Command, Feature
 from bot.kit.guards import staff_only
 from bot.kit.markup import button, keyboard
 from bot.kit.menu import MenuItem
-from bot.kit.reply import alert, alert_and_say, answer, esc
+from bot.kit.refusals import refused
+from bot.kit.reply import alert, answer, esc
+from bot.kit.uploads import downloaded
 from bot.services import member_import, membership_figures, terms
 from bot.services.application_exports import covered_associations
 from bot.services.errors import DomainError
@@ -41,6 +40,8 @@ REASONS = {
     "number": N_("member number"),
     "date": N_("date"),
 }
+NOT_OURS = N_("This belongs to another association.")
+FINISHED = N_("This import was already finished or cancelled.")
 BAD_FILE = {
     "too_big": N_("The file is too big."),
     "unreadable": N_("The file could not be read. Send an .xlsx file or a UTF-8 .csv file."),
@@ -80,15 +81,11 @@ async def figures_pressed(update: Update, context: BotContext, association_id: i
     await _figures(update, context, association_id)
 
 
+@refused(NOT_OURS, alert)
 async def _figures(update: Update, context: BotContext, association_id: int) -> None:
     _ = context.gettext
     day = terms.today(context.bot_data.clock())
-    try:
-        async with context.reading() as session:
-            found = await membership_figures.figures(session, context.staff, association_id, day)
-    except DomainError:
-        await alert(update, _("This belongs to another association."))
-        return
+    found = await context.read(membership_figures.figures, context.staff, association_id, day)
     text = (
         view.figures_text(_, found)
         + "\n\n"
@@ -102,17 +99,14 @@ async def _figures(update: Update, context: BotContext, association_id: int) -> 
 
 @view.MEMBERSHIP.on(view.SHEET)
 @staff_only
+@refused(NOT_OURS, alert)
 async def sheet_pressed(update: Update, context: BotContext, association_id: int) -> None:
     """The dues spreadsheet (.xlsx, right to left)."""
     _ = context.gettext
     day = terms.today(context.bot_data.clock())
-    try:
-        async with context.reading() as session:
-            rows = await membership_figures.rows_of(session, context.staff, association_id, day)
-            name = await membership_figures.association_name(session, association_id)
-    except DomainError:
-        await alert(update, _("This belongs to another association."))
-        return
+    async with context.reading() as session:
+        rows = await membership_figures.rows_of(session, context.staff, association_id, day)
+        name = await membership_figures.association_name(session, association_id)
     data = membership_figures.spreadsheet(
         [
             _("Member number"),
@@ -195,13 +189,10 @@ async def import_file(update: Update, context: BotContext) -> None:
     if association_id is None:
         await answer(update, _("Write the association's number in the caption, e.g. «اعضا ۱۲»."))
         return
-    if (message.document.file_size or 0) > member_import.MAX_BYTES:
-        await answer(update, _(BAD_FILE["too_big"]))
-        return
-    try:
-        data = bytes(await (await message.document.get_file()).download_as_bytearray())
-    except TelegramError:
-        await answer(update, _("I could not download the file. Please send it again."))
+    data = await downloaded(
+        update, context, message.document, member_import.MAX_BYTES, _(BAD_FILE["too_big"])
+    )
+    if data is None:
         return
     xlsx = (message.document.file_name or "").lower().endswith(".xlsx")
     try:
@@ -231,16 +222,12 @@ async def import_file(update: Update, context: BotContext) -> None:
 
 @view.MEMBERSHIP.on(view.IMPORT)
 @staff_only
+@refused(FINISHED)
 async def import_pressed(update: Update, context: BotContext, import_id: int) -> None:
     """Import the new rows: each gets an invitation link to share with the member."""
     _ = context.gettext
-    try:
-        async with context.transaction() as session:
-            invites = await member_import.apply(session, context.staff, import_id)
-            links = [(invite.full_name, invite.token) for invite in invites]
-    except DomainError:
-        await alert_and_say(update, _("This import was already finished or cancelled."))
-        return
+    invites = await context.write(member_import.apply, context.staff, import_id)
+    links = [(invite.full_name, invite.token) for invite in invites]
     username = context.bot.username or ""
     host = "ble.ir" if context.settings.is_bale else "t.me"
     lines = [
@@ -263,14 +250,10 @@ async def import_pressed(update: Update, context: BotContext, import_id: int) ->
 
 @view.MEMBERSHIP.on(view.IMPORT_CANCEL)
 @staff_only
+@refused(FINISHED)
 async def import_cancelled(update: Update, context: BotContext, import_id: int) -> None:
     _ = context.gettext
-    try:
-        async with context.transaction() as session:
-            await member_import.cancel(session, context.staff, import_id)
-    except DomainError:
-        await alert_and_say(update, _("This import was already finished or cancelled."))
-        return
+    await context.write(member_import.cancel, context.staff, import_id)
     await answer(update, _("The import was cancelled; nothing was imported."))
 
 
@@ -278,6 +261,7 @@ async def import_cancelled(update: Update, context: BotContext, import_id: int) 
 
 
 @staff_only
+@refused(N_("No member of your associations has that number."), answer)
 async def revoke_command(update: Update, context: BotContext) -> None:
     """/revoke <association number> <member number>: the member, and a button to revoke."""
     _ = context.gettext
@@ -287,13 +271,9 @@ async def revoke_command(update: Update, context: BotContext) -> None:
             update, _("Send the association's number and the member number, e.g. /revoke ۱۲ ۱۲-۰۰۰۴۲")
         )
         return
-    try:
-        async with context.reading() as session:
-            member = await membership_figures.find_member(session, context.staff, int(args[0]), args[1])
-            name, _business = await membership_figures.member_name(session, member)
-    except DomainError:
-        await answer(update, _("No member of your associations has that number."))
-        return
+    async with context.reading() as session:
+        member = await membership_figures.find_member(session, context.staff, int(args[0]), args[1])
+        name, _business = await membership_figures.member_name(session, member)
     day = terms.today(context.bot_data.clock())
     text = "\n".join(
         [
@@ -307,32 +287,19 @@ async def revoke_command(update: Update, context: BotContext) -> None:
 
 @view.MEMBERSHIP.on(view.REVOKE)
 @staff_only
+@refused(NOT_OURS)
 async def revoke_pressed(update: Update, context: BotContext, member_id: int) -> None:
     _ = context.gettext
-    try:
-        async with context.transaction() as session:
-            await membership_figures.revoke(session, context.staff, member_id)
-    except DomainError:
-        await alert_and_say(update, _("This belongs to another association."))
-        return
+    await context.write(membership_figures.revoke, context.staff, member_id)
     await answer(update, _("The membership was revoked; its certificate no longer verifies as valid."))
-
-
-def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
-    """/dues, /revoke and member files."""
-    return [
-        CommandHandler("dues", dues_command),
-        CommandHandler("revoke", revoke_command),
-        MessageHandler(filters.ChatType.PRIVATE & MEMBER_FILE, import_file),
-    ]
 
 
 FEATURE = Feature(
     name="membership_staff",
-    handlers=handlers,
+    handlers=lambda: [MessageHandler(filters.ChatType.PRIVATE & MEMBER_FILE, import_file)],
     commands=[
-        Command("dues", N_("Membership figures and dues"), audience="staff"),
-        Command("revoke", N_("Revoke a membership"), audience="staff", listed=False),
+        Command("dues", N_("Membership figures and dues"), audience="staff", callback=dues_command),
+        Command("revoke", N_("Revoke a membership"), audience="staff", listed=False, callback=revoke_command),
     ],
     menu=[MenuItem("dues", N_("Membership and dues"), 115, dues_command, audience="staff")],
 )
