@@ -20,10 +20,10 @@ from bot.forms.spec import Field, short_form
 from bot.handlers.member_proof import queue_proof
 from bot.i18n import N_, Gettext
 from bot.kit.feature import Command, Feature
-from bot.kit.guards import public, staff_only
+from bot.kit.guards import public
 from bot.kit.markup import button, keyboard, to_json
 from bot.kit.menu import HOME, MenuItem
-from bot.kit.refusals import refused
+from bot.kit.refusals import staff_button
 from bot.kit.reply import alert_and_say, answer, esc
 from bot.services import dues, membership_figures, outbox, terms
 from bot.services.application_form import recipients as staff_of
@@ -150,15 +150,14 @@ async def pre_checkout(update: Update, context: BotContext) -> None:
     _ = context.gettext
     query = update.pre_checkout_query
     assert query is not None
-    async with context.reading() as session:
-        reason = await dues.pre_checkout(
-            session,
-            query.invoice_payload,
-            query.total_amount,
-            query.currency,
-            query.from_user.id,
-            context.bot_data.clock(),
-        )
+    reason = await context.read(
+        dues.pre_checkout,
+        query.invoice_payload,
+        query.total_amount,
+        query.currency,
+        query.from_user.id,
+        context.bot_data.clock(),
+    )
     if reason is None:
         await query.answer(ok=True)
     else:
@@ -249,9 +248,7 @@ class ReceiptPresenter(Presenter):
 RECEIPT_FORM = FormConversation(RECEIPT, ReceiptPresenter())
 
 
-@view.MEMBERSHIP.on(view.CONFIRM)
-@staff_only
-@refused(_refusal)
+@staff_button(view.MEMBERSHIP, view.CONFIRM, refusal=_refusal)
 async def confirm_pressed(update: Update, context: BotContext, payment_id: int) -> None:
     """Staff saw the money: the member renewed, their receipt and new certificate queued."""
     _ = context.gettext
@@ -266,9 +263,7 @@ async def confirm_pressed(update: Update, context: BotContext, payment_id: int) 
     await answer(update, _("The receipt was confirmed; the member was told."), edit=False)
 
 
-@view.MEMBERSHIP.on(view.REJECT)
-@staff_only
-@refused(_refusal)
+@staff_button(view.MEMBERSHIP, view.REJECT, refusal=_refusal)
 async def reject_pressed(update: Update, context: BotContext, payment_id: int) -> None:
     """Staff did not find the money: the member is told and may send another receipt."""
     _ = context.gettext

@@ -14,7 +14,7 @@ from bot.kit.feature import Command, Feature
 from bot.kit.guards import staff_only
 from bot.kit.markup import button, keyboard
 from bot.kit.menu import MenuItem
-from bot.kit.refusals import refused
+from bot.kit.refusals import refused, staff_button
 from bot.kit.reply import alert, answer, esc
 from bot.kit.uploads import downloaded
 from bot.services import member_import, membership_figures, terms
@@ -25,6 +25,9 @@ from bot.views import membership_terms as view
 
 ROWS_SHOWN = 40
 LINKS_SHOWN = 30
+NOT_OURS = N_("This belongs to another association.")
+FINISHED = N_("This import was already finished or cancelled.")
+NO_MEMBER = N_("No member of your associations has that number.")
 MEMBER_FILE = filters.Document.FileExtension("xlsx") | (
     (filters.Document.FileExtension("csv") | filters.Document.MimeType("text/csv"))
     & filters.CaptionRegex(r"^\s*(members|اعضا)")
@@ -40,8 +43,6 @@ REASONS = {
     "number": N_("member number"),
     "date": N_("date"),
 }
-NOT_OURS = N_("This belongs to another association.")
-FINISHED = N_("This import was already finished or cancelled.")
 BAD_FILE = {
     "too_big": N_("The file is too big."),
     "unreadable": N_("The file could not be read. Send an .xlsx file or a UTF-8 .csv file."),
@@ -97,9 +98,7 @@ async def _figures(update: Update, context: BotContext, association_id: int) -> 
     await answer(update, text, keyboard([[button(_("Dues spreadsheet"), view.SHEET(association_id))]]))
 
 
-@view.MEMBERSHIP.on(view.SHEET)
-@staff_only
-@refused(NOT_OURS, alert)
+@staff_button(view.MEMBERSHIP, view.SHEET, refusal=NOT_OURS, reply=alert)
 async def sheet_pressed(update: Update, context: BotContext, association_id: int) -> None:
     """The dues spreadsheet (.xlsx, right to left)."""
     _ = context.gettext
@@ -220,9 +219,7 @@ async def import_file(update: Update, context: BotContext) -> None:
     )
 
 
-@view.MEMBERSHIP.on(view.IMPORT)
-@staff_only
-@refused(FINISHED)
+@staff_button(view.MEMBERSHIP, view.IMPORT, refusal=FINISHED)
 async def import_pressed(update: Update, context: BotContext, import_id: int) -> None:
     """Import the new rows: each gets an invitation link to share with the member."""
     _ = context.gettext
@@ -248,9 +245,7 @@ async def import_pressed(update: Update, context: BotContext, import_id: int) ->
         await update.effective_chat.send_document(InputFile(data, filename="invitations.xlsx"))
 
 
-@view.MEMBERSHIP.on(view.IMPORT_CANCEL)
-@staff_only
-@refused(FINISHED)
+@staff_button(view.MEMBERSHIP, view.IMPORT_CANCEL, refusal=FINISHED)
 async def import_cancelled(update: Update, context: BotContext, import_id: int) -> None:
     _ = context.gettext
     await context.write(member_import.cancel, context.staff, import_id)
@@ -261,7 +256,7 @@ async def import_cancelled(update: Update, context: BotContext, import_id: int) 
 
 
 @staff_only
-@refused(N_("No member of your associations has that number."), answer)
+@refused(NO_MEMBER, answer)
 async def revoke_command(update: Update, context: BotContext) -> None:
     """/revoke <association number> <member number>: the member, and a button to revoke."""
     _ = context.gettext
@@ -285,9 +280,7 @@ async def revoke_command(update: Update, context: BotContext) -> None:
     await answer(update, text, keyboard([[button(_("Revoke the membership"), view.REVOKE(member.id))]]))
 
 
-@view.MEMBERSHIP.on(view.REVOKE)
-@staff_only
-@refused(NOT_OURS)
+@staff_button(view.MEMBERSHIP, view.REVOKE, refusal=NOT_OURS)
 async def revoke_pressed(update: Update, context: BotContext, member_id: int) -> None:
     _ = context.gettext
     await context.write(membership_figures.revoke, context.staff, member_id)

@@ -10,6 +10,8 @@ from telegram import Update
 
 from bot.context import BotContext
 from bot.i18n import Gettext
+from bot.kit.callbacks import Action, Router
+from bot.kit.guards import staff_only
 from bot.kit.reply import alert_and_say
 from bot.services.errors import DomainError
 
@@ -35,3 +37,17 @@ def refused(explain: Explain, reply: Reply = alert_and_say) -> Callable[[Callbac
         return run
 
     return wrap
+
+
+def staff_button(
+    router: Router, *actions: Action, refusal: Explain, reply: Reply = alert_and_say
+) -> Callable[[Callback], Callback]:
+    """A staff button: routed on `router` for each action, staff only, a refusal told by `reply`."""
+
+    def register(callback: Callback) -> Callback:
+        guarded = staff_only(refused(refusal, reply)(callback))
+        for action in actions:
+            router.on(action)(guarded)
+        return guarded
+
+    return register
