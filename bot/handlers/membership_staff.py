@@ -10,6 +10,7 @@ from telegram.ext import MessageHandler, filters
 from bot.context import BotContext
 from bot.formatting import fa_digits, fa_number, jalali_day
 from bot.i18n import N_, Gettext
+from bot.kit.associations import choose_association
 from bot.kit.feature import Command, Feature
 from bot.kit.guards import staff_only
 from bot.kit.markup import button, keyboard
@@ -57,22 +58,8 @@ BAD_FILE = {
 async def dues_command(update: Update, context: BotContext) -> None:
     """/dues [association number]: the figures, or the associations to choose from."""
     _ = context.gettext
-    args = [normalize_numeric(a) for a in context.args or []]
-    if args and args[0].isdecimal():
-        await _figures(update, context, int(args[0]))
-        return
-    async with context.reading() as session:
-        covered = await covered_associations(session, context.staff)
-    if len(covered) == 1:
-        await _figures(update, context, covered[0].id)
-        return
-    if not covered:
-        await answer(update, _("You are not staff of any association."))
-        return
-    await answer(
-        update,
-        _("Which association's membership figures?"),
-        keyboard([[button(a.name, view.FIGURES(a.id))] for a in covered[:40]]),
+    await choose_association(
+        update, context, _figures, _("Which association's membership figures?"), view.FIGURES
     )
 
 
@@ -182,8 +169,7 @@ async def import_file(update: Update, context: BotContext) -> None:
     _ = context.gettext
     message = update.effective_message
     assert message is not None and message.document is not None
-    async with context.reading() as session:
-        covered = [a.id for a in await covered_associations(session, context.staff)]
+    covered = [a.id for a in await context.read(covered_associations, context.staff)]
     association_id = _association_of(message.caption or "", covered)
     if association_id is None:
         await answer(update, _("Write the association's number in the caption, e.g. «اعضا ۱۲»."))
