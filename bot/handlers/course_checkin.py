@@ -49,14 +49,11 @@ def _desk_markup(context: BotContext, course_id: int) -> InlineKeyboardMarkup:
     )
 
 
-@STAFF.on(cards.DESK)
-@staff_only
-@cards.refusing
+@cards.staff_button(cards.DESK)
 async def open_desk(update: Update, context: BotContext, course_id: int) -> None:
     """Start checking people in at this course's door."""
     _ = context.gettext
-    async with context.transaction() as session:
-        course = await tickets.open_desk(session, context.staff, course_id)
+    course = await context.write(tickets.open_desk, context.staff, course_id)
     text = "\n".join(
         [
             _("<b>Check-in at the door: {title}</b>").format(title=esc(course.title)),
@@ -74,8 +71,7 @@ async def open_desk(update: Update, context: BotContext, course_id: int) -> None
 async def end_desk(update: Update, context: BotContext) -> None:
     _ = context.gettext
     assert update.effective_user is not None
-    async with context.transaction() as session:
-        await tickets.close_desk(session, update.effective_user.id)
+    await context.write(tickets.close_desk, update.effective_user.id)
     await answer(
         update,
         _("Check-in at the door has ended."),
@@ -88,8 +84,7 @@ async def at_desk(update: Update, context: BotContext) -> None:
     user, message = update.effective_user, update.effective_message
     if user is None or message is None:
         return
-    async with context.reading() as session:
-        course_id = await tickets.desk_course(session, user.id)
+    course_id = await context.read(tickets.desk_course, user.id)
     scope = await current_scope(update, context) if course_id is not None else None
     if course_id is None or scope is None or not scope.is_staff:
         await fallback.unknown_message(update, context)

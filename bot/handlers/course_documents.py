@@ -14,10 +14,10 @@ from bot.context import BotContext
 from bot.documents import CardLayout, card_png, format_code
 from bot.formatting import fa_digits, jalali_date
 from bot.handlers import course_cards as cards
-from bot.handlers.course_cards import COURSES, STAFF
+from bot.handlers.course_cards import COURSES
 from bot.i18n import N_, Gettext
 from bot.kit.feature import Feature
-from bot.kit.guards import public, staff_only
+from bot.kit.guards import public
 from bot.kit.markup import button, keyboard
 from bot.kit.reply import alert, answer, esc
 from bot.services import course_admin as admin
@@ -93,8 +93,7 @@ async def verify(update: Update, context: BotContext) -> None:
     _ = context.gettext
     text = update.effective_message.text if update.effective_message else ""
     code = (text or "").split("cert_", 1)[-1]
-    async with context.reading() as session:
-        found = await certificates.verify(session, code, context.settings.document_key)
+    found = await context.read(certificates.verify, code, context.settings.document_key)
     if found.state == "unknown":
         await answer(update, _("No certificate has this code. Please check the code."))
         return
@@ -112,14 +111,11 @@ async def verify(update: Update, context: BotContext) -> None:
     await answer(update, f"{heading}\n\n{details}")
 
 
-@STAFF.on(cards.CERTIFICATES)
-@staff_only
-@cards.refusing
+@cards.staff_button(cards.CERTIFICATES)
 async def list_certificates(update: Update, context: BotContext, course_id: int, note: str = "") -> None:
     """The course's certificates, each to reissue (with the name now in the profile) or revoke."""
     _ = context.gettext
-    async with context.reading() as session:
-        rows = await certificates.certificates_of(session, context.staff, course_id)
+    rows = await context.read(certificates.certificates_of, context.staff, course_id)
     lines = [note, ""] if note else []
     lines += [
         _("<b>Certificates</b>: {count}").format(count=fa_digits(len(rows))),
@@ -140,9 +136,7 @@ async def list_certificates(update: Update, context: BotContext, course_id: int,
     await answer(update, "\n".join(lines), keyboard([*buttons, [cards.back_to(_, course_id)]]))
 
 
-@STAFF.on(cards.REISSUE)
-@staff_only
-@cards.refusing
+@cards.staff_button(cards.REISSUE)
 async def reissue(update: Update, context: BotContext, certificate_id: int) -> None:
     _ = context.gettext
     async with context.transaction() as session:
@@ -154,9 +148,7 @@ async def reissue(update: Update, context: BotContext, certificate_id: int) -> N
     await list_certificates(update, context, new.course_id, note)
 
 
-@STAFF.on(cards.REVOKE)
-@staff_only
-@cards.refusing
+@cards.staff_button(cards.REVOKE)
 async def ask_revoke(update: Update, context: BotContext, certificate_id: int) -> None:
     _ = context.gettext
     text = _("Revoke this certificate? Anyone checking its code will be told it is not valid.")
@@ -164,20 +156,15 @@ async def ask_revoke(update: Update, context: BotContext, certificate_id: int) -
     await answer(update, text, keyboard(rows))
 
 
-@STAFF.on(cards.REVOKE_OK)
-@staff_only
-@cards.refusing
+@cards.staff_button(cards.REVOKE_OK)
 async def revoke(update: Update, context: BotContext, certificate_id: int) -> None:
     _ = context.gettext
-    async with context.transaction() as session:
-        certificate = await certificates.revoke(session, context.staff, certificate_id)
+    certificate = await context.write(certificates.revoke, context.staff, certificate_id)
     note = _("The certificate of «{name}» is revoked.").format(name=esc(certificate.name))
     await list_certificates(update, context, certificate.course_id, note)
 
 
-@STAFF.on(cards.CHART)
-@staff_only
-@cards.refusing
+@cards.staff_button(cards.CHART)
 async def feedback_chart(update: Update, context: BotContext, course_id: int) -> None:
     """The feedback as a chart photo: ratings 5 to 1, the average, the latest comments."""
     _ = context.gettext

@@ -9,20 +9,21 @@ from typing import Any
 
 from telegram import LabeledPrice, Update
 from telegram.error import TelegramError
-from telegram.ext import BaseHandler, CommandHandler, MessageHandler, PreCheckoutQueryHandler, filters
+from telegram.ext import MessageHandler, PreCheckoutQueryHandler, filters
 
 from bot.context import BotContext
 from bot.formatting import jalali_day
 from bot.forms.conversation import FormConversation
 from bot.forms.flow import Screen
 from bot.forms.render import Notice, Presenter, Reply
-from bot.forms.spec import Field, Form
+from bot.forms.spec import Field, short_form
 from bot.handlers.member_proof import queue_proof
 from bot.i18n import N_, Gettext
 from bot.kit.feature import Command, Feature
-from bot.kit.guards import public, staff_only
+from bot.kit.guards import public
 from bot.kit.markup import button, keyboard, to_json
 from bot.kit.menu import HOME, MenuItem
+from bot.kit.refusals import staff_button
 from bot.kit.reply import alert_and_say, answer, esc
 from bot.services import dues, membership_figures, outbox, terms
 from bot.services.application_form import recipients as staff_of
@@ -57,8 +58,7 @@ async def my_membership(update: Update, context: BotContext) -> None:
     user = update.effective_user
     assert user is not None
     day = terms.today(context.bot_data.clock())
-    async with context.reading() as session:
-        found = await membership_figures.memberships_of(session, user.id, day)
+    found = await context.read(membership_figures.memberships_of, user.id, day)
     if not found:
         await answer(
             update,
@@ -150,15 +150,14 @@ async def pre_checkout(update: Update, context: BotContext) -> None:
     _ = context.gettext
     query = update.pre_checkout_query
     assert query is not None
-    async with context.reading() as session:
-        reason = await dues.pre_checkout(
-            session,
-            query.invoice_payload,
-            query.total_amount,
-            query.currency,
-            query.from_user.id,
-            context.bot_data.clock(),
-        )
+    reason = await context.read(
+        dues.pre_checkout,
+        query.invoice_payload,
+        query.total_amount,
+        query.currency,
+        query.from_user.id,
+        context.bot_data.clock(),
+    )
     if reason is None:
         await query.answer(ok=True)
     else:
@@ -191,7 +190,7 @@ async def paid(update: Update, context: BotContext) -> None:
 
 # ---------------------------------------------------------------------------- the receipt photo
 
-RECEIPT = Form(
+RECEIPT = short_form(
     name="dues_receipt",
     fields=(
         Field(
@@ -207,9 +206,6 @@ RECEIPT = Form(
     ),
     store=dues.RECEIPTS,
     submit=dues.submit_receipt,
-    auto_submit=True,
-    counter=False,
-    discard=False,
     cancel=N_("Cancel"),
     errors={"no_fee": REFUSALS["no_fee"], "member": REFUSALS["member"], "revoked": REFUSALS["revoked"]},
 )
@@ -252,66 +248,46 @@ class ReceiptPresenter(Presenter):
 RECEIPT_FORM = FormConversation(RECEIPT, ReceiptPresenter())
 
 
-@view.MEMBERSHIP.on(view.CONFIRM)
-@staff_only
+@staff_button(view.MEMBERSHIP, view.CONFIRM, refusal=_refusal)
 async def confirm_pressed(update: Update, context: BotContext, payment_id: int) -> None:
     """Staff saw the money: the member renewed, their receipt and new certificate queued."""
     _ = context.gettext
-    try:
-        async with context.transaction() as session:
-            recorded = await dues.confirm_receipt(
-                session, context.staff, payment_id, context.bot_data.clock()
-            )
-            await outbox.notify(
-                session,
-                [recorded.member.user_id],
-                view.receipt_text(_, recorded.payment, recorded.association),
-            )
-            await queue_proof(
-                session, _, recorded.member, recorded.association, context.settings.document_key
-            )
-    except DomainError as exc:
-        await alert_and_say(update, _refusal(_, exc))
-        return
+    async with context.transaction() as session:
+        recorded = await dues.confirm_receipt(session, context.staff, payment_id, context.bot_data.clock())
+        await outbox.notify(
+            session,
+            [recorded.member.user_id],
+            view.receipt_text(_, recorded.payment, recorded.association),
+        )
+        await queue_proof(session, _, recorded.member, recorded.association, context.settings.document_key)
     await answer(update, _("The receipt was confirmed; the member was told."), edit=False)
 
 
-@view.MEMBERSHIP.on(view.REJECT)
-@staff_only
+@staff_button(view.MEMBERSHIP, view.REJECT, refusal=_refusal)
 async def reject_pressed(update: Update, context: BotContext, payment_id: int) -> None:
     """Staff did not find the money: the member is told and may send another receipt."""
     _ = context.gettext
-    try:
-        async with context.transaction() as session:
-            payment = await dues.reject_receipt(session, context.staff, payment_id)
-            name = await membership_figures.association_name(session, payment.association_id)
-            await outbox.notify(
-                session,
-                [payment.user_id],
-                _(
-                    "The receipt you sent for {name} was not confirmed. Please check it and send it again from «My membership»."
-                ).format(name=esc(name)),
-            )
-    except DomainError as exc:
-        await alert_and_say(update, _refusal(_, exc))
-        return
+    async with context.transaction() as session:
+        payment = await dues.reject_receipt(session, context.staff, payment_id)
+        name = await membership_figures.association_name(session, payment.association_id)
+        await outbox.notify(
+            session,
+            [payment.user_id],
+            _(
+                "The receipt you sent for {name} was not confirmed. Please check it and send it again from «My membership»."
+            ).format(name=esc(name)),
+        )
     await answer(update, _("The receipt was rejected; the member was told."), edit=False)
-
-
-def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
-    """The receipt form, payments and /membership."""
-    return [
-        RECEIPT_FORM.handler(),
-        PreCheckoutQueryHandler(pre_checkout),
-        MessageHandler(filters.SUCCESSFUL_PAYMENT, paid),
-        CommandHandler("membership", my_membership),
-    ]
 
 
 FEATURE = Feature(
     name="dues",
-    handlers=handlers,
+    conversations=[RECEIPT_FORM],
+    handlers=lambda: [
+        PreCheckoutQueryHandler(pre_checkout),
+        MessageHandler(filters.SUCCESSFUL_PAYMENT, paid),
+    ],
     routes=[view.MEMBERSHIP],
-    commands=[Command("membership", N_("My membership"), listed=False)],
+    commands=[Command("membership", N_("My membership"), listed=False, callback=my_membership)],
     menu=[MenuItem("membership", N_("My membership"), 55, my_membership)],
 )

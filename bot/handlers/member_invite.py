@@ -12,7 +12,7 @@ from bot.context import BotContext
 from bot.forms.conversation import FormConversation
 from bot.forms.flow import Screen
 from bot.forms.render import Presenter, Reply
-from bot.forms.spec import Field, Form
+from bot.forms.spec import Field, short_form
 from bot.handlers.member_proof import KEYS, queue_proof
 from bot.i18n import N_, Gettext
 from bot.kit.feature import Feature
@@ -23,7 +23,7 @@ from bot.services import member_import, membership_figures
 from bot.services.errors import DomainError
 from bot.services.validators import normalize_national_id
 
-FORM = Form(
+FORM = short_form(
     name="invite",
     fields=(
         Field(
@@ -43,9 +43,6 @@ FORM = Form(
     ),
     store=member_import.CLAIMS,
     submit=member_import.bind,
-    auto_submit=True,
-    counter=False,
-    discard=False,
     cancel=N_("Cancel"),
     errors={
         "invite": N_("This invitation link is not valid."),

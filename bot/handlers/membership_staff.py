@@ -4,20 +4,20 @@ preview and a verdict per row, then an invitation link for each imported member.
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import InputFile, Update
-from telegram.error import TelegramError
-from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import MessageHandler, filters
 
 from bot.context import BotContext
 from bot.formatting import fa_digits, fa_number, jalali_day
 from bot.i18n import N_, Gettext
+from bot.kit.associations import choose_association
 from bot.kit.feature import Command, Feature
 from bot.kit.guards import staff_only
 from bot.kit.markup import button, keyboard
 from bot.kit.menu import MenuItem
-from bot.kit.reply import alert, alert_and_say, answer, esc
+from bot.kit.refusals import refused, staff_button
+from bot.kit.reply import alert, answer, esc
+from bot.kit.uploads import downloaded
 from bot.services import member_import, membership_figures, terms
 from bot.services.application_exports import covered_associations
 from bot.services.errors import DomainError
@@ -26,6 +26,9 @@ from bot.views import membership_terms as view
 
 ROWS_SHOWN = 40
 LINKS_SHOWN = 30
+NOT_OURS = N_("This belongs to another association.")
+FINISHED = N_("This import was already finished or cancelled.")
+NO_MEMBER = N_("No member of your associations has that number.")
 MEMBER_FILE = filters.Document.FileExtension("xlsx") | (
     (filters.Document.FileExtension("csv") | filters.Document.MimeType("text/csv"))
     & filters.CaptionRegex(r"^\s*(members|اعضا)")
@@ -55,22 +58,8 @@ BAD_FILE = {
 async def dues_command(update: Update, context: BotContext) -> None:
     """/dues [association number]: the figures, or the associations to choose from."""
     _ = context.gettext
-    args = [normalize_numeric(a) for a in context.args or []]
-    if args and args[0].isdecimal():
-        await _figures(update, context, int(args[0]))
-        return
-    async with context.reading() as session:
-        covered = await covered_associations(session, context.staff)
-    if len(covered) == 1:
-        await _figures(update, context, covered[0].id)
-        return
-    if not covered:
-        await answer(update, _("You are not staff of any association."))
-        return
-    await answer(
-        update,
-        _("Which association's membership figures?"),
-        keyboard([[button(a.name, view.FIGURES(a.id))] for a in covered[:40]]),
+    await choose_association(
+        update, context, _figures, _("Which association's membership figures?"), view.FIGURES
     )
 
 
@@ -80,15 +69,11 @@ async def figures_pressed(update: Update, context: BotContext, association_id: i
     await _figures(update, context, association_id)
 
 
+@refused(NOT_OURS, alert)
 async def _figures(update: Update, context: BotContext, association_id: int) -> None:
     _ = context.gettext
     day = terms.today(context.bot_data.clock())
-    try:
-        async with context.reading() as session:
-            found = await membership_figures.figures(session, context.staff, association_id, day)
-    except DomainError:
-        await alert(update, _("This belongs to another association."))
-        return
+    found = await context.read(membership_figures.figures, context.staff, association_id, day)
     text = (
         view.figures_text(_, found)
         + "\n\n"
@@ -100,19 +85,14 @@ async def _figures(update: Update, context: BotContext, association_id: int) -> 
     await answer(update, text, keyboard([[button(_("Dues spreadsheet"), view.SHEET(association_id))]]))
 
 
-@view.MEMBERSHIP.on(view.SHEET)
-@staff_only
+@staff_button(view.MEMBERSHIP, view.SHEET, refusal=NOT_OURS, reply=alert)
 async def sheet_pressed(update: Update, context: BotContext, association_id: int) -> None:
     """The dues spreadsheet (.xlsx, right to left)."""
     _ = context.gettext
     day = terms.today(context.bot_data.clock())
-    try:
-        async with context.reading() as session:
-            rows = await membership_figures.rows_of(session, context.staff, association_id, day)
-            name = await membership_figures.association_name(session, association_id)
-    except DomainError:
-        await alert(update, _("This belongs to another association."))
-        return
+    async with context.reading() as session:
+        rows = await membership_figures.rows_of(session, context.staff, association_id, day)
+        name = await membership_figures.association_name(session, association_id)
     data = membership_figures.spreadsheet(
         [
             _("Member number"),
@@ -189,19 +169,15 @@ async def import_file(update: Update, context: BotContext) -> None:
     _ = context.gettext
     message = update.effective_message
     assert message is not None and message.document is not None
-    async with context.reading() as session:
-        covered = [a.id for a in await covered_associations(session, context.staff)]
+    covered = [a.id for a in await context.read(covered_associations, context.staff)]
     association_id = _association_of(message.caption or "", covered)
     if association_id is None:
         await answer(update, _("Write the association's number in the caption, e.g. «اعضا ۱۲»."))
         return
-    if (message.document.file_size or 0) > member_import.MAX_BYTES:
-        await answer(update, _(BAD_FILE["too_big"]))
-        return
-    try:
-        data = bytes(await (await message.document.get_file()).download_as_bytearray())
-    except TelegramError:
-        await answer(update, _("I could not download the file. Please send it again."))
+    data = await downloaded(
+        update, context, message.document, member_import.MAX_BYTES, _(BAD_FILE["too_big"])
+    )
+    if data is None:
         return
     xlsx = (message.document.file_name or "").lower().endswith(".xlsx")
     try:
@@ -229,18 +205,12 @@ async def import_file(update: Update, context: BotContext) -> None:
     )
 
 
-@view.MEMBERSHIP.on(view.IMPORT)
-@staff_only
+@staff_button(view.MEMBERSHIP, view.IMPORT, refusal=FINISHED)
 async def import_pressed(update: Update, context: BotContext, import_id: int) -> None:
     """Import the new rows: each gets an invitation link to share with the member."""
     _ = context.gettext
-    try:
-        async with context.transaction() as session:
-            invites = await member_import.apply(session, context.staff, import_id)
-            links = [(invite.full_name, invite.token) for invite in invites]
-    except DomainError:
-        await alert_and_say(update, _("This import was already finished or cancelled."))
-        return
+    invites = await context.write(member_import.apply, context.staff, import_id)
+    links = [(invite.full_name, invite.token) for invite in invites]
     username = context.bot.username or ""
     host = "ble.ir" if context.settings.is_bale else "t.me"
     lines = [
@@ -261,16 +231,10 @@ async def import_pressed(update: Update, context: BotContext, import_id: int) ->
         await update.effective_chat.send_document(InputFile(data, filename="invitations.xlsx"))
 
 
-@view.MEMBERSHIP.on(view.IMPORT_CANCEL)
-@staff_only
+@staff_button(view.MEMBERSHIP, view.IMPORT_CANCEL, refusal=FINISHED)
 async def import_cancelled(update: Update, context: BotContext, import_id: int) -> None:
     _ = context.gettext
-    try:
-        async with context.transaction() as session:
-            await member_import.cancel(session, context.staff, import_id)
-    except DomainError:
-        await alert_and_say(update, _("This import was already finished or cancelled."))
-        return
+    await context.write(member_import.cancel, context.staff, import_id)
     await answer(update, _("The import was cancelled; nothing was imported."))
 
 
@@ -278,6 +242,7 @@ async def import_cancelled(update: Update, context: BotContext, import_id: int) 
 
 
 @staff_only
+@refused(NO_MEMBER, answer)
 async def revoke_command(update: Update, context: BotContext) -> None:
     """/revoke <association number> <member number>: the member, and a button to revoke."""
     _ = context.gettext
@@ -287,13 +252,9 @@ async def revoke_command(update: Update, context: BotContext) -> None:
             update, _("Send the association's number and the member number, e.g. /revoke ۱۲ ۱۲-۰۰۰۴۲")
         )
         return
-    try:
-        async with context.reading() as session:
-            member = await membership_figures.find_member(session, context.staff, int(args[0]), args[1])
-            name, _business = await membership_figures.member_name(session, member)
-    except DomainError:
-        await answer(update, _("No member of your associations has that number."))
-        return
+    async with context.reading() as session:
+        member = await membership_figures.find_member(session, context.staff, int(args[0]), args[1])
+        name, _business = await membership_figures.member_name(session, member)
     day = terms.today(context.bot_data.clock())
     text = "\n".join(
         [
@@ -305,34 +266,19 @@ async def revoke_command(update: Update, context: BotContext) -> None:
     await answer(update, text, keyboard([[button(_("Revoke the membership"), view.REVOKE(member.id))]]))
 
 
-@view.MEMBERSHIP.on(view.REVOKE)
-@staff_only
+@staff_button(view.MEMBERSHIP, view.REVOKE, refusal=NOT_OURS)
 async def revoke_pressed(update: Update, context: BotContext, member_id: int) -> None:
     _ = context.gettext
-    try:
-        async with context.transaction() as session:
-            await membership_figures.revoke(session, context.staff, member_id)
-    except DomainError:
-        await alert_and_say(update, _("This belongs to another association."))
-        return
+    await context.write(membership_figures.revoke, context.staff, member_id)
     await answer(update, _("The membership was revoked; its certificate no longer verifies as valid."))
-
-
-def handlers() -> list[BaseHandler[Update, BotContext, Any]]:
-    """/dues, /revoke and member files."""
-    return [
-        CommandHandler("dues", dues_command),
-        CommandHandler("revoke", revoke_command),
-        MessageHandler(filters.ChatType.PRIVATE & MEMBER_FILE, import_file),
-    ]
 
 
 FEATURE = Feature(
     name="membership_staff",
-    handlers=handlers,
+    handlers=lambda: [MessageHandler(filters.ChatType.PRIVATE & MEMBER_FILE, import_file)],
     commands=[
-        Command("dues", N_("Membership figures and dues"), audience="staff"),
-        Command("revoke", N_("Revoke a membership"), audience="staff", listed=False),
+        Command("dues", N_("Membership figures and dues"), audience="staff", callback=dues_command),
+        Command("revoke", N_("Revoke a membership"), audience="staff", listed=False, callback=revoke_command),
     ],
     menu=[MenuItem("dues", N_("Membership and dues"), 115, dues_command, audience="staff")],
 )

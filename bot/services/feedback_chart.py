@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import textwrap
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -48,52 +49,23 @@ def render(
         axes.spines[side].set_visible(False)
     for position, value in zip(positions, values, strict=True):
         axes.text(value + top * 0.02, position, fa_digits(value), va="center", ha="right", fontsize=12)
-    figure.text(
-        0.5,
-        1 - 0.25 / height,
-        shape(title),
-        ha="center",
-        va="top",
-        fontsize=15,
-        fontfamily=FONT,
-        fontweight="bold",
-    )
+    _write(figure, 0.5, 1 - 0.25 / height, title, size=15, ha="center", fontweight="bold")
     if subtitle:
-        figure.text(
-            0.5,
-            1 - 0.7 / height,
-            shape(subtitle),
-            ha="center",
-            va="top",
-            fontsize=12,
-            fontfamily=FONT,
-            color="#444444",
-        )
+        _write(figure, 0.5, 1 - 0.7 / height, subtitle, size=12, ha="center", color="#444444")
     if shown:
         y = 1 - (4.5 + 0.1) / height
-        figure.text(
-            0.95,
-            y,
-            shape(comments_title),
-            ha="right",
-            va="top",
-            fontsize=12,
-            fontfamily=FONT,
-            fontweight="bold",
-        )
+        _write(figure, 0.95, y, comments_title, size=12, fontweight="bold")
         for comment in shown:
             y -= 0.45 / height
             line = textwrap.shorten(" ".join(comment.split()), width=90, placeholder="…")
-            figure.text(
-                0.95,
-                y,
-                shape(f"• {line}"),
-                ha="right",
-                va="top",
-                fontsize=11,
-                fontfamily=FONT,
-                color="#333333",
-            )
+            _write(figure, 0.95, y, f"• {line}", size=11, color="#333333")
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=100)
     return buffer.getvalue()
+
+
+def _write(
+    figure: Figure, x: float, y: float, text: str, *, size: int, ha: str = "right", **style: Any
+) -> None:
+    """Persian text hanging from (x, y) in figure coordinates, right-aligned unless `ha` says otherwise."""
+    figure.text(x, y, shape(text), ha=ha, va="top", fontsize=size, fontfamily=FONT, **style)
