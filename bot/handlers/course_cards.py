@@ -4,17 +4,15 @@ to other people (promotion, feedback question, cancellation, reminders)."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Coroutine, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.context import BotContext
 from bot.formatting import fa_digits, fa_money, fa_number, isolate_ltr, jalali_date, jalali_when
 from bot.i18n import N_, Gettext
+from bot.kit import refusals
 from bot.kit.callbacks import Action, Router
-from bot.kit.guards import staff_only
 from bot.kit.markup import button, keyboard
 from bot.kit.reply import alert, esc
 from bot.services import course_admin
@@ -91,37 +89,13 @@ def staff_refusal(_: Gettext, exc: DomainError) -> str:
     return _(UNAVAILABLE)
 
 
-Callback = Callable[..., Coroutine[Any, Any, Any]]
-
-
-def refusing(callback: Callback) -> Callback:
-    """A staff button whose service said no (not yours, no longer changeable): an alert saying why."""
-
-    @functools.wraps(callback)
-    async def run(update: Update, context: BotContext, *args: Any) -> Any:
-        try:
-            return await callback(update, context, *args)
-        except DomainError as exc:
-            await alert(update, staff_refusal(context.gettext, exc))
-            return None
-
-    return run
-
-
-def staff_button(*actions: Action) -> Callable[[Callback], Callback]:
+def staff_button(*actions: Action) -> Callable[[refusals.Callback], refusals.Callback]:
     """A button of the course administration: routed on STAFF, staff only, refusals as alerts."""
-
-    def register(callback: Callback) -> Callback:
-        guarded = staff_only(refusing(callback))
-        for action in actions:
-            STAFF.on(action)(guarded)
-        return guarded
-
-    return register
+    return refusals.staff_button(STAFF, *actions, refusal=staff_refusal, reply=alert)
 
 
 async def staff_course(context: BotContext, course_id: int) -> Course:
-    """The course, if this staff member may manage it (else DomainError, for `refusing`)."""
+    """The course, if this staff member may manage it (else DomainError, told by `staff_button`)."""
     async with context.reading() as session:
         return await course_admin.staff_course(session, context.staff, course_id)
 
