@@ -4,7 +4,6 @@ file to the bot: a preview with a verdict per row, then the staff member's choic
 from __future__ import annotations
 
 from telegram import Update
-from telegram.error import TelegramError
 from telegram.ext import MessageHandler, filters
 
 from bot.context import BotContext
@@ -16,6 +15,7 @@ from bot.kit.feature import Feature
 from bot.kit.guards import staff_only
 from bot.kit.markup import button, keyboard
 from bot.kit.reply import answer, esc, send_file, sender
+from bot.kit.uploads import downloaded
 from bot.services import association_csv
 from bot.services.association_csv import ADDED, REJECTED, UNCHANGED, UPDATED, ImportReport, MalformedCsv
 from bot.services.errors import NotFound
@@ -96,13 +96,10 @@ async def import_file(update: Update, context: BotContext) -> None:
     assert message is not None and message.document is not None and user is not None
     if not await chamber_wide(update, context):
         return
-    if (message.document.file_size or 0) > association_csv.MAX_BYTES:
-        await answer(update, _(MALFORMED["too_big"]))
-        return
-    try:
-        data = bytes(await (await message.document.get_file()).download_as_bytearray())
-    except TelegramError:
-        await answer(update, _("I could not download the file. Please send it again."))
+    data = await downloaded(
+        update, context, message.document, association_csv.MAX_BYTES, _(MALFORMED["too_big"])
+    )
+    if data is None:
         return
     try:
         staged = await context.write(association_csv.stage, user.id, data)
