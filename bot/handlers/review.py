@@ -20,11 +20,12 @@ from bot.kit.feature import Command, Feature
 from bot.kit.guards import staff_only
 from bot.kit.markup import button, keyboard, pager
 from bot.kit.menu import MenuItem
-from bot.kit.reply import alert_and_say, answer, esc
+from bot.kit.refusals import staff_button
+from bot.kit.reply import answer, esc
 from bot.services import applications, decisions
 from bot.services.actor import Actor
 from bot.services.applications import APPROVED, FIELDS, MORE_INFO, REJECTED, PendingDecision
-from bot.services.errors import DomainError, NotAllowed, NotFound
+from bot.services.errors import DomainError
 from bot.views import decisions as told
 from bot.views import membership as view
 
@@ -153,19 +154,14 @@ async def page_pressed(update: Update, context: BotContext, offset: int) -> None
     await _list(update, context, offset)
 
 
-@view.REVIEW.on(view.OPEN)
-@staff_only
+@staff_button(view.REVIEW, view.OPEN, refusal=view.refusal)
 async def open_pressed(update: Update, context: BotContext, application_id: int) -> None:
     """`review:open:<id>`: the application, its documents and the decision buttons."""
     _ = context.gettext
-    try:
-        async with context.reading() as session:
-            application = await decisions.for_staff(session, context.staff, application_id)
-            names = await applications.association_names(session)
-            documents = await applications.documents_of(session, application_id)
-    except (NotFound, NotAllowed) as exc:
-        await alert_and_say(update, view.refusal(_, exc))
-        return
+    async with context.reading() as session:
+        application = await decisions.for_staff(session, context.staff, application_id)
+        names = await applications.association_names(session)
+        documents = await applications.documents_of(session, application_id)
     markup = view.decision_buttons(_, application.id) if application.status == "submitted" else None
     name = names.get(application.association_id, "—")
     await answer(update, view.staff_text(_, application, name, len(documents)), markup, edit=False)
@@ -177,20 +173,15 @@ async def open_pressed(update: Update, context: BotContext, application_id: int)
             await chat.send_document(document.file_id)  # type: ignore[union-attr]
 
 
-@view.REVIEW.on(view.APPROVE)
-@staff_only
+@staff_button(view.REVIEW, view.APPROVE, refusal=view.refusal)
 async def approve_pressed(update: Update, context: BotContext, application_id: int) -> None:
     """`review:approve:<id>`: decided and the applicant told, in one transaction."""
     _ = context.gettext
-    try:
-        async with context.transaction() as session:
-            decided = await decisions.decide(
-                session, context.staff, application_id, APPROVED, now=context.bot_data.clock()
-            )
-            await told.tell(session, _, decided, context.settings.document_key)
-    except DomainError as exc:
-        await alert_and_say(update, view.refusal(_, exc))
-        return
+    async with context.transaction() as session:
+        decided = await decisions.decide(
+            session, context.staff, application_id, APPROVED, now=context.bot_data.clock()
+        )
+        await told.tell(session, _, decided, context.settings.document_key)
     await answer(update, view.decided_text(_, decided))
 
 
