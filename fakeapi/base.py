@@ -17,6 +17,9 @@ from fakeapi.errors import bad_request
 from fakeapi.records import Call
 from fakeapi.wire import JSON, MESSAGE_UPDATE_KEYS, MethodHandler
 
+# Called with the method name of each request; a string it returns describes a violation.
+RequestGuard = Callable[[str], str | None]
+
 
 class FakeBase:
     """Shared state of one fake bot. Single event loop; no locks needed."""
@@ -38,6 +41,8 @@ class FakeBase:
         self.seq = 0
         self._last_message_id: dict[int, int] = {}
         self._changed = asyncio.Event()
+        self.request_guard: RequestGuard | None = None  # see FakeTelegram
+        self.violations: list[str] = []
 
     # ------------------------------------------------------------------ hooks the mixins extend
 

@@ -19,11 +19,13 @@ This module adds the request entry point (`handle`), the call log and the reques
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
+from fakeapi.base import RequestGuard
 from fakeapi.commands import Commands
 from fakeapi.errors import ApiError, bad_request
 from fakeapi.limits import Limits
@@ -57,9 +59,6 @@ __all__ = [
     "UploadedFiles",
 ]
 
-# Called with the method name of each request; a string it returns describes a violation.
-RequestGuard = Callable[[str], str | None]
-
 
 class FakeTelegram(Updates, Payments, Commands, Limits):
     """The whole fake Bot API for one bot. Single event loop; no locks needed.
@@ -70,18 +69,13 @@ class FakeTelegram(Updates, Payments, Commands, Limits):
     transaction.
     """
 
-    def __init__(
-        self,
-        *,
-        latency: float = 0.0,
-        token: str | None = None,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        super().__init__(latency=latency, token=token, clock=clock)
-        self.request_guard: RequestGuard | None = None
-        self.violations: list[str] = []
-        self._methods = self._method_table()
-        self._lower_names = {name.lower(): name for name in self._methods}
+    @functools.cached_property
+    def _methods(self) -> dict[str, MethodHandler]:
+        return self._method_table()
+
+    @functools.cached_property
+    def _lower_names(self) -> dict[str, str]:
+        return {name.lower(): name for name in self._methods}
 
     def _method_table(self) -> dict[str, MethodHandler]:
         return super()._method_table() | {
