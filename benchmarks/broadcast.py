@@ -110,6 +110,35 @@ class Chatter:
         return rounded(percentile(self.latencies, 0.99))
 
 
+class WhileChatting:
+    """A timed block while CHATTERS people keep writing to the bot; what the fake counted meanwhile."""
+
+    def __init__(self, rig: Rig) -> None:
+        self.rig = rig
+        self.chatter = Chatter(rig, CHATTERS, CHAT_PAUSE)
+        self.timer = Timer()
+
+    async def __aenter__(self) -> WhileChatting:
+        self.before_429 = self.rig.api.too_many_requests
+        self.errors_before = len(self.rig.sim.errors)
+        self.chatter.start()
+        self.timer.__enter__()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.timer.__exit__()
+        await self.chatter.stop()
+
+    def figures(self, prefix: str) -> dict[str, Any]:
+        """429s drawn, the chatters' p99 and failures, as `<prefix>_429`, `chat_p99_ms` … keys."""
+        chat = "broadcast_baseline_chat" if prefix == "broadcast_baseline" else "chat"
+        return {
+            f"{prefix}_429": self.rig.api.too_many_requests - self.before_429,
+            f"{chat}_p99_ms": self.chatter.p99_ms,
+            f"{chat}_failed": len(self.rig.sim.errors) - self.errors_before,
+        }
+
+
 def duplicates(rig: Rig, recipients: list[int]) -> int:
     """Extra copies: successful sendMessage calls of the broadcast beyond one per recipient."""
     wanted = set(recipients)
@@ -136,23 +165,16 @@ async def _baseline(rig: Rig, recipients: list[int]) -> dict[str, Any]:
         except TelegramError as exc:
             failures[type(exc).__name__] += 1
 
-    before_429 = rig.api.too_many_requests
-    errors_before = len(rig.sim.errors)
-    chatter = Chatter(rig, CHATTERS, CHAT_PAUSE)
-    chatter.start()
     try:
-        with Timer() as timer:
+        async with WhileChatting(rig) as watch:
             await asyncio.gather(*(send(chat_id) for chat_id in recipients))
     finally:
-        await chatter.stop()
         await bot.shutdown()
     return {
-        "broadcast_baseline_per_s": round(delivered / timer.seconds, 1),
-        "broadcast_baseline_429": rig.api.too_many_requests - before_429,
+        "broadcast_baseline_per_s": round(delivered / watch.timer.seconds, 1),
         "broadcast_baseline_undelivered": len(recipients) - delivered,
         "broadcast_baseline_duplicates": duplicates(rig, recipients),
-        "broadcast_baseline_chat_p99_ms": chatter.p99_ms,
-        "broadcast_baseline_chat_failed": len(rig.sim.errors) - errors_before,
+        **watch.figures("broadcast_baseline"),
     }
 
 
@@ -160,15 +182,9 @@ async def _with_sender(rig: Rig, sender: SenderTarget, recipients: list[int]) ->
     async with rig.app.bot_data.sessionmaker() as session, session.begin():
         broadcast = await create_broadcast(session, kind="news", text=TEXT, recipients=recipients)
     rig.api.calls.clear()
-    before_429 = rig.api.too_many_requests
-    errors_before = len(rig.sim.errors)
-    chatter = Chatter(rig, CHATTERS, CHAT_PAUSE)
-    chatter.start()
-    try:
-        with Timer() as timer:
-            await sender(rig, broadcast.id)
-    finally:
-        await chatter.stop()
+    async with WhileChatting(rig) as watch:
+        await sender(rig, broadcast.id)
+    timer = watch.timer
     wanted = set(recipients)
     delivered = len({c.chat_id for c in rig.api.calls_to("sendMessage", ok=True) if c.chat_id in wanted})
     replies = sum(1 for c in rig.api.calls_to("sendMessage", ok=True) if c.chat_id not in wanted)
@@ -179,11 +195,9 @@ async def _with_sender(rig: Rig, sender: SenderTarget, recipients: list[int]) ->
         # The same, under the name of the goal: the whole send budget used (of the fake's 30/s).
         "outgoing_total_per_s": round((delivered + replies) / timer.seconds, 1),
         "chat_replies": replies,
-        "broadcast_429": rig.api.too_many_requests - before_429,
         "broadcast_duplicates": duplicates(rig, recipients),
         "broadcast_undelivered": len(recipients) - delivered,
-        "chat_p99_ms": chatter.p99_ms,
-        "chat_failed": len(rig.sim.errors) - errors_before,
+        **watch.figures("broadcast"),
     }
 
 
