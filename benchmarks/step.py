@@ -123,6 +123,21 @@ async def _all(rig: Rig, users: list[UserUpdates], answer: Any) -> None:
     await run_users(users, script, CONCURRENCY)
 
 
+async def _without_inbox(users: int) -> float:
+    """The same steps on a bot without the durable inbox (updates straight to the handlers, as before
+    issue 18): what storing every update before acknowledging it costs a step."""
+    async with real_app(inbox=False) as rig:
+        await _seed_half_profiles(rig, FIRST_USER, users)
+        people = simulated_users(rig.api, FIRST_USER, users)
+        await _all(rig, people, lambda i, u: u.command_update("profile"))
+        rig.forget_fake_history_except_last()
+        with Timer() as names:
+            await _all(rig, people, lambda i, u: u.text_update(persian_name(i)))
+        with Timer() as cities:
+            await _all(rig, people, lambda i, u: u.text_update(CITIES[i % len(CITIES)]))
+    return 2 * users / (names.seconds + cities.seconds)
+
+
 async def run(users: int = 1000, sqlite_count: int = 2000) -> dict[str, Any]:
     """2 × `users` writing steps (name, then city, for every user at once)."""
     tx_per_s, tx_cpu_ms = await sqlite_transactions(sqlite_count)
@@ -149,6 +164,7 @@ async def run(users: int = 1000, sqlite_count: int = 2000) -> dict[str, Any]:
                     )
                 )
             errors = len(rig.sim.errors)
+    plain_ups = await _without_inbox(users)
     step_ups = 2 * users / (names.seconds + cities.seconds)
     step_cpu_ms = (names.cpu + cities.cpu) * 1000 / (2 * users)
     return {
@@ -167,6 +183,8 @@ async def run(users: int = 1000, sqlite_count: int = 2000) -> dict[str, Any]:
         "step_orm_floor_ratio": ratio(step_ups, floor_per_s),
         "step_orm_floor_cpu_ratio": ratio(floor_cpu_ms, step_cpu_ms),
         **per_update(counts, 2 * users, "step"),
+        "step_ups_without_inbox": round(plain_ups),
+        "step_inbox_cost_ratio": ratio(step_ups, plain_ups),
         "step_errors": errors,
         "step_stall_ms": stalls.max_stall_ms,
     }

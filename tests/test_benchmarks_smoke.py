@@ -32,7 +32,7 @@ async def test_menu() -> None:
 async def test_step_writes_every_answer() -> None:
     result = await step.run(users=3, sqlite_count=10)
     _has(result, "sqlite_tx_per_s", "step_ups", "step_ratio", "step_orm_floor_ratio", "step_orm_floor_per_s")
-    _has(result, "step_transactions", "step_write_transactions", "step_statements")
+    _has(result, "step_transactions", "step_write_transactions", "step_statements", "step_ups_without_inbox")
     assert result["step_written"] == 3 and result["step_errors"] == 0
     assert result["step_statements"] > 0
 
