@@ -259,9 +259,13 @@ class Presenter:
         """A rule said no when opening or sending the form."""
         return Reply(_(self.errors.get(exc.reason, FALLBACK_ERROR)))
 
+    # What "delete the draft" asks and says; a form names its own draft here (e.g. "this application").
+    discard_question = N_("Delete this draft? Your answers in it will be deleted.")
+    discarded_note = N_("The draft was deleted.")
+
     def confirm_discard(self, _: Gettext, actions: Actions) -> Reply:
         return Reply(
-            _("Delete this draft? Your answers in it will be deleted."),
+            _(self.discard_question),
             keyboard(
                 [
                     [button(_("Yes, delete it"), actions.data("drop"))],
@@ -271,7 +275,7 @@ class Presenter:
         )
 
     def discarded(self, _: Gettext) -> Reply:
-        return Reply(_("The draft was deleted."), keyboard([[button(_("Main menu"), HOME)]]))
+        return Reply(_(self.discarded_note), keyboard([[button(_("Main menu"), HOME)]]))
 
     def no_draft(self, _: Gettext) -> Reply:
         """The user has nothing of this form in progress (an old button, or it was sent)."""

@@ -140,6 +140,9 @@ FORM = Form(
 class ApplyPresenter(Presenter):
     """The membership form's own words: what staff asked, founding members, what would qualify."""
 
+    discard_question = N_("Delete this application? Your answers will be deleted.")
+    discarded_note = N_("The application was deleted.")
+
     def intro(self, _: Gettext, screen: Screen) -> list[str]:
         draft, field = screen.draft, screen.field
         lines = []
@@ -223,20 +226,6 @@ class ApplyPresenter(Presenter):
     def _verdict(screen: Screen) -> eligibility.Verdict:
         verdict = screen.extras.get("verdict")
         return verdict if isinstance(verdict, eligibility.Verdict) else eligibility.Verdict()
-
-    def confirm_discard(self, _: Gettext, actions: Actions) -> Reply:
-        return Reply(
-            _("Delete this application? Your answers will be deleted."),
-            keyboard(
-                [
-                    [button(_("Yes, delete it"), actions.data("drop"))],
-                    [button(_("No, back to the summary"), actions.data("back"))],
-                ]
-            ),
-        )
-
-    def discarded(self, _: Gettext) -> Reply:
-        return Reply(_("The application was deleted."), keyboard([[button(_("Main menu"), HOME)]]))
 
     def no_draft(self, _: Gettext) -> Reply:
         return Reply(
