@@ -325,10 +325,11 @@ ROUTES, START, RESUME = view.APPLY, view.START, view.RESUME
 async def choose(update: Update, context: BotContext) -> object:
     """The menu item: continue a draft, or pick an association (founding-member applications too)."""
     _ = context.gettext
-    user_id = sender(update)
     async with context.reading() as session:
         drafts = [
-            a for a in await applications.of_user(session, user_id) if a.status in ("draft", "more_info")
+            a
+            for a in await applications.of_user(session, sender(update))
+            if a.status in ("draft", "more_info")
         ]
         open_to = await applications.accepting_associations(session)
         names = await applications.association_names(session)

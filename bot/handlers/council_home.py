@@ -94,10 +94,9 @@ async def _show(
 ) -> None:
     """The issue's page (read now unless the step just loaded it), with a note on top."""
     _ = context.gettext
-    user_id = sender(update)
     try:
         if seen is None:
-            seen = await context.read(service.view, issue_id, user_id)
+            seen = await context.read(service.view, issue_id, sender(update))
     except NotFound:
         await answer(
             update, _("That issue was not found."), keyboard([[button(_("Back to the list"), view.LIST(0))]])
@@ -119,9 +118,8 @@ async def view_pressed(update: Update, context: BotContext, issue_id: int) -> No
 async def support_pressed(update: Update, context: BotContext, issue_id: int) -> None:
     """`council:sup:<id>`: one tap, once per person."""
     _ = context.gettext
-    user_id = sender(update)
     try:
-        seen = await context.write(service.support, issue_id, user_id)
+        seen = await context.write(service.support, issue_id, sender(update))
     except DomainError as exc:
         await _show(
             update, context, issue_id, _(SUPPORT_REFUSED.get(exc.reason, N_("That issue was not found.")))
@@ -136,8 +134,7 @@ async def support_pressed(update: Update, context: BotContext, issue_id: int) ->
 async def mine_pressed(update: Update, context: BotContext) -> None:
     """`council:mine`: the member's own issues and their status."""
     _ = context.gettext
-    user_id = sender(update)
-    issues = await context.read(service.mine, user_id)
+    issues = await context.read(service.mine, sender(update))
     if not issues:
         text = _("You have not raised any issue yet.")
     else:

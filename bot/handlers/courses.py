@@ -84,9 +84,8 @@ async def show_card(
 ) -> None:
     """The course card, with what the user can do next (and a note above it: what just happened)."""
     _ = context.gettext
-    user_id = sender(update)
     try:
-        card = await context.read(service.card, course_id, user_id)
+        card = await context.read(service.card, course_id, sender(update))
     except NotFound:
         await answer(
             update, cards.refusal(_, "course"), keyboard([[button(_("All courses"), cards.LIST(0))]])
@@ -302,8 +301,7 @@ COMMENTS = FormConversation(COMMENT_FORM, CommentPresenter())
 async def rate(update: Update, context: BotContext, course_id: int, rating: int) -> object:
     """A rating button (from the question after the course): saved, then the optional comment."""
     _ = context.gettext
-    user_id = sender(update)
-    allowed = await context.read(feedback.may_rate, course_id, user_id)
+    allowed = await context.read(feedback.may_rate, course_id, sender(update))
     if not allowed or rating not in feedback.RATINGS:
         await alert(update, _("Only people who attended the course can rate it."))
         return None

@@ -134,11 +134,10 @@ async def import_file(update: Update, context: BotContext) -> None:
 async def import_decision(update: Update, context: BotContext, choice: str, draft_id: int) -> None:
     """`dir:imp:all|skip|no:<draft>`: import the previewed file, or drop it."""
     _ = context.gettext
-    user_id = sender(update)
     if not await chamber_wide(update, context):
         return
     try:
-        report = await context.write(association_csv.decide, user_id, draft_id, choice)
+        report = await context.write(association_csv.decide, sender(update), draft_id, choice)
     except NotFound:
         await answer(update, _("This import was already finished or cancelled."))
         return

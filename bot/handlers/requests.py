@@ -48,8 +48,7 @@ def describe(_: Gettext, seen: Followed, day: date | None = None) -> str:
 async def my_requests(update: Update, context: BotContext) -> None:
     """The user's applications, newest first, with status and history."""
     _ = context.gettext
-    user_id = sender(update)
-    found = await context.read(applications.followed, user_id)
+    found = await context.read(applications.followed, sender(update))
     if not found:
         await answer(
             update,
