@@ -69,6 +69,7 @@ class Inbox:
         self._writer: asyncio.Task[None] | None = None
         self._arriving: list[tuple[list[tuple[int, str]], asyncio.Future[set[int]]]] = []
         self._committer: asyncio.Task[None] | None = None
+        self._replays: set[int] = set()  # replayed updates whose handling has not begun yet
 
     # ------------------------------------------------------------------ arriving
 
@@ -145,7 +146,9 @@ class Inbox:
 
     async def unfinished(self, bot: Bot) -> tuple[list[Update], list[Update]]:
         """(to replay, to answer again): updates not handled, and handled but not answered, in
-        order. Each replay counts as an attempt; an update replayed too often is parked."""
+        order. A replay counts as an attempt when its handling begins (`begin`), so a process killed
+        again before it got to an update does not count against that update; an update whose
+        handling began too often after a crash (it may be what stops the process) is parked."""
         async with self._sessionmaker() as session, session.begin():
             found = await rows.unfinished(session)
             worn = {
@@ -155,9 +158,6 @@ class Inbox:
             }
             if worn:
                 await rows.mark_done(session, [], worn)
-            await rows.count_replay(
-                session, [u.update_id for u in found if not u.handled and u.update_id not in worn]
-            )
         replay: list[Update] = []
         answer: list[Update] = []
         for item in found:
@@ -167,7 +167,20 @@ class Inbox:
             update = Update.de_json(json.loads(item.payload), bot)
             if update is not None:
                 (answer if item.handled else replay).append(update)
+        self._replays.update(update.update_id for update in replay)
         return replay, answer
+
+    async def begin(self, update_id: int) -> None:
+        """The handling of an update begins: a replayed one counts one more attempt first (committed
+        before its handler runs, so a crash inside the handler is counted)."""
+        if update_id not in self._replays:
+            return
+        self._replays.discard(update_id)
+        try:
+            async with self._sessionmaker() as session, session.begin():
+                await rows.count_replay(session, [update_id])
+        except Exception:  # the count is a safeguard; the update is handled either way
+            log.warning("could not count the replay of update %s", update_id, exc_info=True)
 
     # ------------------------------------------------------------------ bookkeeping
 

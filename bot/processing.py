@@ -122,6 +122,8 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         current = CURRENT.set(handling)
         parked: str | None = None
         try:
+            if handling is not None and self.inbox is not None:
+                await self.inbox.begin(handling.update_id)
             await coroutine
             parked = await self._again(update, handling)
             if self.after_update is not None:

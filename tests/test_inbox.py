@@ -135,3 +135,33 @@ async def test_old_updates_are_deleted_after_the_retention_period(
     assert await app.bot_data.inbox.purge() >= 1
     figures = await app.bot_data.inbox.figures()
     assert figures.size == 0 and figures.unhandled == 0
+
+
+async def test_a_process_killed_before_it_reached_an_update_does_not_count_against_it(
+    make_app: AppFactory, api: FakeTelegram
+) -> None:
+    """Restarts (or standbys taking over) that die before handling a stored update do not wear it out;
+    handling that began and never finished does, and is parked after MAX_REPLAYS."""
+    from bot.inbox import MAX_REPLAYS
+
+    first = await make_app()
+    user = Simulator(first, api).user(9205)
+    update = Update.de_json(user.command_update("/profile"), first.bot)
+    assert await first.bot_data.inbox.store([update])
+    for _ in range(MAX_REPLAYS + 2):  # started, read the inbox, killed before handling anything
+        restarted = await make_app()
+        replay, _answer = await restarted.bot_data.inbox.unfinished(restarted.bot)
+        assert [u.update_id for u in replay] == [update.update_id]
+    row = await _row(first, update.update_id)
+    assert row is not None and row.attempts == 0 and row.parked_at is None
+    for _ in range(MAX_REPLAYS):  # handling began each time, and the process died inside it
+        restarted = await make_app()
+        replay, _answer = await restarted.bot_data.inbox.unfinished(restarted.bot)
+        assert [u.update_id for u in replay] == [update.update_id]
+        await restarted.bot_data.inbox.begin(update.update_id)
+    last = await make_app()
+    replay, _answer = await last.bot_data.inbox.unfinished(last.bot)
+    assert replay == []
+    await last.bot_data.inbox.flush()
+    row = await _row(last, update.update_id)
+    assert row is not None and row.attempts == MAX_REPLAYS and row.parked_at is not None
