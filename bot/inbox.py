@@ -45,7 +45,7 @@ class Handling:
 # None: a job, or an update that did not come through the inbox.
 CURRENT: ContextVar[Handling | None] = ContextVar("inbox_update", default=None)
 AFTER_COMMIT = "after_commit"  # the session.info key bot.context runs after a commit
-MAX_REPLAYS = 3  # an update replayed this many times (it crashes the process) is parked
+MAX_REPLAYS = 5  # handling began this many times after crashes (it may crash the process): parked
 STORE_RETRY_DELAYS = (0.2, 0.6, 1.5, 3.0)  # waits when the database is busy while storing
 
 
@@ -70,6 +70,7 @@ class Inbox:
         self._arriving: list[tuple[list[tuple[int, str]], asyncio.Future[set[int]]]] = []
         self._committer: asyncio.Task[None] | None = None
         self._replays: set[int] = set()  # replayed updates whose handling has not begun yet
+        self._suspects: set[int] = set()  # replayed updates whose handling began before a crash
 
     # ------------------------------------------------------------------ arriving
 
@@ -168,7 +169,13 @@ class Inbox:
             if update is not None:
                 (answer if item.handled else replay).append(update)
         self._replays.update(update.update_id for update in replay)
+        self._suspects = {u.update_id for u in found if u.attempts > 0 and u.update_id not in worn}
         return replay, answer
+
+    def suspect(self, update_id: int) -> bool:
+        """Whether a replayed update's handling began before the last crash: it is replayed alone,
+        before the others, so a crash it causes is counted against it and nothing else."""
+        return update_id in self._suspects
 
     async def begin(self, update_id: int) -> None:
         """The handling of an update begins: a replayed one counts one more attempt first (committed

@@ -99,8 +99,14 @@ async def replay(application: Application[Any, Any, Any, Any, Any, Any]) -> None
             except TelegramError as exc:
                 log.warning("could not answer update %s again: %s", update.update_id, exc)
         inbox.done(update.update_id)
+    # An update whose handling began before a crash may be what crashed the process: those run one
+    # at a time first, so each attempt counted against one is its own (bot/inbox.py, MAX_REPLAYS).
     for update in again:
-        await application.update_queue.put(update)
+        if inbox.suspect(update.update_id):
+            await processor.process_update(update, application.process_update(update))
+    for update in again:
+        if not inbox.suspect(update.update_id):
+            await application.update_queue.put(update)
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> None:

@@ -141,7 +141,8 @@ async def test_a_process_killed_before_it_reached_an_update_does_not_count_again
     make_app: AppFactory, api: FakeTelegram
 ) -> None:
     """Restarts (or standbys taking over) that die before handling a stored update do not wear it out;
-    handling that began and never finished does, and is parked after MAX_REPLAYS."""
+    handling that began and never finished does (the update is then replayed alone, first), and it
+    is parked after MAX_REPLAYS."""
     from bot.inbox import MAX_REPLAYS
 
     first = await make_app()
@@ -159,9 +160,14 @@ async def test_a_process_killed_before_it_reached_an_update_does_not_count_again
         replay, _answer = await restarted.bot_data.inbox.unfinished(restarted.bot)
         assert [u.update_id for u in replay] == [update.update_id]
         await restarted.bot_data.inbox.begin(update.update_id)
+    assert last_suspect(restarted, update.update_id)
     last = await make_app()
     replay, _answer = await last.bot_data.inbox.unfinished(last.bot)
-    assert replay == []
+    assert replay == [] and not last_suspect(last, update.update_id)
     await last.bot_data.inbox.flush()
     row = await _row(last, update.update_id)
     assert row is not None and row.attempts == MAX_REPLAYS and row.parked_at is not None
+
+
+def last_suspect(app: BotApplication, update_id: int) -> bool:
+    return app.bot_data.inbox.suspect(update_id)
