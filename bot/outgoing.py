@@ -8,13 +8,15 @@ message, or worse, to a person's reply).
 `OutgoingLimiter` is a python-telegram-bot rate limiter installed on the bot (bot/platform.py). It
 keeps one sliding window of the messages posted (the methods Telegram counts: send*, copy*,
 forward*):
-- an interactive reply is never held back, only counted: people are answered at once, however
-  many are writing (the bot's replies are not capped at 30/s; a busy bot answers hundreds);
+- an interactive reply is counted and goes at once, however many are writing (the bot's replies
+  are not capped at 30/s; a busy bot answers hundreds). Only when the window is full *and* a
+  broadcast is part of what fills it does a reply wait for the next free place, which the broadcast
+  leaves to it: at most 1/30 s while a broadcast runs at full speed;
 - a bulk message (sent inside `bulk()`: the outbox sender's transport) goes only while the window,
-  replies included, holds fewer than `limit - reserve`. The `reserve` (2) is the headroom for
-  replies that arrive while a broadcast runs at full speed.
-So a broadcast uses whatever the replies leave, and together they stay within the limit unless
-more than `reserve` replies land within the same few milliseconds.
+  replies included, holds fewer than `limit - reserve` and no reply is waiting. The `reserve` (1)
+  lets a reply that arrives during a broadcast usually go without waiting at all.
+So a broadcast uses whatever the replies leave, together they use the whole budget, and they stay
+within the limit.
 
 The window is `window + margin` long: a request reaches Telegram some milliseconds after we send it
 and those delays vary, so two sends our clock saw 1.0 s apart may arrive closer together. Measured
@@ -62,33 +64,45 @@ class SendBudget:
         limit: int = 30,
         window: float = 1.0,
         margin: float = 0.05,
-        reserve: int = 2,
+        reserve: int = 1,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.limit = limit
         self.span = window + margin
         self.reserve = reserve
         self.clock = clock
-        self._sent: deque[float] = deque()
+        self._sent: deque[tuple[float, bool]] = deque()  # (when, bulk) of each message in the window
+        self._bulk = 0  # bulk messages in the window
+        self._waiting = 0  # replies waiting for a place a broadcast holds
 
     def _room(self, now: float) -> int:
         cutoff = now - self.span
-        while self._sent and self._sent[0] <= cutoff:
-            self._sent.popleft()
+        while self._sent and self._sent[0][0] <= cutoff:
+            _, was_bulk = self._sent.popleft()
+            self._bulk -= was_bulk
         return self.limit - len(self._sent)
 
     def _until_free(self, now: float) -> float:
-        return max(0.001, self._sent[0] + self.span - now) if self._sent else 0.001
+        return max(0.001, self._sent[0][0] + self.span - now) if self._sent else 0.001
 
     async def take(self, *, bulk: bool = False) -> None:
-        """Count this message; a bulk one first waits until the window has room beyond the reserve."""
+        """Count this message. A bulk one first waits until the window has room beyond the reserve
+        and no reply is waiting; a reply waits only while a broadcast helps fill the whole window."""
+        now = self.clock()
         if bulk:
-            while True:
-                now = self.clock()
-                if self._room(now) > self.reserve:
-                    break
+            while self._room(now) <= self.reserve + self._waiting:
                 await asyncio.sleep(self._until_free(now))
-        self._sent.append(self.clock())
+                now = self.clock()
+        elif self._room(now) <= 0 and self._bulk > 0:
+            self._waiting += 1
+            try:
+                while self._room(now) <= 0 and self._bulk > 0:
+                    await asyncio.sleep(self._until_free(now))
+                    now = self.clock()
+            finally:
+                self._waiting -= 1
+        self._sent.append((self.clock(), bulk))
+        self._bulk += bulk
 
     @property
     def in_window(self) -> int:

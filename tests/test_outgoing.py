@@ -59,6 +59,48 @@ async def test_bulk_waits_for_room_beyond_the_reserve() -> None:
     assert budget.in_window == 1
 
 
+async def test_a_reply_waits_only_for_a_place_a_broadcast_holds() -> None:
+    """A full window that holds broadcast messages makes a reply wait for the next free place, and
+    the broadcast leaves that place to it; a window full of replies alone never holds one back."""
+    clock = Clock()
+    budget = SendBudget(limit=3, window=1.0, margin=0.0, reserve=0, clock=clock)
+    await budget.take(bulk=True)
+    await budget.take(bulk=True)
+    await budget.take()
+    reply = asyncio.create_task(budget.take())
+    await asyncio.sleep(0.01)
+    assert not reply.done()  # full, and a broadcast is part of it: the reply waits
+    broadcast = asyncio.create_task(budget.take(bulk=True))
+    await asyncio.sleep(0.01)
+    clock.now += 1.0  # every place frees; the waiting reply goes before the broadcast
+    await asyncio.wait_for(reply, 5)
+    await asyncio.wait_for(broadcast, 5)
+    assert [bulk for _, bulk in budget._sent] == [False, True]
+
+    replies_only = SendBudget(limit=2, window=1.0, margin=0.0, reserve=0, clock=clock)
+    for _ in range(4):
+        await asyncio.wait_for(replies_only.take(), 1)
+    assert replies_only.in_window == 4
+
+
+async def test_a_waiting_reply_holds_the_broadcast_back() -> None:
+    clock = Clock()
+    budget = SendBudget(limit=2, window=1.0, margin=0.0, reserve=0, clock=clock)
+    await budget.take(bulk=True)
+    await budget.take(bulk=True)
+    reply = asyncio.create_task(budget.take())
+    await asyncio.sleep(0.01)
+    clock.now += 0.5
+    budget._sent[0] = (clock.now - 1.0, True)  # the oldest place frees now
+    broadcast = asyncio.create_task(budget.take(bulk=True))
+    await asyncio.sleep(0.01)
+    assert not broadcast.done()  # the freed place is the reply's
+    await asyncio.wait_for(reply, 5)
+    assert not broadcast.done()
+    clock.now += 1.0
+    await asyncio.wait_for(broadcast, 5)
+
+
 async def test_bulk_is_marked_only_inside_the_block() -> None:
     seen: list[bool] = []
 
