@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import shutil
 import tempfile
 import time
@@ -110,6 +111,11 @@ class Rig:
     def forget_fake_history(self) -> None:
         """Drop what the fake Bot API remembers (calls, messages), so long runs stay small."""
         forget_history(self.api)
+
+    def keep_only_latest(self) -> None:
+        """From now on the fake keeps no call log and only each chat's latest messages (see
+        `FakeTelegram.keep_only_latest`): a long run's garbage collections scan the bot, not the fake."""
+        self.api.keep_only_latest()
 
     def forget_fake_history_except_last(self) -> None:
         """Drop the fake's call log and all but each chat's latest message (buttons stay pressable)."""
@@ -350,7 +356,15 @@ class StallMonitor:
     interval: float = 0.010
     max_stall: float = 0.0
     samples: list[float] = field(default_factory=list)  # how late each wake-up was, in seconds
+    gc_pauses: list[float] = field(default_factory=list)  # each garbage collection meanwhile, seconds
     _task: asyncio.Task[None] | None = field(default=None, repr=False)
+    _gc_started: float = field(default=0.0, repr=False)
+
+    def _gc(self, phase: str, _info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        else:
+            self.gc_pauses.append(time.perf_counter() - self._gc_started)
 
     async def _watch(self) -> None:
         loop = asyncio.get_running_loop()
@@ -363,8 +377,11 @@ class StallMonitor:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._watch(), name="bench-stall-monitor")
+        gc.callbacks.append(self._gc)
 
     async def stop(self) -> None:
+        if self._gc in gc.callbacks:
+            gc.callbacks.remove(self._gc)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -374,6 +391,11 @@ class StallMonitor:
     @property
     def max_stall_ms(self) -> float:
         return round(self.max_stall * 1000, 1)
+
+    @property
+    def gc_pause_max_ms(self) -> float:
+        """The longest garbage collection: the pause the bot's own heap causes."""
+        return round(max(self.gc_pauses, default=0.0) * 1000, 1)
 
     @property
     def p99_ms(self) -> float | None:
@@ -399,6 +421,7 @@ async def watching_stalls(*, of_the_bot: bool = True) -> AsyncIterator[StallMoni
         if of_the_bot:
             STALLS.max_stall = max(STALLS.max_stall, monitor.max_stall)
             STALLS.samples.extend(monitor.samples)
+            STALLS.gc_pauses.extend(monitor.gc_pauses)
 
 
 class Timer:

@@ -59,6 +59,7 @@ async def _real(
     users: int, rounds: int, warmup_rounds: int, *, inbox: bool
 ) -> tuple[Timer, int, float, Any, dict[str, int]]:
     async with real_app(inbox=inbox) as rig:
+        rig.keep_only_latest()
         people = simulated_users(rig.api, 10_000, users)
         await _drive(rig.feed, people, warmup_rounds)  # first contact writes the user rows
         async with watching_stalls(of_the_bot=inbox) as stalls:
@@ -73,12 +74,14 @@ async def run(users: int = 50, rounds: int = 20, warmup_rounds: int = 1) -> dict
     async with real_app() as rig:
         replies = await record(rig, BUILDERS)
     async with echo_app() as (_, api, sim):
+        api.keep_only_latest()
         people = simulated_users(api, 10_000, users)
         await _drive(sim.feed, people, warmup_rounds)
         with Timer() as echo_time:
             await _drive(sim.feed, people, rounds)
         echo_errors = len(sim.errors)
     async with same_replies_app(replies) as (_, api, sim):
+        api.keep_only_latest()
         people = simulated_users(api, 10_000, users)
         await _drive(sim.feed, people, warmup_rounds)
         with Timer() as same_time:

@@ -43,6 +43,17 @@ class FakeBase:
         self._changed = asyncio.Event()
         self.request_guard: RequestGuard | None = None  # see FakeTelegram
         self.violations: list[str] = []
+        # Long runs (benchmarks) keep only what the bot can still refer to: `keep_only_latest`.
+        self.keep_calls = True
+        self.messages_kept: int | None = None  # per chat, the bot's and the user's; None: all
+
+    def keep_only_latest(self, messages_per_chat: int = 2) -> None:
+        """Remember no call log, only each chat's latest messages and no answered callback query:
+        what a long benchmark needs, so the fake's history does not grow the heap the bot's garbage
+        collections scan (buttons on the latest messages stay pressable, edits of them work)."""
+        self.keep_calls = False
+        self.messages_kept = messages_per_chat
+        self.calls.clear()
 
     # ------------------------------------------------------------------ hooks the mixins extend
 

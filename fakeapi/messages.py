@@ -65,7 +65,8 @@ class Messages(Files):
 
     def _observe_message(self, message: JSON) -> None:
         super()._observe_message(message)
-        self.incoming.setdefault(int(message["chat"]["id"]), {})[int(message["message_id"])] = message
+        chat = self.incoming.setdefault(int(message["chat"]["id"]), {})
+        _keep(chat, int(message["message_id"]), message, self.messages_kept)
 
     # ------------------------------------------------------------------ queries for tests
 
@@ -104,7 +105,7 @@ class Messages(Files):
             parse_mode=params.get("parse_mode"),
             **fields,
         )
-        self.messages.setdefault(message.chat_id, {})[message.message_id] = message
+        _keep(self.messages.setdefault(message.chat_id, {}), message.message_id, message, self.messages_kept)
         return message
 
     def _send_message(self, params: JSON, files: UploadedFiles) -> JSON:
@@ -300,7 +301,10 @@ class Messages(Files):
             raise bad_request("query is too old and response timeout expired or query ID is invalid")
         if len(str(params.get("text", ""))) > MAX_CALLBACK_ANSWER:
             raise bad_request("MESSAGE_TOO_LONG")
-        self.callback_answers[query_id] = params
+        if self.keep_calls:
+            self.callback_answers[query_id] = params
+        else:  # answered once: forgotten, so a second answer is refused all the same
+            del self.callback_queries[query_id]
         return True
 
     def _get_chat(self, params: JSON, files: UploadedFiles) -> JSON:
@@ -331,3 +335,10 @@ def _content_fields(source: JSON) -> JSON:
         if key in source:
             fields["media"][key] = copy.deepcopy(source[key])
     return fields
+
+
+def _keep(chat: dict[int, Any], message_id: int, message: Any, kept: int | None) -> None:
+    """Store a message in its chat; with `kept`, drop the oldest beyond that many."""
+    chat[message_id] = message
+    while kept is not None and len(chat) > kept:
+        del chat[next(iter(chat))]

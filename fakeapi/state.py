@@ -137,7 +137,8 @@ class FakeTelegram(Updates, Payments, Commands, Limits):
             seq=self._next_seq(),
             files={key: value[0] for key, value in files.items()},
         )
-        self.calls.append(call)
+        if self.keep_calls:
+            self.calls.append(call)
         return call
 
     def _fail(self, call: Call, err: ApiError) -> tuple[int, JSON]:

@@ -788,3 +788,36 @@ async def test_payments_over_http(fake: FakeTelegram) -> None:
         assert (await maryam.wait_for_reply()).text == "پرداخت شد: 50 stx1"
         assert maryam.redeliver() == update_id
         await fake.wait_until(lambda: len(maryam.messages) == 2)
+
+
+async def test_keeping_only_the_latest_history() -> None:
+    """The benchmarks' mode: no call log, each chat's latest messages, answered queries forgotten,
+    and the latest message still editable and a second answer to a query still refused."""
+    fake = FakeTelegram()
+    fake.keep_only_latest(messages_per_chat=2)
+    user = {"id": 1001, "is_bot": False, "first_name": "علی"}
+    fake.observe_update(
+        {
+            "update_id": 1,
+            "message": {
+                "message_id": 1,
+                "date": 0,
+                "chat": {"id": 1001, "type": "private"},
+                "from": user,
+                "text": "/start",
+            },
+        }
+    )
+    for i in range(5):
+        status, _ = await fake.handle("sendMessage", {"chat_id": 1001, "text": f"پیام {i}"})
+        assert status == 200
+    assert fake.calls == []
+    assert [m.text for m in fake.sent_to(1001)] == ["پیام 3", "پیام 4"]
+    latest = fake.last_message(1001)
+    assert latest is not None
+    edit = {"chat_id": 1001, "message_id": latest.message_id, "text": "ویرایش"}
+    assert (await fake.handle("editMessageText", edit))[0] == 200
+    fake.observe_update({"update_id": 2, "callback_query": {"id": "q1", "from": user, "chat_instance": "1"}})
+    assert (await fake.handle("answerCallbackQuery", {"callback_query_id": "q1"}))[0] == 200
+    assert (await fake.handle("answerCallbackQuery", {"callback_query_id": "q1"}))[0] == 400
+    assert fake.callback_queries == {} and fake.callback_answers == {}
