@@ -171,9 +171,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         runner, full, quick = BENCHMARKS[name]
         print(f"running {name}…", file=sys.stderr, flush=True)
         sizes = quick if args.quick else full
+        collections_before = len(harness.STALLS.gc_pauses)
         figures: dict[str, Any] = profiled(runner, sizes) if args.profile else asyncio.run(runner(**sizes))
         notes += [f"{name}: {figures.pop(key)}" for key in list(figures) if key.endswith("_note")]
         results |= figures
+        pauses = harness.STALLS.gc_pauses[collections_before:]
+        results[f"{name}_gc_pause_ms"] = round(max(pauses, default=0.0) * 1000, 1)
     results["max_loop_stall_ms"] = harness.STALLS.max_stall_ms
     results["stall_p99_ms"] = harness.STALLS.p99_ms
     results["gc_pause_max_ms"] = harness.STALLS.gc_pause_max_ms
