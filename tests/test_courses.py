@@ -4,7 +4,8 @@ promotion, members-only, my courses, cancellation and the calendar file."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import icalendar
 import jdatetime
@@ -18,7 +19,7 @@ from fakeapi.state import FakeTelegram
 from tests import coursekit as kit
 from tests.factories import add_association, add_course, add_member
 
-WEEKDAYS = ("شنبه", "یکشنبه", "دوشنبه", "سه‌شنبه", "چهارشنبه", "پنجشنبه", "جمعه")
+WEEKDAYS = ("شنبه", "یک‌شنبه", "دوشنبه", "سه‌شنبه", "چهارشنبه", "پنج‌شنبه", "جمعه")
 MONTHS = (
     "فروردین",
     "اردیبهشت",
@@ -247,20 +248,48 @@ async def test_calendar_escapes_ascii_punctuation_and_online_link(
     assert "LOCATION:https://meet.example.com/room-1" in text
 
 
+def _at_tehran_hour(days: int, hour: int) -> timedelta:
+    """How far from now `days` ahead at `hour`:00 in Tehran lies: the card writes a course that ends
+    on its own day differently from one that runs past midnight, so the test picks the hour."""
+    tehran = ZoneInfo("Asia/Tehran")
+    now = datetime.now(UTC)
+    local = (now.astimezone(tehran) + timedelta(days=days)).replace(
+        hour=hour, minute=0, second=0, microsecond=0
+    )
+    return local.astimezone(UTC) - now
+
+
+def _jalali(moment: datetime) -> jdatetime.datetime:
+    return jdatetime.datetime.fromgregorian(datetime=moment.astimezone(ZoneInfo("Asia/Tehran")))
+
+
+def _day_and_clock(moment: jdatetime.datetime) -> str:
+    return (
+        f"{WEEKDAYS[moment.weekday()]} {fa_digits(moment.day)} {MONTHS[moment.month - 1]} {fa_digits(moment.year)}، "
+        f"ساعت {fa_digits(f'{moment.hour:02d}:{moment.minute:02d}')}"
+    )
+
+
 async def test_card_shows_weekday_month_name_and_time_in_tehran(sim: Simulator, app: BotApplication) -> None:
-    cid = await add_course(app)
+    cid = await add_course(app, starts_in=_at_tehran_hour(10, 16))
     course = await kit.get_course(app, cid)
     assert course.starts_at is not None and course.ends_at is not None
-    tehran = __import__("zoneinfo").ZoneInfo("Asia/Tehran")
-    start = jdatetime.datetime.fromgregorian(datetime=course.starts_at.astimezone(tehran))
-    end = jdatetime.datetime.fromgregorian(datetime=course.ends_at.astimezone(tehran))
+    start, end = _jalali(course.starts_at), _jalali(course.ends_at)
     user = await kit.started(sim, 7701)
     await user.press_data(f"courses:view:{cid}")
-    expected = (
-        f"{WEEKDAYS[start.weekday()]} {fa_digits(start.day)} {MONTHS[start.month - 1]} {fa_digits(start.year)}، "
-        f"ساعت {fa_digits(f'{start.hour:02d}:{start.minute:02d}')} تا {fa_digits(f'{end.hour:02d}:{end.minute:02d}')}"
-    )
+    expected = f"{_day_and_clock(start)} تا {fa_digits(f'{end.hour:02d}:{end.minute:02d}')}"
     assert expected in user.last_text
+
+
+async def test_a_course_past_midnight_shows_the_day_it_ends(sim: Simulator, app: BotApplication) -> None:
+    cid = await add_course(app, starts_in=_at_tehran_hour(10, 23))
+    course = await kit.get_course(app, cid)
+    assert course.starts_at is not None and course.ends_at is not None
+    start, end = _jalali(course.starts_at), _jalali(course.ends_at)
+    assert start.day != end.day
+    user = await kit.started(sim, 7702)
+    await user.press_data(f"courses:view:{cid}")
+    assert f"{_day_and_clock(start)} تا {_day_and_clock(end)}" in user.last_text
 
 
 # ---------------------------------------------------------------------------- what the card says
