@@ -112,20 +112,6 @@ class Rig:
         """Drop what the fake Bot API remembers (calls, messages), so long runs stay small."""
         forget_history(self.api)
 
-    def keep_only_latest(self) -> None:
-        """From now on the fake keeps no call log and only each chat's latest messages (see
-        `FakeTelegram.keep_only_latest`): a long run's garbage collections scan the bot, not the fake."""
-        self.api.keep_only_latest()
-
-    def forget_fake_history_except_last(self) -> None:
-        """Drop the fake's call log and all but each chat's latest message (buttons stay pressable)."""
-        self.api.calls.clear()
-        self.api.incoming.clear()
-        for chat_id, messages in self.api.messages.items():
-            if len(messages) > 1:
-                last = max(messages)
-                self.api.messages[chat_id] = {last: messages[last]}
-
 
 def forget_history(api: FakeTelegram) -> None:
     """Clear the fake's call log and message store (the bot keeps nothing of them)."""

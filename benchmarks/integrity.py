@@ -35,7 +35,7 @@ FIRST_USER = 400_000
 
 async def run(users: int = 1000) -> dict[str, Any]:
     async with real_app(latency=ROUND_TRIP, running=True) as rig, watching_stalls() as stalls:
-        rig.keep_only_latest()
+        rig.api.keep_only_latest()
         people = simulated_users(rig.api, FIRST_USER, users)
         with Timer() as timer:
             for i, user in enumerate(people):

@@ -51,7 +51,7 @@ async def run(rate: float = 200.0, seconds: float = 60.0, users: int = 2000) -> 
     total = int(rate * seconds)
     samples: dict[str, list[float]] = {"message": [], "press": []}
     async with real_app(latency=ROUND_TRIP) as rig, watching_stalls() as stalls:
-        rig.keep_only_latest()  # the fake keeps no history for the bot's collections to scan
+        rig.api.keep_only_latest()  # the fake keeps no history for the bot's collections to scan
         people = simulated_users(rig.api, FIRST_USER, users)
         scripts = [itertools.cycle(_sequence(user)) for user in people]
         loop = asyncio.get_running_loop()

@@ -59,7 +59,7 @@ async def _real(
     users: int, rounds: int, warmup_rounds: int, *, inbox: bool
 ) -> tuple[Timer, int, float, Any, dict[str, int]]:
     async with real_app(inbox=inbox) as rig:
-        rig.keep_only_latest()
+        rig.api.keep_only_latest()
         people = simulated_users(rig.api, 10_000, users)
         await _drive(rig.feed, people, warmup_rounds)  # first contact writes the user rows
         async with watching_stalls(of_the_bot=inbox) as stalls:

@@ -130,8 +130,7 @@ async def _without_inbox(users: int) -> float:
         await _seed_half_profiles(rig, FIRST_USER, users)
         people = simulated_users(rig.api, FIRST_USER, users)
         await _all(rig, people, lambda i, u: u.command_update("profile"))
-        rig.forget_fake_history_except_last()
-        rig.keep_only_latest()
+        rig.api.keep_only_latest()
         with Timer() as names:
             await _all(rig, people, lambda i, u: u.text_update(persian_name(i)))
         with Timer() as cities:
@@ -149,8 +148,7 @@ async def run(users: int = 1000, sqlite_count: int = 2000) -> dict[str, Any]:
         await _seed_half_profiles(rig, FIRST_USER, users)
         people = simulated_users(rig.api, FIRST_USER, users)
         await _all(rig, people, lambda i, u: u.command_update("profile"))
-        rig.forget_fake_history_except_last()  # the fake's history is not the bot's heap
-        rig.keep_only_latest()
+        rig.api.keep_only_latest()  # the fake's history is not the bot's heap
         async with watching_stalls() as stalls:
             with counting(rig.app) as counts:
                 with Timer() as names:

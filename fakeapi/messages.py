@@ -63,6 +63,17 @@ class Messages(Files):
             self.callback_queries[str(query["id"])] = int(query["from"]["id"])
             self._observe_user(query["from"])
 
+    def keep_only_latest(self, messages_per_chat: int = 2) -> None:
+        super().keep_only_latest(messages_per_chat)
+        for sent in self.messages.values():
+            _trim(sent, messages_per_chat)
+        for received in self.incoming.values():
+            _trim(received, messages_per_chat)
+        self.callback_queries = {
+            q: u for q, u in self.callback_queries.items() if q not in self.callback_answers
+        }
+        self.callback_answers.clear()
+
     def _observe_message(self, message: JSON) -> None:
         super()._observe_message(message)
         chat = self.incoming.setdefault(int(message["chat"]["id"]), {})
@@ -340,5 +351,11 @@ def _content_fields(source: JSON) -> JSON:
 def _keep(chat: dict[int, Any], message_id: int, message: Any, kept: int | None) -> None:
     """Store a message in its chat; with `kept`, drop the oldest beyond that many."""
     chat[message_id] = message
-    while kept is not None and len(chat) > kept:
+    if kept is not None:
+        _trim(chat, kept)
+
+
+def _trim(chat: dict[int, Any], kept: int) -> None:
+    """Drop a chat's oldest messages beyond the latest `kept`."""
+    while len(chat) > kept:
         del chat[next(iter(chat))]
